@@ -1,0 +1,230 @@
+"""Demo accounts that the quick start, the tests and later features rely on.
+
+Seeding is idempotent: an account whose primary email already exists is left alone,
+so running it twice gives the same counts. The data is generated from a fixed random
+seed, so every machine gets the same messages and invoices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AccessLogEntry,
+    Account,
+    ApiKey,
+    Consent,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Person,
+    SmsMessage,
+)
+from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    phone: str
+    name: str
+    language: str
+    company: str
+    sms_count: int
+    invoice_count: int
+    marketing: bool
+    vat_number: str
+    address: str
+    currency: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount(
+        email="anna@example.dk",
+        phone="+4520000001",
+        name="Anna Jensen",
+        language="da",
+        company="Anna's Bageri ApS",
+        sms_count=2000,
+        invoice_count=12,
+        marketing=True,
+        vat_number="DK12345678",
+        address="Bagergade 1, 8000 Aarhus C",
+        currency="DKK",
+    ),
+    DemoAccount(
+        email="ben@example.com",
+        phone="+447700900001",
+        name="Ben Carter",
+        language="en",
+        company="Ben's Bikes Ltd",
+        sms_count=300,
+        invoice_count=3,
+        marketing=False,
+        vat_number="GB123456789",
+        address="1 Spoke Lane, Bristol BS1 4DJ",
+        currency="GBP",
+    ),
+)
+
+_TEXTS_DA = (
+    "Din tid hos frisøren er bekræftet til {d}.",
+    "Din pakke er klar til afhentning. Kode: {n}",
+    "Tak for din ordre! Vi sender i morgen.",
+    "Påmindelse: Din aftale er i morgen kl. {h}.",
+)
+_TEXTS_EN = (
+    "Your booking is confirmed for {d}.",
+    "Your parcel is ready for collection. Code: {n}",
+    "Thanks for your order! We ship tomorrow.",
+    "Reminder: your appointment is tomorrow at {h}.",
+)
+
+
+async def seed(session: AsyncSession, *, now: datetime | None = None) -> dict[str, int]:
+    """Create the demo accounts that do not exist yet; return how many were created."""
+    now = now or utcnow()
+    created = 0
+    for spec in DEMO_ACCOUNTS:
+        exists = await session.scalar(select(Person.id).where(Person.email == spec.email))
+        if exists is None:
+            await _create(session, spec, now)
+            created += 1
+    return {"created": created, "existing": len(DEMO_ACCOUNTS) - created}
+
+
+async def _create(session: AsyncSession, spec: DemoAccount, now: datetime) -> None:
+    rng = random.Random(spec.email)  # noqa: S311 - demo data, not security
+    account = Account(company=spec.company, created_at=now - timedelta(days=800))
+    session.add(account)
+    await session.flush()
+    session.add(
+        Person(
+            account_id=account.id,
+            name=spec.name,
+            email=spec.email,
+            phone=spec.phone,
+            preferred_language=spec.language,
+            created_at=account.created_at,
+        )
+    )
+    for index, label in enumerate(("production", "staging")):
+        secret = f"demo-{spec.email}-{index}"
+        session.add(
+            ApiKey(
+                account_id=account.id,
+                label=label,
+                prefix=hashlib.sha256(secret.encode()).hexdigest()[:8],
+                key_hash=hashlib.sha256(secret.encode()).hexdigest(),
+                created_at=now - timedelta(days=400 - index * 100),
+                last_used_at=now - timedelta(hours=index + 1),
+            )
+        )
+    for purpose, granted in (
+        ("marketing_email", spec.marketing),
+        ("tracking", True),
+        ("profiling", spec.marketing),
+    ):
+        session.add(
+            Consent(
+                account_id=account.id,
+                purpose=purpose,
+                granted=granted,
+                source="signup",
+                updated_at=now - timedelta(days=700),
+            )
+        )
+    await session.execute(
+        insert(AccessLogEntry),
+        [
+            {
+                "account_id": account.id,
+                "at": now - timedelta(hours=rng.randint(1, 24 * 90)),
+                "ip": f"192.0.2.{rng.randint(1, 254)}",
+                "location": "Aarhus, DK" if spec.language == "da" else "Bristol, GB",
+                "kind": rng.choice(("api", "web", "chat")),
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+            }
+            for _ in range(50)
+        ],
+    )
+    await _messages(session, account.id, spec, rng, now)
+    await _invoices(session, account.id, spec, rng, now)
+
+
+async def _messages(
+    session: AsyncSession, account_id: int, spec: DemoAccount, rng: random.Random, now: datetime
+) -> None:
+    texts = _TEXTS_DA if spec.language == "da" else _TEXTS_EN
+    prefix = "+45" if spec.language == "da" else "+447700"
+    rows = []
+    for _ in range(spec.sms_count):
+        sent = now - timedelta(seconds=rng.randint(60, 90 * 24 * 3600))
+        rows.append(
+            {
+                "account_id": account_id,
+                "sender_number": spec.phone,
+                "sender_name": spec.company.split("'")[0][:11],
+                "recipient": prefix
+                + "".join(str(rng.randint(0, 9)) for _ in range(8 if spec.language == "da" else 6)),
+                "content": rng.choice(texts).format(
+                    d=sent.date().isoformat(),
+                    n=rng.randint(1000, 9999),
+                    h=f"{rng.randint(8, 17)}:00",
+                ),
+                "status": rng.choice(("delivered", "delivered", "delivered", "failed")),
+                "sent_at": sent,
+            }
+        )
+    for start in range(0, len(rows), 1000):
+        await session.execute(insert(SmsMessage), rows[start : start + 1000])
+
+
+async def _invoices(
+    session: AsyncSession, account_id: int, spec: DemoAccount, rng: random.Random, now: datetime
+) -> None:
+    for month in range(spec.invoice_count):
+        issued = (now - timedelta(days=30 * (month + 1))).replace(
+            hour=9, minute=0, second=0, microsecond=0
+        )
+        quantity = rng.randint(100, 2000)
+        unit = Decimal("0.25") if spec.currency == "DKK" else Decimal("0.035")
+        amount = (unit * quantity).quantize(Decimal("0.01"))
+        invoice = Invoice(
+            account_id=account_id,
+            number=f"{spec.currency[:2]}-{issued:%Y%m}-{account_id:04d}-{month:02d}",
+            issued_at=issued,
+            billing_name=spec.company,
+            billing_address=spec.address,
+            vat_number=spec.vat_number,
+            billing_email=spec.email,
+            currency=spec.currency,
+            total=amount,
+        )
+        session.add(invoice)
+        await session.flush()
+        session.add(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                description="SMS credits",
+                quantity=quantity,
+                unit_price=unit,
+                amount=amount,
+            )
+        )
+        session.add(
+            Payment(
+                invoice_id=invoice.id,
+                paid_at=issued + timedelta(days=rng.randint(1, 10)),
+                amount=amount,
+                method="card",
+                card_last4=f"{rng.randint(0, 9999):04d}",
+            )
+        )
