@@ -1,0 +1,1 @@
+"""Benchmarks; each figure is compared with a baseline timed in the same run."""

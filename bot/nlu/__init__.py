@@ -1,0 +1,62 @@
+"""Language and intent recognition for the privacy support bot.
+
+Rule-based, local and deterministic: concept cues from `data/concepts.json`, scored by
+`data/rules.json`, with negation, contrast and typo handling. `recognise` never raises
+on any text and never logs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.nlu.cues import find_cues
+from bot.nlu.language import detect, requested_language
+from bot.nlu.scoring import INTENTS, alternatives, confidence, ranked, score, summarise
+from bot.nlu.text import danish_letter_words, tokenise
+
+__all__ = ["INTENTS", "Recognition", "recognise"]
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """What one message says: language, intent, how sure, and why."""
+
+    text: str
+    language: str
+    intent: str
+    confidence: float
+    explanation: str
+    alternatives: tuple[tuple[str, float], ...]
+    language_request: str | None
+
+
+def recognise(text: str, hint: str | None = None) -> Recognition:
+    """Language and intent of `text`; `hint` decides the language only without evidence."""
+    text = text if isinstance(text, str) else ""
+    tokens = tokenise(text)
+    cues = find_cues(tokens)
+    phrase_languages = [c.language for c in cues if c.how == "phrase"]
+    verdict = detect(tokens, danish_letter_words(text), phrase_languages, hint)
+    scores = score(cues)
+    ranking = ranked(scores.by_intent)
+    intent = ranking[0][0]
+    conf = confidence(ranking)
+    shown = summarise(scores.contributions)
+    if verdict.from_hint:
+        language_note = f"no clear evidence, used {'hint' if hint else 'default'}"
+    else:
+        language_note = f"{verdict.danish_cues} Danish cues, {verdict.english_cues} English cues"
+    explanation = (
+        f"cues: {', '.join(shown) or 'none'}; "
+        f"negated: {', '.join(scores.negated) or 'none'}; "
+        f"language: {language_note}"
+    )
+    return Recognition(
+        text=text,
+        language=verdict.language,
+        intent=intent,
+        confidence=round(conf, 3),
+        explanation=explanation,
+        alternatives=alternatives(ranking, conf),
+        language_request=requested_language(tokens),
+    )

@@ -1,0 +1,261 @@
+"""Find concept cues in a token list: phrases first (they consume their words), then words.
+
+Also marks which cues sit inside a negation's scope, after a contrast word following
+a negation ("don't delete anything, *just change my email*") or inside a temporal
+clause ("until *my complaint is resolved*"), which scale how much a cue counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.nlu.lexicon import GAP_WORDS, Phrase, TokenPattern, load_json, phrases_starting, token_hits
+from bot.nlu.text import CLAUSE, QUESTION, SENTENCE, fold, is_word
+
+_RULES = load_json("rules.json")["structure"]
+
+
+def _phrases(words: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(fold(w).split()) for w in words)
+
+
+NEGATORS = _phrases(_RULES["negators"])
+BACKWARD = frozenset(fold(w) for w in _RULES["backward_negators"])
+NOT_BEFORE = frozenset(fold(w) for w in _RULES["not_negating_before"])
+NOT_AFTER = frozenset(fold(w) for w in _RULES["not_negating_after"])
+CONTRAST = _phrases(_RULES["contrast"])
+TEMPORAL = frozenset(fold(w) for w in _RULES["temporal"])
+QUESTION_AUX = frozenset(fold(w) for w in _RULES["question_aux"])
+AUX_FOLLOWERS = frozenset(fold(w) for w in _RULES["question_aux_followers"])
+POSSESSIVES = frozenset(fold(w) for w in _RULES["possessives"])
+POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
+SCOPE = int(_RULES["scope_words"])
+BACK = int(_RULES["backward_words"])
+TEMPORAL_WORDS = int(_RULES["temporal_words"])
+TEMPORAL_SCALE = float(_RULES["temporal_scale"])
+CONTRAST_SCALE = float(_RULES["contrast_scale"])
+_FIRST_WORDS = frozenset(p[0] for p in (*NEGATORS, *CONTRAST))
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A concept found at tokens [start, end); `scale` weighs it, `negated` flips it."""
+
+    concept: str
+    start: int
+    end: int
+    text: str
+    language: str
+    how: str
+    negated: bool
+    scale: float
+
+
+def _match_parts(
+    tokens: Sequence[str], parts: Sequence[TokenPattern | None], at: int
+) -> list[int] | None:
+    """Positions of the literal words of `parts` matched from `at`, or None."""
+    if not parts:
+        return []
+    head, rest = parts[0], parts[1:]
+    if head is None:
+        for skip in range(GAP_WORDS + 1):
+            pos = at + skip
+            if skip and (pos - 1 >= len(tokens) or not is_word(tokens[pos - 1])):
+                return None
+            found = _match_parts(tokens, rest, pos)
+            if found is not None:
+                return found
+        return None
+    if at >= len(tokens) or not is_word(tokens[at]) or not head.matches(tokens[at]):
+        return None
+    found = _match_parts(tokens, rest, at + 1)
+    return None if found is None else [at, *found]
+
+
+def _phrase_at(tokens: Sequence[str], at: int) -> tuple[list[Phrase], list[int]] | None:
+    """The longest phrases matching at `at`; several concepts may share the same words."""
+    chosen: list[Phrase] = []
+    where: list[int] = []
+    for phrase in phrases_starting(tokens[at]):
+        if chosen and phrase.words < chosen[0].words:
+            break
+        found = _match_parts(tokens, phrase.parts[1:], at + 1)
+        if found is None:
+            continue
+        positions = [at, *found]
+        if not chosen:
+            chosen, where = [phrase], positions
+        elif positions == where:
+            chosen.append(phrase)
+    return (chosen, where) if chosen else None
+
+
+def _sequence_at(tokens: Sequence[str], at: int, options: tuple[tuple[str, ...], ...]) -> int:
+    """Length of the longest option starting at `at`, 0 if none."""
+    best = 0
+    for option in options:
+        if tuple(tokens[at : at + len(option)]) == option:
+            best = max(best, len(option))
+    return best
+
+
+def _clause_start(tokens: Sequence[str], at: int) -> int:
+    while at > 0 and is_word(tokens[at - 1]):
+        at -= 1
+    return at
+
+
+def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int]]:
+    """Per token: inside a negation scope, its scale, and the set of negator positions."""
+    size = len(tokens)
+    negated = [False] * size
+    scale = [1.0] * size
+    negators: set[int] = set()
+    sentence_negated = False
+    at = 0
+    while at < size:
+        token = tokens[at]
+        if token in (SENTENCE, QUESTION):
+            sentence_negated = False
+            at += 1
+            continue
+        if token in TEMPORAL:
+            _mark_temporal(tokens, at, scale)
+        length = _sequence_at(tokens, at, NEGATORS) if token in _FIRST_WORDS else 0
+        if length and _negates(tokens, at, length):
+            negators.update(range(at, at + length))
+            sentence_negated = True
+            _mark_scope(tokens, at, length, negated)
+            at += length
+            continue
+        contrast = _sequence_at(tokens, at, CONTRAST) if token in _FIRST_WORDS else 0
+        if contrast and sentence_negated:
+            end = at + contrast
+            while end < size and tokens[end] not in (SENTENCE, QUESTION):
+                scale[end] *= CONTRAST_SCALE
+                end += 1
+        at += max(contrast, 1)
+    return negated, scale, negators
+
+
+def _negates(tokens: Sequence[str], at: int, length: int) -> bool:
+    before = tokens[at - 1] if at > 0 else ""
+    after = tokens[at + length] if at + length < len(tokens) else ""
+    return before not in NOT_BEFORE and after not in NOT_AFTER
+
+
+def _mark_scope(tokens: Sequence[str], at: int, length: int, negated: list[bool]) -> None:
+    words = 0
+    pos = at + length
+    while pos < len(tokens) and words < SCOPE and is_word(tokens[pos]):
+        if _sequence_at(tokens, pos, CONTRAST):
+            break
+        negated[pos] = True
+        words += 1
+        pos += 1
+    if tokens[at] in BACKWARD:
+        limit = max(_clause_start(tokens, at), at - BACK)
+        pos = at - 1
+        while pos >= limit and not _sequence_at(tokens, pos, CONTRAST):
+            negated[pos] = True
+            pos -= 1
+
+
+def _mark_temporal(tokens: Sequence[str], at: int, scale: list[float]) -> None:
+    pos = at + 1
+    words = 0
+    while pos < len(tokens) and words < TEMPORAL_WORDS and is_word(tokens[pos]):
+        scale[pos] *= TEMPORAL_SCALE
+        words += 1
+        pos += 1
+
+
+def find_cues(tokens: Sequence[str]) -> list[Cue]:
+    """All concept cues of `tokens`, with negation and scale applied."""
+    negated, scale, negators = structure(tokens)
+    cues: list[Cue] = []
+    consumed = [False] * len(tokens)
+    for at, token in enumerate(tokens):
+        if consumed[at] or not is_word(token):
+            continue
+        found = _phrase_at(tokens, at)
+        if found is None:
+            continue
+        phrases, positions = found
+        if any(consumed[p] for p in positions):
+            continue
+        for p in positions:
+            consumed[p] = True
+        for phrase in {p.concept: p for p in phrases}.values():
+            cues.append(_cue(phrase.concept, positions, tokens, phrase.language, "phrase"))
+    for at, token in enumerate(tokens):
+        if consumed[at] or not is_word(token):
+            continue
+        seen: set[str] = set()
+        for hit in token_hits(token, at not in negators):
+            if hit.concept in seen:
+                continue
+            seen.add(hit.concept)
+            if hit.concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
+                continue  # "my employees" are not a request for a person
+            cues.append(_cue(hit.concept, [at], tokens, hit.language, hit.how))
+    cues.extend(_question_aux(tokens))
+    cues.extend(_own_requests(tokens, cues))
+    if QUESTION in tokens:
+        cues.append(Cue("QMARK", 0, 1, "?", "", "structure", False, 1.0))
+    return [_placed(cue, negated, scale, negators) for cue in cues]
+
+
+def _cue(concept: str, positions: list[int], tokens: Sequence[str], lang: str, how: str) -> Cue:
+    text = " ".join(tokens[p] for p in positions)
+    return Cue(concept, positions[0], positions[-1] + 1, text, lang, how, False, 1.0)
+
+
+def _placed(cue: Cue, negated: list[bool], scale: list[float], negators: set[int]) -> Cue:
+    span = range(cue.start, cue.end)
+    is_negated = any(negated[p] for p in span) and not any(p in negators for p in span)
+    return Cue(
+        cue.concept,
+        cue.start,
+        cue.end,
+        cue.text,
+        cue.language,
+        cue.how,
+        is_negated,
+        min(scale[p] for p in span),
+    )
+
+
+def _question_aux(tokens: Sequence[str]) -> list[Cue]:
+    """A synthetic Q_AUX cue for questions like "has my data been..." or "er min konto..."."""
+    found: list[Cue] = []
+    start = True
+    for at, token in enumerate(tokens):
+        if token in (SENTENCE, QUESTION):
+            start = True
+            continue
+        if token == CLAUSE:
+            start = True
+            continue
+        following = tokens[at + 1] if at + 1 < len(tokens) else ""
+        if start and token in QUESTION_AUX and following in AUX_FOLLOWERS:
+            found.append(Cue("Q_AUX", at, at + 1, token, "", "structure", False, 1.0))
+        start = False
+    return found
+
+
+def _own_requests(tokens: Sequence[str], cues: Sequence[Cue]) -> list[Cue]:
+    """A MY_REQUEST cue for "my request", "min sletningsanmodning", "our export"..."""
+    found: list[Cue] = []
+    for cue in cues:
+        if cue.concept != "REQUEST":
+            continue
+        window = tokens[max(0, cue.start - 2) : cue.start + 1]
+        if any(word in POSSESSIVES for word in window):
+            found.append(
+                Cue("MY_REQUEST", cue.start, cue.end, cue.text, "", "structure", False, 1.0)
+            )
+            break
+    return found

@@ -1,0 +1,137 @@
+"""Which language a message is written in, and whether it asks to switch language.
+
+Evidence per word comes from `data/language.json` (function words, greetings), from
+the language tag of the lexicon pattern a word matches, and, for unknown words, from
+spelling hints; words with æ, ø or å count heavily for Danish. With no evidence at
+all the caller's hint decides, else English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.nlu.lexicon import load_json, token_hits
+from bot.nlu.text import fold, is_word
+
+LANGUAGES = ("da", "en")
+DEFAULT = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageVerdict:
+    """The chosen language with the evidence behind it."""
+
+    language: str
+    danish: float
+    english: float
+    danish_cues: int
+    english_cues: int
+    from_hint: bool
+
+
+class _Evidence:
+    """Word lists and spelling hints from `data/language.json`."""
+
+    def __init__(self) -> None:
+        data = load_json("language.json")
+        self.words: dict[str, tuple[float, float]] = {}
+        for language, index in (("da", 0), ("en", 1)):
+            for word, weight in data[language].items():
+                pair = list(self.words.get(fold(word), (0.0, 0.0)))
+                pair[index] = float(weight)
+                self.words[fold(word)] = (pair[0], pair[1])
+        for word in data["neutral"]:
+            self.words[fold(word)] = (0.0, 0.0)
+        hints = data["char_hints"]
+        self.hint_weight = float(hints["weight"])
+        self.hint_cap = float(hints["cap"])
+        self.hints = {lang: hints[lang] for lang in LANGUAGES}
+        self.diacritic_weight = float(data["diacritic_weight"])
+        self.lexicon_weight = float(data["lexicon_weight"])
+        self.fuzzy_weight = float(data["fuzzy_weight"])
+        self.names: dict[str, str] = {fold(k): v for k, v in data["names"].items()}
+        self.switch_cues = frozenset(fold(w) for w in data["switch_cues"])
+        self.switch_blockers = frozenset(fold(w) for w in data["switch_blockers"])
+        self.switch_max_words = int(data["switch_max_words"])
+
+    def spelling(self, token: str, language: str) -> float:
+        hints = self.hints[language]
+        score = sum(self.hint_weight for p in hints["prefixes"] if token.startswith(p))
+        score += sum(self.hint_weight for s in hints["suffixes"] if token.endswith(s))
+        score += sum(self.hint_weight for i in hints["infixes"] if i in token)
+        return min(score, self.hint_cap)
+
+
+EVIDENCE = _Evidence()
+
+
+@lru_cache(maxsize=65536)
+def word_evidence(token: str) -> tuple[float, float]:
+    """(Danish, English) evidence of one folded token."""
+    known = EVIDENCE.words.get(token)
+    if known is not None:
+        return known
+    if not token.isalpha():
+        return (0.0, 0.0)
+    danish = english = 0.0
+    for hit in token_hits(token, True):
+        weight = EVIDENCE.fuzzy_weight if hit.how == "fuzzy" else EVIDENCE.lexicon_weight
+        if hit.language == "da":
+            danish = max(danish, weight)
+        elif hit.language == "en":
+            english = max(english, weight)
+    if danish or english:
+        return (danish, english)
+    if len(token) < 4:
+        return (0.0, 0.0)
+    return (EVIDENCE.spelling(token, "da"), EVIDENCE.spelling(token, "en"))
+
+
+def detect(
+    tokens: Sequence[str],
+    danish_letter_words: int,
+    phrase_languages: Iterable[str],
+    hint: str | None,
+) -> LanguageVerdict:
+    """Weigh the evidence; a tie (including no evidence) goes to `hint`, else English."""
+    danish = EVIDENCE.diacritic_weight * danish_letter_words
+    english = 0.0
+    danish_cues = danish_letter_words
+    english_cues = 0
+    for token in tokens:
+        if not is_word(token):
+            continue
+        da, en = word_evidence(token)
+        danish += da
+        english += en
+        danish_cues += da > en
+        english_cues += en > da
+    for language in phrase_languages:
+        if language == "da":
+            danish += EVIDENCE.lexicon_weight
+        elif language == "en":
+            english += EVIDENCE.lexicon_weight
+    if abs(danish - english) < 1e-9:
+        chosen = hint if hint in LANGUAGES else DEFAULT
+        return LanguageVerdict(chosen, danish, english, danish_cues, english_cues, True)
+    chosen = "da" if danish > english else "en"
+    return LanguageVerdict(chosen, danish, english, danish_cues, english_cues, False)
+
+
+def requested_language(tokens: Sequence[str]) -> str | None:
+    """'english please', 'skriv på dansk', 'dansk' → the language asked for, else None."""
+    words = [t for t in tokens if is_word(t)]
+    for index, word in enumerate(words):
+        target = EVIDENCE.names.get(word)
+        if target is None:
+            continue
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if following in EVIDENCE.switch_blockers:
+            continue
+        if len(words) <= EVIDENCE.switch_max_words:
+            return target
+        if any(w in EVIDENCE.switch_cues for w in words[max(0, index - 4) : index + 3]):
+            return target
+    return None

@@ -1,0 +1,226 @@
+"""The concept lexicon: which concepts a word or phrase evokes, loaded from `data/concepts.json`.
+
+Single-word patterns are indexed once at import (exact words in a dict, prefixes by
+their first two letters, suffixes and infixes in short lists) and every distinct token
+is looked up once thanks to `lru_cache`. Tokens that match nothing get a cached fuzzy
+look-up (optimal string alignment distance) so that typos still find their concept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.nlu.text import fold
+
+GAP = "~"
+GAP_WORDS = 4
+FUZZY_MIN_LENGTH = 5
+FUZZY_PREFIX_MIN = 5
+
+
+def load_json(name: str) -> dict[str, Any]:
+    """One data file of this package, parsed."""
+    raw = resources.files("bot.nlu").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One concept evoked by a token; `how` says exact, prefix, affix or fuzzy."""
+
+    concept: str
+    language: str
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPattern:
+    """One word of a pattern: exact, `pre*`, `*suf`, `*mid*`, or alternatives `a|b`."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    suffixes: tuple[str, ...]
+    infixes: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, spec: str) -> TokenPattern:
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        infixes: list[str] = []
+        for alt in spec.split("|"):
+            if alt.startswith("*") and alt.endswith("*") and len(alt) > 2:
+                infixes.append(alt[1:-1])
+            elif alt.endswith("*"):
+                prefixes.append(alt[:-1])
+            elif alt.startswith("*"):
+                suffixes.append(alt[1:])
+            else:
+                exact.add(alt)
+        return cls(frozenset(exact), tuple(prefixes), tuple(suffixes), tuple(infixes))
+
+    def matches(self, token: str) -> bool:
+        return (
+            token in self.exact
+            or any(token.startswith(p) for p in self.prefixes)
+            or any(token.endswith(s) and token != s for s in self.suffixes)
+            or any(i in token for i in self.infixes)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A multi-word pattern; `None` parts are gaps of 0-4 words."""
+
+    concept: str
+    language: str
+    parts: tuple[TokenPattern | None, ...]
+    text: str
+
+    @property
+    def words(self) -> int:
+        return sum(1 for p in self.parts if p is not None)
+
+
+def _tokens_of(pattern: str) -> list[str]:
+    """Fold a pattern like the text is folded, keeping `*`, `|` and `~`."""
+    folded = fold(pattern).replace("'", "").replace("-", " ")
+    return folded.split()
+
+
+class Lexicon:
+    """Indexes over the concept patterns; built once per process."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.exact: dict[str, list[Hit]] = defaultdict(list)
+        self.prefixes: dict[str, list[tuple[str, Hit]]] = defaultdict(list)
+        self.affixes: list[tuple[TokenPattern, Hit]] = []
+        self.phrases_by_word: dict[str, list[Phrase]] = defaultdict(list)
+        self.phrases_by_pattern: list[Phrase] = []
+        fuzzy_words: dict[int, set[str]] = defaultdict(set)
+        fuzzy_prefixes: dict[int, set[str]] = defaultdict(set)
+        self.fuzzy_targets: dict[str, list[Hit]] = defaultdict(list)
+        self.concepts: list[str] = []
+        common = load_json("language.json")
+        words = [*common["da"], *common["en"], *common["neutral"], *data.get("_no_fuzzy", ())]
+        self.no_fuzzy = frozenset(fold(w) for w in words)
+        for concept, by_language in data.items():
+            if concept.startswith("_"):
+                continue
+            self.concepts.append(concept)
+            for language, patterns in by_language.items():
+                for pattern in patterns:
+                    self._add(concept, language, pattern, fuzzy_words, fuzzy_prefixes)
+        self.fuzzy_words = {n: sorted(words) for n, words in fuzzy_words.items()}
+        self.fuzzy_prefixes = {n: sorted(words) for n, words in fuzzy_prefixes.items()}
+        for phrases in self.phrases_by_word.values():
+            phrases.sort(key=lambda p: -p.words)
+        self.phrases_by_pattern.sort(key=lambda p: -p.words)
+
+    def _add(
+        self,
+        concept: str,
+        language: str,
+        pattern: str,
+        fuzzy_words: dict[int, set[str]],
+        fuzzy_prefixes: dict[int, set[str]],
+    ) -> None:
+        words = _tokens_of(pattern)
+        if len(words) > 1:
+            parts = tuple(None if w == GAP else TokenPattern.parse(w) for w in words)
+            phrase = Phrase(concept, language, parts, " ".join(words))
+            first = parts[0]
+            assert first is not None, pattern
+            if first.prefixes or first.suffixes or first.infixes:
+                self.phrases_by_pattern.append(phrase)
+            for word in first.exact:
+                self.phrases_by_word[word].append(phrase)
+            return
+        token = TokenPattern.parse(words[0])
+        for word in token.exact:
+            hit = Hit(concept, language, "exact")
+            self.exact[word].append(hit)
+            if len(word) >= FUZZY_MIN_LENGTH - 1:
+                fuzzy_words[len(word)].add(word)
+                self.fuzzy_targets[word].append(hit)
+        for prefix in token.prefixes:
+            hit = Hit(concept, language, "prefix")
+            self.prefixes[prefix[:2]].append((prefix, hit))
+            if len(prefix) >= FUZZY_PREFIX_MIN:
+                fuzzy_prefixes[len(prefix)].add(prefix)
+                self.fuzzy_targets["*" + prefix].append(hit)
+        if token.suffixes or token.infixes:
+            shape = TokenPattern(frozenset(), (), token.suffixes, token.infixes)
+            self.affixes.append((shape, Hit(concept, language, "affix")))
+
+    def hits(self, token: str) -> tuple[Hit, ...]:
+        """Concepts evoked by one folded token, without fuzzy matching."""
+        found: list[Hit] = list(self.exact.get(token, ()))
+        for prefix, hit in self.prefixes.get(token[:2], ()):
+            if token.startswith(prefix):
+                found.append(hit)
+        for shape, hit in self.affixes:
+            if shape.matches(token):
+                found.append(hit)
+        return tuple(dict.fromkeys(found))
+
+    def fuzzy_hits(self, token: str) -> tuple[Hit, ...]:
+        """Concepts of the nearest lexicon word or prefix within one or two edits."""
+        size = len(token)
+        limit = 1 if size < 9 else 2
+        best: tuple[int, str] | None = None
+        for length in range(size - limit, size + limit + 1):
+            choices = self.fuzzy_words.get(length)
+            if not choices:
+                continue
+            found = process.extractOne(token, choices, scorer=OSA.distance, score_cutoff=limit)
+            if found is not None and (best is None or found[1] < best[0]):
+                best = (int(found[1]), found[0])
+        for length, choices in self.fuzzy_prefixes.items():
+            if length > size + 1:
+                continue
+            for head in {token[: length - 1], token[:length], token[: length + 1]}:
+                if len(head) < FUZZY_PREFIX_MIN - 1:
+                    continue
+                found = process.extractOne(head, choices, scorer=OSA.distance, score_cutoff=1)
+                if found is not None and (best is None or found[1] < best[0]):
+                    best = (int(found[1]), "*" + found[0])
+        if best is None:
+            return ()
+        return tuple(Hit(h.concept, h.language, "fuzzy") for h in self.fuzzy_targets[best[1]])
+
+    def phrases_starting(self, token: str) -> tuple[Phrase, ...]:
+        """Phrases whose first word matches `token`, longest first."""
+        found = list(self.phrases_by_word.get(token, ()))
+        found.extend(p for p in self.phrases_by_pattern if p.parts[0] and p.parts[0].matches(token))
+        found.sort(key=lambda p: -p.words)
+        return tuple(found)
+
+
+LEXICON = Lexicon(load_json("concepts.json"))
+
+
+@lru_cache(maxsize=65536)
+def phrases_starting(token: str) -> tuple[Phrase, ...]:
+    """Cached `Lexicon.phrases_starting`."""
+    return LEXICON.phrases_starting(token)
+
+
+@lru_cache(maxsize=65536)
+def token_hits(token: str, fuzzy_allowed: bool) -> tuple[Hit, ...]:
+    """Concepts of a folded token; falls back to fuzzy matching when allowed and nothing fits."""
+    found = LEXICON.hits(token)
+    if found or not fuzzy_allowed or len(token) < FUZZY_MIN_LENGTH or not token.isalpha():
+        return found
+    if token in LEXICON.no_fuzzy:
+        return ()
+    return LEXICON.fuzzy_hits(token)

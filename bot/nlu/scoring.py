@@ -1,0 +1,186 @@
+"""Turn cues into intent scores with the weights and combinations of `data/rules.json`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.nlu.cues import Cue
+from bot.nlu.lexicon import load_json
+
+KEEP = "keep"
+
+
+@dataclass(frozen=True, slots=True)
+class Combo:
+    """Extra score when every group in `groups` has a present member and nothing in `none`."""
+
+    groups: tuple[tuple[tuple[str, bool], ...], ...]  # (concept, only-negated)
+    none: tuple[str, ...]
+    add: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Intent scores plus what produced them, for the explanation."""
+
+    by_intent: dict[str, float]
+    contributions: tuple[tuple[str, str, float], ...]  # (cue text, intent, amount)
+    negated: tuple[str, ...]
+
+
+class Rules:
+    """The scoring tables, parsed once."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.intents: tuple[str, ...] = tuple(data["intents"])
+        self.prior: dict[str, float] = {k: float(v) for k, v in data["prior"].items()}
+        self.weights: dict[str, dict[str, float]] = {
+            c: {i: float(w) for i, w in by.items()} for c, by in data["weights"].items()
+        }
+        self.negated: dict[str, dict[str, float]] = {}
+        for concept, rule in data["negated"].items():
+            if rule == KEEP:
+                self.negated[concept] = self.weights.get(concept, {})
+            else:
+                self.negated[concept] = {i: float(w) for i, w in rule.items()}
+        self.keeps = frozenset(c for c, r in data["negated"].items() if r == KEEP)
+        self.combos = tuple(_combo(raw) for raw in data["combos"])
+        index: dict[str, list[int]] = {}
+        for number, combo in enumerate(self.combos):
+            for concept, _only_negated in combo.groups[0]:
+                index.setdefault(concept, []).append(number)
+        self.combo_index = {c: tuple(numbers) for c, numbers in index.items()}
+        self.privacy_floor = float(data["privacy_floor"])
+        self.greeting_damping = float(data["greeting_damping"])
+        confidence = data["confidence"]
+        self.conf: dict[str, float] = {k: float(v) for k, v in confidence.items()}
+        unknown = {i for by in self.weights.values() for i in by} - set(self.intents)
+        assert not unknown, f"rules.json names unknown intents: {unknown}"
+
+
+def _combo(raw: dict[str, Any]) -> Combo:
+    groups = tuple(
+        tuple((alt.lstrip("~"), alt.startswith("~")) for alt in group.split("|"))
+        for group in raw["all"]
+    )
+    add = tuple((intent, float(w)) for intent, w in raw["add"].items())
+    return Combo(groups, tuple(raw.get("none", ())), add)
+
+
+RULES = Rules(load_json("rules.json"))
+INTENTS = RULES.intents
+
+
+def score(cues: Sequence[Cue]) -> Scores:
+    """Sum cue weights (negated cues per the `negated` table), then add combinations."""
+    positive: dict[str, float] = {}
+    negative: dict[str, float] = {}
+    texts: dict[str, str] = {}
+    for cue in cues:
+        bucket = negative if cue.negated else positive
+        if cue.scale > bucket.get(cue.concept, 0.0):
+            bucket[cue.concept] = cue.scale
+            texts.setdefault(cue.concept, cue.text)
+    totals = dict.fromkeys(RULES.intents, 0.0)
+    for intent, value in RULES.prior.items():
+        totals[intent] += value
+    contributions: list[tuple[str, str, float]] = []
+    for concept, scale in positive.items():
+        _add(totals, contributions, texts[concept], RULES.weights.get(concept, {}), scale)
+    for concept, scale in negative.items():
+        if concept not in positive:
+            _add(totals, contributions, texts[concept], RULES.negated.get(concept, {}), scale)
+    present = {c: s for c, s in negative.items() if c in RULES.keeps}
+    present.update(positive)
+    candidates: set[int] = set()
+    for concept in (*present, *negative):
+        candidates.update(RULES.combo_index.get(concept, ()))
+    for number in sorted(candidates):
+        combo = RULES.combos[number]
+        amount = _combo_scale(combo, present, negative)
+        if amount:
+            label = "+".join(g[0][0] for g in combo.groups)
+            _add(totals, contributions, label, dict(combo.add), amount)
+    top_privacy = max(v for k, v in totals.items() if k not in ("greeting", "other"))
+    if top_privacy >= RULES.privacy_floor:
+        totals["greeting"] *= RULES.greeting_damping
+    negated = tuple(texts[c] for c in negative if c not in positive)
+    return Scores(totals, tuple(contributions), negated)
+
+
+def _add(
+    totals: dict[str, float],
+    contributions: list[tuple[str, str, float]],
+    text: str,
+    weights: dict[str, float],
+    scale: float,
+) -> None:
+    for intent, weight in weights.items():
+        totals[intent] += weight * scale
+        contributions.append((text, intent, weight * scale))
+
+
+def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, float]) -> float:
+    if any(c in present for c in combo.none):
+        return 0.0
+    weakest = math.inf
+    for group in combo.groups:
+        best = 0.0
+        for concept, only_negated in group:
+            source = negative if only_negated else present
+            best = max(best, source.get(concept, 0.0))
+        if not best:
+            return 0.0
+        weakest = min(weakest, best)
+    return weakest
+
+
+def ranked(totals: dict[str, float]) -> list[tuple[str, float]]:
+    """Intents by score, best first; ties keep the stable INTENTS order."""
+    order = {name: i for i, name in enumerate(RULES.intents)}
+    return sorted(totals.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+
+
+def confidence(ranking: Sequence[tuple[str, float]]) -> float:
+    """Logistic in the winner's margin and strength, lowered by strong rivals."""
+    c = RULES.conf
+    top = ranking[0][1]
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    rivals = sum(
+        1
+        for name, value in ranking[1:]
+        if value >= c["rival_min"] and name not in ("greeting", "other")
+    )
+    logit = c["margin"] * (top - second) + c["strength"] * top + c["bias"]
+    logit -= c["rival_penalty"] * rivals
+    value = 1.0 / (1.0 + math.exp(-logit))
+    return min(c["ceiling"], max(c["floor"], value))
+
+
+def alternatives(
+    ranking: Sequence[tuple[str, float]], conf: float, limit: int = 3
+) -> tuple[tuple[str, float], ...]:
+    """Runner-up intents with scores on the confidence scale."""
+    top = ranking[0][1]
+    minimum = RULES.conf["alternative_min"]
+    found: list[tuple[str, float]] = []
+    for name, value in ranking[1:]:
+        if value < minimum or top <= 0:
+            continue
+        found.append((name, round(conf * value / top, 3)))
+        if len(found) == limit:
+            break
+    return tuple(found)
+
+
+def summarise(contributions: Iterable[tuple[str, str, float]], limit: int = 6) -> list[str]:
+    """'slet→erasure' style labels of the strongest contributions."""
+    best: dict[str, tuple[str, float]] = {}
+    for text, intent, amount in contributions:
+        if amount > best.get(text, ("", 0.0))[1]:
+            best[text] = (intent, amount)
+    ordered = sorted(best.items(), key=lambda kv: -kv[1][1])[:limit]
+    return [f"{text}→{intent}" for text, (intent, _amount) in ordered]

@@ -1,0 +1,73 @@
+"""Folding and tokenising, shared by the lexicon and the input so that both sides meet.
+
+Danish letters are folded (æ→ae, ø→oe, å→aa) because customers often type without
+them; other accents are dropped. Punctuation survives only as clause and sentence
+boundaries, which negation and phrase matching must not cross.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+SENTENCE = "."
+QUESTION = "?"
+CLAUSE = ","
+BOUNDARIES = frozenset({SENTENCE, QUESTION, CLAUSE})
+
+_DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "’": "'", "‘": "'", "´": "'", "`": "'"})
+_ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+_E_MAIL = re.compile(r"\be-(?=mail)")
+_APOSTROPHE = re.compile(r"(?<=[a-z0-9])'")
+_EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
+_TOKEN = re.compile(rf"[a-z0-9]+|[?]+|[.!;:]+|[,()\[\]/\u2013\u2014]|(?<=\s)-(?=\s)|[{_EMOJI}]")
+_DANISH_LETTERS = re.compile(r"[æøå]")
+MAX_CHARS = 4000
+
+
+@lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Casefold, fold Danish letters and drop accents; used on lexicon and input alike."""
+    text = text.casefold().translate(_DANISH)
+    if not text.isascii():
+        text = "".join(
+            ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+        )
+    return text
+
+
+def tokenise(text: str) -> list[str]:
+    """Words, emoji and boundary markers (`.`, `?`, `,`) of folded `text`."""
+    text = _ADDRESSES.sub(" ", text[:MAX_CHARS])
+    folded = _APOSTROPHE.sub("", _E_MAIL.sub("e", fold(text)))
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(folded):
+        token = match.group()
+        if token[0] == "?":
+            token = QUESTION
+        elif token[0] in ".!;:":
+            token = SENTENCE
+        elif not token[0].isalnum() and len(token) == 1 and not _is_emoji(token):
+            token = CLAUSE
+        if token in BOUNDARIES and tokens and tokens[-1] in BOUNDARIES:
+            if token == CLAUSE:
+                continue
+            tokens[-1] = token
+            continue
+        tokens.append(token)
+    return tokens
+
+
+def _is_emoji(char: str) -> bool:
+    return "\U0001f300" <= char <= "\U0001faff" or "\u2600" <= char <= "\u27bf"
+
+
+def is_word(token: str) -> bool:
+    """True for words and emoji, False for boundary markers."""
+    return token not in BOUNDARIES
+
+
+def danish_letter_words(text: str) -> int:
+    """How many words of the raw text contain æ, ø or å: strong evidence of Danish."""
+    return sum(1 for word in text[:MAX_CHARS].casefold().split() if _DANISH_LETTERS.search(word))

@@ -1,0 +1,282 @@
+"""Language and intent recognition (`bot.nlu`): accuracy on labelled sets and behaviour rules."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.nlu import INTENTS, Recognition, recognise
+
+HERE = Path(__file__).resolve().parent
+LABELLED = HERE / "nlu" / "labelled.jsonl"
+LANGUAGE_CASES = HERE / "nlu" / "language_cases.jsonl"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "nlu" / "examples.jsonl"
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _report(rows: list[dict[str, Any]]) -> tuple[float, float, str]:
+    """Intent accuracy, language accuracy and a per-intent table with the misses."""
+    per: dict[str, list[int]] = {name: [0, 0] for name in INTENTS}
+    misses: list[str] = []
+    intent_ok = language_ok = 0
+    for row in rows:
+        result = recognise(row["text"])
+        per[row["intent"]][1] += 1
+        if result.intent == row["intent"]:
+            intent_ok += 1
+            per[row["intent"]][0] += 1
+        else:
+            misses.append(f"  {row['intent']:>13} → {result.intent:<13} {row['text']}")
+        if result.language == row["language"]:
+            language_ok += 1
+        else:
+            misses.append(f"  language {row['language']} → {result.language}: {row['text']}")
+    table = "\n".join(f"  {name:14} {ok}/{n}" for name, (ok, n) in per.items() if n)
+    report = f"per intent:\n{table}\nmisses:\n" + "\n".join(misses)
+    return intent_ok / len(rows), language_ok / len(rows), report
+
+
+def test_labelled_set_is_large_balanced_and_separate_from_the_shared_examples() -> None:
+    rows = _rows(LABELLED)
+    assert len(rows) >= 600
+    assert {row["intent"] for row in rows} == set(INTENTS)
+    per_pair = Counter((row["intent"], row["language"]) for row in rows)
+    assert min(per_pair.values()) >= 20, per_pair
+    texts = [row["text"] for row in rows]
+    assert len(set(texts)) == len(texts)
+    if SHARED.exists():
+        shared = {row["text"].casefold() for row in _rows(SHARED)}
+        assert not shared & {t.casefold() for t in texts}
+
+
+def test_accuracy_on_own_labelled_set() -> None:
+    intent, language, report = _report(_rows(LABELLED))
+    assert intent >= 0.95, f"intent accuracy {intent:.3f}\n{report}"
+    assert language >= 0.98, f"language accuracy {language:.3f}\n{report}"
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared examples not present")
+def test_accuracy_on_shared_examples() -> None:
+    intent, language, report = _report(_rows(SHARED))
+    assert intent >= 0.95, f"intent accuracy {intent:.3f}\n{report}"
+    assert language >= 0.95, f"language accuracy {language:.3f}\n{report}"
+
+
+def test_language_cases() -> None:
+    rows = _rows(LANGUAGE_CASES)
+    assert len(rows) >= 80
+    wrong = [
+        f"{row['text']!r} (hint {row.get('hint')}): expected {row['language']}, got {got}"
+        for row in rows
+        if (got := recognise(row["text"], hint=row.get("hint")).language) != row["language"]
+    ]
+    assert len(wrong) <= len(rows) * 0.02, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("hej", "da"), ("hi", "en"), ("tak", "da"), ("thanks", "en"), ("Hej!", "da")],
+)
+def test_very_short_texts_have_a_language(text: str, language: str) -> None:
+    assert recognise(text, hint="da" if language == "en" else "en").language == language
+
+
+@pytest.mark.parametrize("text", ["ok", "123", "👍", "!!!", "   "])
+def test_hint_decides_only_without_evidence(text: str) -> None:
+    assert recognise(text, hint="da").language == "da"
+    assert recognise(text, hint="en").language == "en"
+    assert recognise(text).language == "en"
+
+
+def test_hint_does_not_override_evidence() -> None:
+    assert recognise("thanks", hint="da").language == "en"
+    assert recognise("slet min konto", hint="en").language == "da"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("don't delete anything, just change my email", "rectification"),
+        ("I don't want to delete my account, just stop the newsletters", "objection"),
+        ("Jeg vil ikke slette min konto, bare stoppe nyhedsbrevene", "objection"),
+        ("I skal ikke slette noget, bare rette min adresse", "rectification"),
+        ("Please don't use my data for marketing", "objection"),
+        ("Kan I stoppe brugen af mine data uden at slette dem?", "restriction"),
+        ("keep my data but don't process it", "restriction"),
+        ("I no longer want my data exported", "cancel"),
+        ("I don't want to talk to a bot", "handover"),
+    ],
+)
+def test_negation(text: str, intent: str) -> None:
+    assert recognise(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("jeg vil gerne se mine data", "access"),
+        ("jeg vil aendre min email", "rectification"),
+        ("sletning af mine oplysninger", "erasure"),
+        ("begraens behandlingen af mine data", "restriction"),
+        ("jeg vil ikke modtage markedsforing", "objection"),
+        ("hvornaar faar jeg svar paa min anmodning", "status"),
+    ],
+)
+def test_danish_without_diacritics(text: str, intent: str) -> None:
+    result = recognise(text)
+    assert (result.intent, result.language) == (intent, "da")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("hvilke oplysniger har i om mig", "access"),
+        ("deleet my acount", "erasure"),
+        ("pls chnage my emial", "rectification"),
+        ("cancle my request", "cancel"),
+        ("slett min konto", "erasure"),
+        ("unsubscibe me from the newsleter", "objection"),
+    ],
+)
+def test_typos(text: str, intent: str) -> None:
+    assert recognise(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "requested"),
+    [
+        ("english please", "en"),
+        ("can you write in English", "en"),
+        ("skriv på dansk", "da"),
+        ("på dansk tak", "da"),
+        ("dansk", "da"),
+        ("Kan vi tage det på engelsk?", "en"),
+        ("Do you have Danish phone numbers?", None),
+        ("slet min konto", None),
+        ("hello", None),
+    ],
+)
+def test_language_switch_requests(text: str, requested: str | None) -> None:
+    assert recognise(text).language_request == requested
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How much does an SMS to Sweden cost?",
+        "Hvordan får jeg en API-nøgle?",
+        "do you support webhooks for delivery reports",
+        "jeg kan ikke logge ind",
+        "how do I change the sender name on my messages",
+    ],
+)
+def test_product_questions_are_other(text: str) -> None:
+    assert recognise(text).intent == "other"
+
+
+def test_confidence_is_lower_for_ambiguous_and_multi_topic_messages() -> None:
+    clear = recognise("Please delete my account")
+    multi = recognise("change my email, delete my account and send me a copy of my data")
+    vague = recognise("my data")
+    assert clear.confidence >= 0.75
+    assert multi.confidence < clear.confidence
+    assert vague.confidence < 0.6
+    assert len(multi.alternatives) >= 1
+
+
+def test_alternatives_are_ranked_and_exclude_the_intent() -> None:
+    result = recognise("I want to see my data and then delete it and stop the newsletter")
+    names = [name for name, _score in result.alternatives]
+    assert result.intent not in names
+    assert len(names) <= 3
+    scores = [score for _name, score in result.alternatives]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= score <= 1.0 for score in scores)
+
+
+def test_short_messages() -> None:
+    assert recognise("hej").intent == "greeting"
+    assert recognise("tak").intent == "greeting"
+    assert recognise("stop").intent == "cancel"
+    assert recognise("slet mig").intent == "erasure"
+    assert recognise("👍").intent == "greeting"
+
+
+def test_deterministic() -> None:
+    texts = [row["text"] for row in _rows(LABELLED)[:50]]
+    first = [recognise(t) for t in texts]
+    assert first == [recognise(t) for t in texts]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "👍👍🙏",
+        "x" * 10_000,
+        "slet min konto " * 700,
+        "ikke " * 2000,
+        "\x00\x01\u202e weird \ufeff text",
+        "?!.,;:-–—()[]",
+        "Ünïcödé façade naïve café",
+    ],
+)
+def test_never_raises(text: str) -> None:
+    result = recognise(text)
+    assert isinstance(result, Recognition)
+    assert result.intent in INTENTS
+    assert result.language in ("da", "en")
+    assert 0.0 <= result.confidence <= 1.0
+
+
+def test_result_shape_and_explanation() -> None:
+    result = recognise("Slet venligst min konto")
+    assert len(INTENTS) == 12
+    assert result.text == "Slet venligst min konto"
+    assert (result.intent, result.language) == ("erasure", "da")
+    assert result.explanation.startswith("cues: ")
+    assert "negated:" in result.explanation
+    assert "language:" in result.explanation
+    assert "slet→erasure" in result.explanation
+
+
+def test_no_personal_data_in_logs_or_explanation(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        result = recognise("change my email to jens.hansen@example.com, phone +45 12 34 56 78")
+    assert not caplog.records
+    assert "jens" not in result.explanation
+    assert "12 34" not in result.explanation
+
+
+def test_fast_enough() -> None:
+    texts = [row["text"] for row in _rows(LABELLED)]
+    for text in texts:
+        recognise(text)
+    start = time.perf_counter()
+    for text in texts:
+        recognise(text)
+    rate = len(texts) / (time.perf_counter() - start)
+    assert rate >= 1000, f"{rate:.0f} utterances/s"
+
+
+def test_rules_only_name_known_concepts() -> None:
+    data = Path(__file__).resolve().parents[1] / "bot" / "nlu" / "data"
+    concepts = set(json.loads((data / "concepts.json").read_text(encoding="utf-8")))
+    concepts |= {"Q_AUX", "QMARK", "MY_REQUEST"}  # made by the engine, not the lexicon
+    rules = json.loads((data / "rules.json").read_text(encoding="utf-8"))
+    named = set(rules["weights"]) | set(rules["negated"])
+    for combo in rules["combos"]:
+        for group in [*combo["all"], *combo.get("none", ())]:
+            named |= {alt.lstrip("~") for alt in group.split("|")}
+    assert named <= concepts, named - concepts
