@@ -1,0 +1,227 @@
+"""Access export: every category as JSON and CSV, counts as in the database, the Art. 15
+summary in the customer's language, and a crash never leaves a half file as done."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models import (
+    AccessLogEntry,
+    ApiKey,
+    Consent,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    SmsMessage,
+    TranscriptMessage,
+)
+from tests.executors.conftest import ANNA, ANNA_PHONE, MakeCtx, add_chat, count, zip_members
+from workflow.executors import PermanentFailure, access, export_zip
+from workflow.exports import verify_download
+
+from .conftest import SECRET, START
+
+
+def _sections(
+    members: dict[str, bytes], name: str
+) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+    as_json = json.loads(members[f"{name}.json"])
+    as_csv = list(csv.DictReader(io.StringIO(members[f"{name}.csv"].decode("utf-8"))))
+    return as_json, as_csv
+
+
+async def test_every_category_is_exported_as_json_and_csv_with_the_database_counts(
+    seeded: Database, anna: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    await add_chat(seeded, anna, [f"Hi, I am {ANNA}", "Hello!", "Please send my data"])
+    result = await access.run(make_ctx(anna, "access"))
+
+    path = data_dir / "exports" / result.effects["files"][0]
+    members = zip_members(path)
+    invoices = select(Invoice.id).where(Invoice.account_id == anna)
+    expected = {
+        "account": 1,
+        "people": 1,
+        "api_keys": await count(seeded, select(ApiKey.id).where(ApiKey.account_id == anna)),
+        "access_log": await count(
+            seeded, select(AccessLogEntry.id).where(AccessLogEntry.account_id == anna)
+        ),
+        "sms_messages": await count(
+            seeded, select(SmsMessage.id).where(SmsMessage.account_id == anna)
+        ),
+        "invoices": await count(seeded, invoices),
+        "invoice_lines": await count(
+            seeded, select(InvoiceLine.id).where(InvoiceLine.invoice_id.in_(invoices))
+        ),
+        "payments": await count(seeded, select(Payment.id).where(Payment.invoice_id.in_(invoices))),
+        "consents": await count(seeded, select(Consent.id).where(Consent.account_id == anna)),
+        "chat_transcripts": 3,
+        "verification_codes": 0,
+        "messages_to_you": 0,
+    }
+    assert expected["sms_messages"] == 2000 and expected["invoices"] == 12
+    assert result.effects["rows"] == expected
+    for name, rows in expected.items():
+        as_json, as_csv = _sections(members, name)
+        assert len(as_json) == len(as_csv) == rows, name
+        if rows:
+            assert list(as_json[0]) == list(as_csv[0]), name
+    assert result.effects["bytes"] == path.stat().st_size
+    assert {"README.txt", "summary.txt", "manifest.json"} <= set(members)
+
+    people, _csv = _sections(members, "people")
+    assert people[0]["email"] == ANNA and people[0]["phone"] == ANNA_PHONE
+    sms, sms_csv = _sections(members, "sms_messages")
+    assert sms[0]["content"] == sms_csv[0]["content"]
+    invoices_json, _csv = _sections(members, "invoices")
+    assert all(isinstance(row["total"], str) for row in invoices_json)  # exact amounts
+
+
+async def test_api_keys_are_exported_without_their_hashes(
+    seeded: Database, anna: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    result = await access.run(make_ctx(anna, "access"))
+    members = zip_members(data_dir / "exports" / result.effects["files"][0])
+    keys, keys_csv = _sections(members, "api_keys")
+    assert set(keys[0]) == {"label", "prefix", "created_at", "last_used_at", "revoked_at"}
+    assert "key_hash" not in keys_csv[0]
+    async with seeded.sessions() as session:
+        hashes = list(
+            await session.scalars(select(ApiKey.key_hash).where(ApiKey.account_id == anna))
+        )
+    blob = b"".join(members.values())
+    assert all(h.encode() not in blob for h in hashes)
+
+
+async def test_the_summary_is_in_danish_with_the_article_15_facts(
+    anna: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    result = await access.run(make_ctx(anna, "access", language="da"))
+    members = zip_members(data_dir / "exports" / result.effects["files"][0])
+    summary = members["summary.txt"].decode("utf-8")
+    for phrase in (
+        "PR-TEST01",
+        "Datatilsynet",
+        "www.datatilsynet.dk",
+        "15. marts 2027",
+        "Formål",
+        "Modtagere",
+        "inkassobureau",
+        "bogføringsloven",
+        "30 dage",
+        "indsigt",
+        "berigtigelse",
+        "sletning",
+        "begrænsning",
+        "dataportabilitet",
+        "indsigelse",
+        "profilering",
+        "automatisk",
+        "Fakturaer og købshistorik",
+        "Du har i øjeblikket givet samtykke",
+    ):
+        assert phrase in summary, phrase
+    assert "Google" in summary  # tracking recipients; Anna does not log in with Google
+    assert "fra Google, da du logger ind" not in summary
+    assert "Your rights" not in summary
+    readme = members["README.txt"].decode("utf-8")
+    assert "sms_messages.json / sms_messages.csv: 2000" in readme
+
+
+async def test_the_summary_is_in_english_for_an_english_customer(
+    ben: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    result = await access.run(make_ctx(ben, "access", language="en", reference="PR-BEN001"))
+    summary = zip_members(data_dir / "exports" / result.effects["files"][0])["summary.txt"].decode()
+    for phrase in (
+        "Datatilsynet",
+        "www.datatilsynet.dk",
+        "15 March 2027",
+        "purposes",
+        "recipients",
+        "debt collection agency",
+        "Bookkeeping Act",
+        "Up to 30 days, then anonymised.",
+        "Rectification",
+        "Erasure",
+        "Restriction",
+        "Portability",
+        "Objection",
+        "solely on automated processing",
+        "profiling",
+        "You have currently consented to tracking or profiling.",
+    ):
+        assert phrase in summary, phrase
+    assert "Formål" not in summary
+
+
+async def test_the_notice_carries_a_signed_link_to_the_file(anna: int, make_ctx: MakeCtx) -> None:
+    result = await access.run(make_ctx(anna, "access"))
+    url = result.notice["download_url"]
+    assert url.startswith("http://127.0.0.1:8080/downloads/")
+    reference, filename = verify_download(SECRET, url.rsplit("/", 1)[1], START)
+    assert (reference, filename) == ("PR-TEST01", "PR-TEST01-access.zip")
+    assert result.notice["expires_at"] == "2027-03-22T10:00:00+00:00"
+    assert ANNA not in json.dumps(result.effects)
+
+
+async def test_a_second_run_reuses_the_complete_file(
+    anna: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    first = await access.run(make_ctx(anna, "access"))
+    path = data_dir / "exports" / first.effects["files"][0]
+    stamp = path.stat().st_mtime_ns
+    second = await access.run(make_ctx(anna, "access"))
+    assert path.stat().st_mtime_ns == stamp
+    assert second.effects == first.effects
+
+
+async def test_a_crash_midway_leaves_no_file_and_a_rerun_exports_once(
+    anna: int, make_ctx: MakeCtx, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = export_zip._write_section
+    calls = 0
+
+    async def crashing(*args: object, **kwargs: object) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 5:  # in the middle of the SMS messages
+            raise ConnectionError("database went away")
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_zip, "_write_section", crashing)
+    with pytest.raises(ConnectionError):
+        await access.run(make_ctx(anna, "access"))
+    exports = data_dir / "exports"
+    assert list(exports.iterdir()) == []  # neither a final file nor a temporary one
+
+    (exports / ".PR-TEST01-access.zip.dead.tmp").write_bytes(b"half")  # a killed process
+    (exports / "PR-TEST01-access.zip").write_bytes(b"PK not a zip")  # a damaged final file
+    monkeypatch.setattr(export_zip, "_write_section", real)
+    result = await access.run(make_ctx(anna, "access"))
+    assert sorted(p.name for p in exports.iterdir()) == ["PR-TEST01-access.zip"]
+    assert result.effects["rows"]["sms_messages"] == 2000
+
+
+async def test_transcripts_of_other_accounts_are_not_exported(
+    seeded: Database, anna: int, ben: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    await add_chat(seeded, ben, ["Ben here"], conversation_id="conv-ben")
+    await add_chat(seeded, anna, ["Anna here"], conversation_id="conv-anna")
+    result = await access.run(make_ctx(anna, "access"))
+    members = zip_members(data_dir / "exports" / result.effects["files"][0])
+    chats, _csv = _sections(members, "chat_transcripts")
+    assert [c["text"] for c in chats] == ["Anna here"]
+    assert await count(seeded, select(TranscriptMessage.id)) == 2
+
+
+async def test_an_unknown_account_fails_permanently(make_ctx: MakeCtx) -> None:
+    with pytest.raises(PermanentFailure):
+        await access.run(make_ctx(999_999, "access"))

@@ -1,0 +1,128 @@
+"""The audit chain: intact after real work; any altered, removed or reordered entry is found."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import text
+
+from storage.db import Database
+from storage.privacy_models import AuditEntry
+from tests.clock import FakeClock
+from tests.workflow.conftest import account_id, agent, open_request, rows
+from workflow import audit, decisions
+
+
+async def _some_history(db: Database, clock: FakeClock) -> list[AuditEntry]:
+    ben = await account_id(db)
+    for kind in ("objection", "erasure", "access"):
+        request = await open_request(db, kind, now=clock(), account=ben)
+        clock.advance(minutes=5)
+    async with db.transaction() as session:
+        await decisions.reject(session, request.reference, agent("alice"), "duplicate")
+    entries = list(await rows(db, AuditEntry))
+    assert len(entries) >= 12
+    return entries
+
+
+async def _verify(db: Database) -> audit.VerifyResult:
+    async with db.sessions() as session:
+        return await audit.verify(session)
+
+
+async def test_an_untouched_chain_verifies(seeded: Database, clock: FakeClock) -> None:
+    entries = await _some_history(seeded, clock)
+    result = await _verify(seeded)
+    assert result == audit.VerifyResult(True, len(entries))
+    assert [e.id for e in entries] == list(range(1, len(entries) + 1))
+    assert entries[0].prev_hash == audit.GENESIS
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
+
+
+async def test_empty_log_verifies(db: Database) -> None:
+    assert await _verify(db) == audit.VerifyResult(True, 0)
+
+
+async def test_an_altered_entry_is_named(seeded: Database, clock: FakeClock) -> None:
+    entries = await _some_history(seeded, clock)
+    victim = entries[5].id
+    async with seeded.transaction() as session:
+        await session.execute(
+            text("UPDATE audit_log SET actor = 'agent:mallory' WHERE id = :id"), {"id": victim}
+        )
+    result = await _verify(seeded)
+    assert not result.ok and result.first_bad_id == victim and result.checked == 5
+    assert "altered" in (result.reason or "")
+
+
+async def test_altered_data_json_is_found(seeded: Database, clock: FakeClock) -> None:
+    entries = await _some_history(seeded, clock)
+    victim = entries[-1].id
+    async with seeded.transaction() as session:
+        await session.execute(
+            text("UPDATE audit_log SET data = :data WHERE id = :id"),
+            {"data": '{"kind": "access", "from": "x", "to": "completed"}', "id": victim},
+        )
+    result = await _verify(seeded)
+    assert not result.ok and result.first_bad_id == victim
+
+
+async def test_a_removed_entry_is_found(seeded: Database, clock: FakeClock) -> None:
+    entries = await _some_history(seeded, clock)
+    victim = entries[3].id
+    async with seeded.transaction() as session:
+        await session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": victim})
+    result = await _verify(seeded)
+    assert not result.ok and result.first_bad_id == victim + 1
+    assert "missing" in (result.reason or "")
+
+
+async def test_a_removed_and_renumbered_entry_is_found(seeded: Database, clock: FakeClock) -> None:
+    """Hiding the gap by renumbering breaks the hashes (ids are hashed) and the links."""
+    entries = await _some_history(seeded, clock)
+    victim = entries[3].id
+    async with seeded.transaction() as session:
+        await session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": victim})
+        for entry in entries[4:]:
+            await session.execute(
+                text("UPDATE audit_log SET id = :new WHERE id = :old"),
+                {"new": entry.id - 1, "old": entry.id},
+            )
+    result = await _verify(seeded)
+    assert not result.ok and result.first_bad_id == victim
+
+
+async def test_reordered_entries_are_found(seeded: Database, clock: FakeClock) -> None:
+    entries = await _some_history(seeded, clock)
+    a, b = entries[2], entries[3]
+    async with seeded.transaction() as session:
+        for source, target in ((a, b), (b, a)):
+            await session.execute(
+                text(
+                    "UPDATE audit_log SET at = :at, actor = :actor, event = :event, "
+                    "prev_hash = :prev, hash = :hash WHERE id = :id"
+                ),
+                {
+                    "at": source.at,
+                    "actor": source.actor,
+                    "event": source.event,
+                    "prev": source.prev_hash,
+                    "hash": source.hash,
+                    "id": target.id,
+                },
+            )
+    result = await _verify(seeded)
+    assert not result.ok and result.first_bad_id == a.id
+
+
+async def test_audit_data_holds_no_contact_details(seeded: Database, clock: FakeClock) -> None:
+    ben = await account_id(seeded)
+    await open_request(
+        seeded,
+        "rectification",
+        now=clock(),
+        account=ben,
+        details={"field": "email", "value": "new-address@example.org"},
+    )
+    dumped = " ".join(str(e.data) + e.actor for e in await rows(seeded, AuditEntry))
+    assert "new-address@example.org" not in dumped and "'value'" in dumped

@@ -1,0 +1,147 @@
+"""Four workers, each with its own engine (as separate processes would have), drain
+1,000 queued actions on PostgreSQL (200 on SQLite, whose single writer serialises them
+anyway): every action runs exactly once, and two actions of one account never run at
+the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from storage.db import Database
+from storage.models import Account
+from storage.privacy_models import Action, AuditEntry, PrivacyRequest
+from tests.clock import FakeClock
+from tests.workflow.conftest import make_deps
+from workflow import audit, deadlines, worker
+from workflow.executors import ActionContext, ExecutorResult, registry
+
+ACTIONS = 1000
+ACCOUNTS = 40
+WORKERS = 4
+
+
+async def _queue(db: Database, now: object, total: int) -> None:
+    async with db.transaction() as session:
+        account_ids = list(
+            (
+                await session.scalars(
+                    insert(Account).returning(Account.id),
+                    [
+                        {"company": f"Load test {i}", "status": "active", "restricted": False}
+                        for i in range(ACCOUNTS)
+                    ],
+                )
+            ).all()
+        )
+        request_ids = list(
+            (
+                await session.scalars(
+                    insert(PrivacyRequest).returning(PrivacyRequest.id),
+                    [
+                        {
+                            "reference": f"PR-L{i:05d}",
+                            "kind": "objection",
+                            "status": "approved",
+                            "account_id": account_ids[i % ACCOUNTS],
+                            "channel": "console",
+                            "language": "en",
+                            "verified_via": "email_code",
+                            "requester_ref": "load",
+                            "details": {},
+                            "received_at": now,
+                            "due_at": deadlines.due_date(now),  # type: ignore[arg-type]
+                            "extended": False,
+                            "extension_months": 0,
+                            "updated_at": now,
+                            "version": 1,
+                        }
+                        for i in range(total)
+                    ],
+                )
+            ).all()
+        )
+        await session.execute(
+            insert(Action),
+            [
+                {
+                    "request_id": request_id,
+                    "account_id": account_ids[i % ACCOUNTS],
+                    "kind": "test_noop",
+                    "status": "ready",
+                    "attempts": 0,
+                    "max_attempts": 5,
+                    "run_after": now,
+                    "created_at": now,
+                }
+                for i, request_id in enumerate(request_ids)
+            ],
+        )
+
+
+async def test_four_workers_run_each_of_1000_actions_exactly_once(
+    backend: str, database_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    total = ACTIONS if backend == "postgresql" else 200
+    executions: Counter[int] = Counter()
+    running: set[int] = set()
+    overlaps: list[int] = []
+
+    async def noop(ctx: ActionContext) -> ExecutorResult:
+        if ctx.account_id in running:
+            overlaps.append(ctx.account_id)
+        running.add(ctx.account_id)
+        executions[ctx.request_id] += 1
+        await asyncio.sleep(0)  # let the other workers interleave here
+        running.discard(ctx.account_id)
+        return ExecutorResult(effects={"noop": True})
+
+    registry.register("test_noop", noop)
+    databases = [Database(database_url, pool_size=2) for _ in range(WORKERS)]
+    try:
+        await _queue(databases[0], clock(), total)
+        started = time.perf_counter()
+        codes = await asyncio.gather(
+            *(
+                worker.run_worker(
+                    make_deps(db, clock, tmp_path, lease=worker.WorkerConfig().lease),
+                    stop=asyncio.Event(),
+                    concurrency=1,
+                    once=True,
+                )
+                for db in databases
+            )
+        )
+        elapsed = time.perf_counter() - started
+        print(
+            f"\n{backend}: {total} actions, {WORKERS} workers: {elapsed:.2f}s, "
+            f"{total / elapsed:.0f} actions/s"
+        )
+        assert codes == [0] * WORKERS
+        assert overlaps == [], "two actions of one account ran at the same time"
+        assert len(executions) == total and set(executions.values()) == {1}
+        async with databases[0].sessions() as session:
+            grouped = await session.execute(
+                select(Action.status, func.count()).group_by(Action.status)
+            )
+            statuses = {status: count for status, count in grouped}
+            assert statuses == {"done": total}
+            completed = await session.scalar(
+                select(func.count()).where(PrivacyRequest.status == "completed")
+            )
+            assert completed == total
+            assert (
+                await session.scalar(select(func.count()).where(AuditEntry.event == "action_done"))
+                == total
+            )
+            result = await audit.verify(session)
+            assert result.ok, result
+    finally:
+        registry.unregister("test_noop")
+        for db in databases:
+            await db.dispose()

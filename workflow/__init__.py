@@ -1,0 +1,1 @@
+"""Privacy-request lifecycle, durable action queue, worker, approvals, deadlines, executors."""

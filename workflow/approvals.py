@@ -1,0 +1,85 @@
+"""The approval policy: which requests an agent must approve, and how many agents.
+
+Erasure and rectification always need an agent (they change or destroy the account;
+rectification of a name or address is treated like contact details, as the dialog
+promises the customer a person approves the change); objection never does (an
+opt-out must take effect at once). The other kinds are configurable.
+
+The process-wide policy is set once at start (`configure`), from settings; the
+conversation handlers then open requests without having to carry it around.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+ALWAYS = frozenset({"erasure", "rectification"})
+NEVER = frozenset({"objection"})
+CONFIGURABLE = frozenset({"access", "portability", "restriction", "human_review"})
+DEFAULT_REQUIRED = "access,portability,restriction,human_review"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalPolicy:
+    required_kinds: frozenset[str] = CONFIGURABLE
+    erasure_approvers: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ApprovalPolicy:
+        """Read APPROVAL_REQUIRED_KINDS and ERASURE_APPROVERS."""
+        raw = settings.approval_required_kinds
+        kinds = raw.split(",") if isinstance(raw, str) else list(raw)
+        approvers = int(settings.erasure_approvers)
+        return cls(
+            required_kinds=frozenset(k.strip() for k in kinds if k.strip()) & CONFIGURABLE,
+            erasure_approvers=max(1, min(approvers, 5)),
+        )
+
+    def needs_agent(self, kind: str) -> bool:
+        if kind in ALWAYS:
+            return True
+        if kind in NEVER:
+            return False
+        return kind in self.required_kinds
+
+    def approvals_needed(self, kind: str) -> int:
+        return self.erasure_approvers if kind == "erasure" else 1
+
+
+_policy = ApprovalPolicy()
+
+
+def configure(policy: ApprovalPolicy) -> None:
+    """Set the process-wide policy (the runtime calls this once, from settings)."""
+    global _policy  # one policy per process, set at start
+    _policy = policy
+
+
+def current() -> ApprovalPolicy:
+    return _policy
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """A member of the privacy team.
+
+    `name` is what the history shows; `ref` is the keyed hash of the agent's identity,
+    computed like a request's `requester_ref`, so an agent who is also the requester
+    (the same channel user) is recognised without storing who they are.
+    """
+
+    name: str
+    ref: str
+
+    @classmethod
+    def from_identity(cls, secret: bytes, identity: str, name: str | None = None) -> Agent:
+        """`identity` as the requester's is hashed: `slack:U123`, or the CLI's --agent NAME."""
+        return cls(name=name or identity, ref=identity_ref(secret, identity))
+
+
+def identity_ref(secret: bytes, identity: str) -> str:
+    """HMAC-SHA256 of a channel identity, the same function as `handlers.privacy.requester_ref`."""
+    return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,155 @@
+"""The audit log: append-only and hash-chained, so an altered, removed or reordered
+entry is detected by `verify`.
+
+Each entry's hash is sha256 over a canonical JSON of its fields (id included) and the
+previous entry's hash. Appends are serialised so the chain never forks: on PostgreSQL
+with a transaction-scoped advisory lock, on SQLite by its single writer. Ids are
+assigned here, consecutively, under that lock, so a gap is itself evidence of removal.
+
+`data` holds counts, categories, kinds, field names and hashed identifiers: never an
+email, a phone number, a name, a code or message text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.privacy_models import AuditEntry
+from storage.types import utcnow
+
+GENESIS = "0" * 64
+_LOCK_KEY = 0x50524956_41554454 & 0x7FFFFFFFFFFFFFFF  # "PRIVAUDT": one lock for the chain
+_VERIFY_BATCH = 1000
+
+
+def canonical(
+    entry_id: int,
+    at: datetime,
+    actor: str,
+    event: str,
+    request_id: int | None,
+    data: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """The exact bytes the hash covers; stable across backends and key order."""
+    return json.dumps(
+        {
+            "id": entry_id,
+            "at": at.isoformat(timespec="microseconds"),
+            "actor": actor,
+            "event": event,
+            "request_id": request_id,
+            "data": data,
+            "prev_hash": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    payload = canonical(
+        entry.id,
+        entry.at,
+        entry.actor,
+        entry.event,
+        entry.request_id,
+        entry.data,
+        entry.prev_hash,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+async def _lock_chain(session: AsyncSession) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+
+async def append(
+    session: AsyncSession,
+    *,
+    actor: str,
+    event: str,
+    request_id: int | None,
+    data: dict[str, Any],
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Add the next entry to the chain in the caller's transaction."""
+    await _lock_chain(session)
+    await session.flush()  # earlier entries of this transaction are in the table
+    last = (
+        await session.execute(
+            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+        )
+    ).first()
+    # JSON round-trip now, so the hash covers exactly what the database will hand back.
+    stored = json.loads(json.dumps(data, default=str))
+    entry = AuditEntry(
+        id=(last.id + 1) if last else 1,
+        at=(now or utcnow()).astimezone(UTC),
+        actor=actor,
+        event=event,
+        request_id=request_id,
+        data=stored,
+        prev_hash=last.hash if last else GENESIS,
+        hash="",
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+
+async def verify(session: AsyncSession) -> VerifyResult:
+    """Walk the chain in id order; report the first entry that does not fit."""
+    checked = 0
+    prev_hash, prev_id = GENESIS, 0
+    while True:
+        rows = (
+            (
+                await session.execute(
+                    select(AuditEntry)
+                    .where(AuditEntry.id > prev_id)
+                    .order_by(AuditEntry.id)
+                    .limit(_VERIFY_BATCH)
+                    .execution_options(populate_existing=True)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return VerifyResult(True, checked)
+        for entry in rows:
+            bad = _check(entry, prev_id, prev_hash)
+            if bad is not None:
+                return VerifyResult(False, checked, entry.id, bad)
+            checked += 1
+            prev_hash, prev_id = entry.hash, entry.id
+
+
+def _check(entry: AuditEntry, prev_id: int, prev_hash: str) -> str | None:
+    if entry.id != prev_id + 1:
+        return f"entries {prev_id + 1}..{entry.id - 1} are missing"
+    if entry.prev_hash != prev_hash:
+        return "does not follow the previous entry (removed or reordered)"
+    if entry.hash != entry_hash(entry):
+        return "content does not match its hash (altered)"
+    return None

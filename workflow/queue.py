@@ -1,0 +1,262 @@
+"""The durable action queue: enqueue in the approving transaction, claim under a lease.
+
+Claiming is safe across processes and machines:
+- PostgreSQL: candidates are locked with `FOR UPDATE SKIP LOCKED`, so workers never
+  wait for each other; a transaction-scoped advisory lock on the account, taken after
+  the "no running action for this account" check is re-read, keeps two actions of one
+  account from running at once even when two workers pick them in the same instant.
+- SQLite: one `UPDATE … WHERE id = (SELECT …) RETURNING` statement; SQLite's single
+  writer makes it atomic (it must be the first statement of its transaction).
+
+A claim sets a lease; a worker that dies simply stops renewing it, and the action is
+claimed again once the lease has expired. Every later step checks the lease owner, so
+a worker that lost its lease can never complete or fail the action a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import and_, exists, or_, select, text, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import Exists
+
+from storage.db import Database
+from storage.privacy_models import Action, PrivacyRequest
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 600.0
+_ACCOUNT_LOCK_CLASS = 0x5051  # "PQ": the advisory-lock namespace for accounts
+_CANDIDATES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a worker needs after claiming: plain values, no live ORM object."""
+
+    id: int
+    request_id: int
+    account_id: int
+    kind: str
+    attempts: int
+    max_attempts: int
+    lease_owner: str
+
+
+_max_attempts = MAX_ATTEMPTS
+
+
+def configure(*, max_attempts: int) -> None:
+    """Set the attempts new actions get (WORKER_MAX_ATTEMPTS), once at process start."""
+    global _max_attempts  # one setting per process, like the approval policy
+    _max_attempts = max(1, max_attempts)
+
+
+def enqueue(
+    session: AsyncSession,
+    request: PrivacyRequest,
+    *,
+    now: datetime,
+    kind: str | None = None,
+    max_attempts: int | None = None,
+) -> Action:
+    """Queue the action that carries `request` out, in the caller's transaction."""
+    action = Action(
+        request_id=request.id,
+        account_id=request.account_id,
+        kind=kind or request.kind,
+        status="ready",
+        attempts=0,
+        max_attempts=max_attempts or _max_attempts,
+        run_after=now,
+        created_at=now,
+    )
+    session.add(action)
+    return action
+
+
+def backoff(attempts: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> timedelta:
+    """Exponential back-off after the `attempts`-th failure, capped, with up to 20% jitter."""
+    delay = min(cap, base * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=delay * (1 + random.random() * 0.2))  # noqa: S311 - not crypto
+
+
+def _is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, StaleDataError):
+        return True
+    message = str(exc).lower()
+    return "database is locked" in message or "deadlock" in message
+
+
+async def in_transaction(
+    db: Database, work: Callable[[AsyncSession], Awaitable[T]], *, tries: int = 5
+) -> T:
+    """Run `work` in its own transaction, again when the database reports a conflict
+    (SQLite's stale-snapshot "database is locked", a PostgreSQL deadlock, a stale row).
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            async with db.transaction() as session:
+                return await work(session)
+        except (OperationalError, StaleDataError) as exc:
+            if attempt == tries or not _is_retryable(exc):
+                raise
+            log.info("queue transaction conflicted; retrying (attempt %d)", attempt)
+    raise AssertionError("unreachable")
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Ready and due, or running under a lease that has expired (a dead worker's)."""
+    return or_(
+        and_(Action.status == "ready", Action.run_after <= now),
+        and_(Action.status == "running", Action.lease_expires_at < now),
+    )
+
+
+_other = aliased(Action, name="other")  # built once: aliasing is costly per call
+
+
+def _account_busy(now: datetime) -> Exists:
+    other = _other
+    return exists().where(
+        other.account_id == Action.account_id,
+        other.id != Action.id,
+        other.status == "running",
+        other.lease_expires_at >= now,
+    )
+
+
+async def claim(
+    session: AsyncSession, owner: str, *, now: datetime, lease: timedelta = LEASE
+) -> Claimed | None:
+    """Claim one due action for `owner`, or None. Call as the transaction's first statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        return await _claim_postgres(session, owner, now, lease)
+    return await _claim_sqlite(session, owner, now, lease)
+
+
+def _claim_values(owner: str, now: datetime, lease: timedelta) -> dict[str, object]:
+    return {
+        "status": "running",
+        "lease_owner": owner,
+        "lease_expires_at": now + lease,
+        "attempts": Action.attempts + 1,
+    }
+
+
+async def _claim_sqlite(
+    session: AsyncSession, owner: str, now: datetime, lease: timedelta
+) -> Claimed | None:
+    candidate = (
+        select(Action.id)
+        .where(_claimable(now), ~_account_busy(now))
+        .order_by(Action.run_after, Action.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(Action)
+        .where(Action.id == candidate)
+        .values(**_claim_values(owner, now, lease))
+        .returning(Action)
+        .execution_options(synchronize_session=False)
+    )
+    action = (await session.execute(stmt)).scalar_one_or_none()
+    return _claimed(action) if action is not None else None
+
+
+async def _claim_postgres(
+    session: AsyncSession, owner: str, now: datetime, lease: timedelta
+) -> Claimed | None:
+    ready = (
+        select(Action.id, Action.account_id)
+        .where(Action.status == "ready", Action.run_after <= now, ~_account_busy(now))
+        .order_by(Action.run_after, Action.id)
+        .limit(_CANDIDATES)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(ready)).all()
+    if not rows:
+        expired = (
+            select(Action.id, Action.account_id)
+            .where(Action.status == "running", Action.lease_expires_at < now)
+            .order_by(Action.lease_expires_at, Action.id)
+            .limit(_CANDIDATES)
+            .with_for_update(skip_locked=True)
+        )
+        rows = (await session.execute(expired)).all()
+    for action_id, account_id in rows:
+        if not await _lock_account(session, account_id):
+            continue  # another worker is claiming for this account right now
+        # Re-read under the account lock: a claim committed since our snapshot shows now.
+        busy = await session.scalar(select(_account_busy(now)).where(Action.id == action_id))
+        if busy:
+            continue
+        stmt = (
+            update(Action)
+            .where(Action.id == action_id)
+            .values(**_claim_values(owner, now, lease))
+            .returning(Action)
+            .execution_options(synchronize_session=False)
+        )
+        action = (await session.execute(stmt)).scalar_one()
+        return _claimed(action)
+    return None
+
+
+async def _lock_account(session: AsyncSession, account_id: int) -> bool:
+    got = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:cls, :obj)"),
+        {"cls": _ACCOUNT_LOCK_CLASS, "obj": account_id % 2_147_483_647},
+    )
+    return bool(got)
+
+
+def _claimed(action: Action) -> Claimed:
+    return Claimed(
+        id=action.id,
+        request_id=action.request_id,
+        account_id=action.account_id,
+        kind=action.kind,
+        attempts=action.attempts,
+        max_attempts=action.max_attempts,
+        lease_owner=action.lease_owner or "",
+    )
+
+
+async def renew(
+    session: AsyncSession, action_id: int, owner: str, *, now: datetime, lease: timedelta = LEASE
+) -> bool:
+    """Extend the lease while the executor runs; False when it was lost to another worker."""
+    result = await session.execute(
+        update(Action)
+        .where(Action.id == action_id, Action.lease_owner == owner, Action.status == "running")
+        .values(lease_expires_at=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def held(session: AsyncSession, action_id: int, owner: str) -> Action | None:
+    """The action, locked, if `owner` still holds it; None when the lease was lost."""
+    stmt = (
+        select(Action)
+        .where(Action.id == action_id, Action.lease_owner == owner, Action.status == "running")
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

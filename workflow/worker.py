@@ -1,0 +1,378 @@
+"""The worker: claims actions, runs their executors, retries, and closes requests.
+
+One action goes through three short transactions, never one long one:
+1. claim (queue.claim) — the action is `running` under this worker's lease;
+2. start — the request moves approved → in_progress (or the action is dropped when
+   the request was cancelled meanwhile);
+3. finish — the action is `done` and, in the same transaction, the request is
+   completed, the executor's effects are audited and the customer's notification is
+   queued. A crash before 3 re-runs the idempotent executor; a crash after it can't
+   notify twice. A worker whose lease was lost finishes nothing.
+Failures are retried with exponential back-off; after `max_attempts` the action and the
+request are failed, with an audit entry, a customer notification and an agent alert.
+
+Between claims each worker also runs the housekeeping hooks (the customer notification
+dispatcher lives in the runtime and is passed in) and the deadline reminders, and, when
+given a retention scheduler, the retention sweep (one across all workers, see
+`workflow.retention_runs`). When the database goes away, every loop backs off
+exponentially (up to `max_backoff`) and resumes by itself once it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.privacy_models import PrivacyRequest
+from storage.types import utcnow
+from workflow import alerts, audit, deadlines, lifecycle, notifications, queue
+from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
+from workflow.executors import registry as executors
+from workflow.retention_runs import Scheduler
+
+log = logging.getLogger(__name__)
+
+WORKER = "worker"
+Housekeeping = Callable[[Database, datetime], Awaitable[object]]
+Observer = Callable[[str, str, float], None]  # kind, outcome, seconds (for metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    lease: timedelta = queue.LEASE
+    poll_seconds: float = 1.0
+    backoff_base: float = queue.BACKOFF_BASE
+    backoff_cap: float = queue.BACKOFF_CAP
+    heartbeat_seconds: float | None = None  # default: a third of the lease
+    max_backoff: float = 30.0  # longest wait between tries while the database is away
+
+
+@dataclass(slots=True)
+class WorkerDeps:
+    """What a worker needs; built from settings by `bot.commands.worker`."""
+
+    db: Database
+    secret: bytes
+    public_url: str
+    data_dir: Path
+    clock: Callable[[], datetime] = utcnow
+    config: WorkerConfig = field(default_factory=WorkerConfig)
+    housekeeping: Sequence[Housekeeping] = ()
+    progress: Callable[[str], None] | None = None
+    retention: Scheduler | None = None
+    observe: Observer | None = None
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    def say(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+
+
+@dataclass(slots=True)
+class RunStats:
+    done: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    lost: int = 0
+
+
+async def claim_next(deps: WorkerDeps, owner: str) -> queue.Claimed | None:
+    async def work(session: AsyncSession) -> queue.Claimed | None:
+        return await queue.claim(session, owner, now=deps.clock(), lease=deps.config.lease)
+
+    return await queue.in_transaction(deps.db, work)
+
+
+async def process(deps: WorkerDeps, claimed: queue.Claimed) -> str:
+    """Carry out one claimed action. Returns done | retried | failed | skipped | lost."""
+    if claimed.attempts > claimed.max_attempts:  # its workers kept dying mid-run
+        return await _fail(
+            deps, claimed, "gave up: the worker stopped during every attempt", permanent=True
+        )
+    ctx = await queue.in_transaction(deps.db, lambda s: _start(s, deps, claimed))
+    if ctx is None:
+        return "skipped"
+    try:
+        result = await _run_with_heartbeat(deps, claimed, ctx)
+    except PermanentFailure as exc:
+        return await _fail(deps, claimed, str(exc)[:300] or "permanent failure", permanent=True)
+    except Exception as exc:  # any executor error is retried, never fatal
+        log.warning("action %d (%s) failed: %s", claimed.id, claimed.kind, type(exc).__name__)
+        return await _fail(
+            deps, claimed, f"{type(exc).__name__} (attempt {claimed.attempts})", permanent=False
+        )
+    return await queue.in_transaction(deps.db, lambda s: _finish(s, deps, claimed, result))
+
+
+async def _start(
+    session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed
+) -> ActionContext | None:
+    now = deps.clock()
+    request = await lifecycle.load(session, request_id=claimed.request_id)
+    action = await queue.held(session, claimed.id, claimed.lease_owner)
+    if action is None:
+        return None
+    if request.status not in ("approved", "in_progress"):
+        action.status, action.finished_at = "failed", now
+        action.last_error = f"request is {request.status}"
+        action.lease_owner = None
+        deps.say(f"action {claimed.id} ({claimed.kind}) skipped: request is {request.status}")
+        return None
+    if request.status == "approved":
+        await lifecycle.transition(session, request, "in_progress", actor=WORKER, now=now)
+    return ActionContext(
+        db=deps.db,
+        request_id=request.id,
+        reference=request.reference,
+        kind=claimed.kind,
+        account_id=claimed.account_id,
+        language=request.language,
+        details=dict(request.details or {}),
+        secret=deps.secret,
+        public_url=deps.public_url,
+        data_dir=deps.data_dir,
+        now=deps.clock,
+    )
+
+
+async def _run_with_heartbeat(
+    deps: WorkerDeps, claimed: queue.Claimed, ctx: ActionContext
+) -> ExecutorResult:
+    executor = executors.lookup(claimed.kind)
+    beat = deps.config.heartbeat_seconds or deps.config.lease.total_seconds() / 3
+    task = asyncio.create_task(_heartbeat(deps, claimed, beat), name=f"lease-{claimed.id}")
+    try:
+        return await executor(ctx)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _heartbeat(deps: WorkerDeps, claimed: queue.Claimed, every: float) -> None:
+    """Renew the lease while the executor runs; stop quietly if it was lost."""
+    while True:
+        await asyncio.sleep(every)
+
+        async def work(session: AsyncSession) -> bool:
+            return await queue.renew(
+                session, claimed.id, claimed.lease_owner, now=deps.clock(), lease=deps.config.lease
+            )
+
+        try:
+            if not await queue.in_transaction(deps.db, work):
+                log.warning("action %d: lease lost to another worker", claimed.id)
+                return
+        except Exception:  # a missed beat is retried at the next one
+            log.warning("action %d: lease renewal failed", claimed.id)
+
+
+async def _finish(
+    session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult
+) -> str:
+    now = deps.clock()
+    request = await lifecycle.load(session, request_id=claimed.request_id)
+    action = await queue.held(session, claimed.id, claimed.lease_owner)
+    if action is None:
+        deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
+        return "lost"
+    action.status, action.finished_at, action.lease_owner = "done", now, None
+    action.lease_expires_at = None
+    action.result = {"effects": result.effects}
+    await audit.append(
+        session,
+        actor=WORKER,
+        event="action_done",
+        request_id=request.id,
+        data={"kind": claimed.kind, "attempts": claimed.attempts, "effects": result.effects},
+        now=now,
+    )
+    if request.status == "in_progress":
+        if executors.keeps_request_open(claimed.kind):
+            notifications.notify(session, request, "in_review", now=now, params=result.notice)
+        else:
+            await lifecycle.transition(session, request, "completed", actor=WORKER, now=now)
+            notifications.notify(session, request, "completed", now=now, params=result.notice)
+    deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference}: done")
+    return "done"
+
+
+async def _fail(deps: WorkerDeps, claimed: queue.Claimed, error: str, *, permanent: bool) -> str:
+    async def work(session: AsyncSession) -> str:
+        now = deps.clock()
+        request = await lifecycle.load(session, request_id=claimed.request_id)
+        action = await queue.held(session, claimed.id, claimed.lease_owner)
+        if action is None:
+            return "lost"
+        action.last_error = error[:300]
+        action.lease_owner, action.lease_expires_at = None, None
+        if not permanent and claimed.attempts < claimed.max_attempts:
+            delay = queue.backoff(
+                claimed.attempts, base=deps.config.backoff_base, cap=deps.config.backoff_cap
+            )
+            action.status, action.run_after = "ready", now + delay
+            await audit.append(
+                session,
+                actor=WORKER,
+                event="action_retry",
+                request_id=request.id,
+                data={
+                    "kind": claimed.kind,
+                    "attempts": claimed.attempts,
+                    "retry_in_seconds": round(delay.total_seconds()),
+                },
+                now=now,
+            )
+            wait = f"{delay.total_seconds():.0f}s"
+            deps.say(f"action {claimed.id} ({claimed.kind}): {error}; retry in {wait}")
+            return "retried"
+        action.status, action.finished_at = "failed", now
+        await _fail_request(session, request, claimed, error, now)
+        deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference} failed: {error}")
+        return "failed"
+
+    return await queue.in_transaction(deps.db, work)
+
+
+async def _fail_request(
+    session: AsyncSession,
+    request: PrivacyRequest,
+    claimed: queue.Claimed,
+    error: str,
+    now: datetime,
+) -> None:
+    reason = f"{claimed.kind} action failed after {claimed.attempts} attempt(s): {error}"[:300]
+    if lifecycle.can_move(request.status, "failed"):
+        request.failure_reason = reason
+        await lifecycle.transition(
+            session,
+            request,
+            "failed",
+            actor=WORKER,
+            now=now,
+            reason=reason,
+            audit_data={"action": claimed.kind, "attempts": claimed.attempts},
+        )
+        notifications.notify(session, request, "failed", now=now)
+    await alerts.raise_alert(
+        session,
+        "action_failed",
+        now=now,
+        request=request,
+        params={"action_id": claimed.id, "error": reason},
+    )
+
+
+async def housekeep(deps: WorkerDeps) -> bool:
+    """Deadline reminders and the runtime's hooks; a failing hook never stops the worker.
+    Returns False when every step failed (the database is probably away)."""
+    ok = False
+    try:
+        await queue.in_transaction(deps.db, lambda s: deadlines.send_reminders(s, deps.clock()))
+        ok = True
+    except Exception as exc:  # no traceback: database errors can quote personal data
+        log.error("deadline reminders failed: %s", type(exc).__name__)
+    for hook in deps.housekeeping:
+        try:
+            await hook(deps.db, deps.clock())
+            ok = True
+        except Exception as exc:
+            log.error("housekeeping hook failed: %s", type(exc).__name__)
+    return ok
+
+
+def _backoff(deps: WorkerDeps, failures: int) -> float:
+    """Seconds to wait after `failures` failures in a row: poll, doubled each time, capped."""
+    if failures <= 0:
+        return deps.config.poll_seconds
+    cap = max(deps.config.max_backoff, deps.config.poll_seconds)
+    return float(min(cap, deps.config.poll_seconds * 2 ** min(failures, 30)))
+
+
+async def _idle(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def run_worker(
+    deps: WorkerDeps, *, stop: asyncio.Event, concurrency: int = 2, once: bool = False
+) -> int:
+    """Run `concurrency` claim loops until `stop` is set (or, with `once`, until nothing is
+    due). In-flight actions always finish. Returns 1 when an action failed or was put
+    back for a retry during a `once` run, else 0.
+    """
+    stats = RunStats()
+
+    async def slot(index: int) -> None:
+        owner = f"{deps.name}/{index}"
+        failures = 0
+        while not stop.is_set():
+            try:
+                claimed = await claim_next(deps, owner)
+                if claimed is not None:
+                    started = time.monotonic()
+                    outcome = await process(deps, claimed)
+                    setattr(stats, outcome, getattr(stats, outcome) + 1)
+                    if deps.observe is not None:
+                        deps.observe(claimed.kind, outcome, time.monotonic() - started)
+                    failures = 0
+                    continue
+                failures = 0
+            except Exception as exc:  # the database went away: back off, never die
+                failures += 1
+                log.error(
+                    "worker slot %d: claim or finish failed: %s; next try in %.1fs",
+                    index,
+                    type(exc).__name__,
+                    _backoff(deps, failures),
+                )
+                stats.failed += 1
+            if once:
+                return
+            await _idle(stop, _backoff(deps, failures))
+
+    async def housekeeping_loop() -> None:
+        failures = 0
+        while not stop.is_set():
+            failures = 0 if await housekeep(deps) else failures + 1
+            await _idle(stop, _backoff(deps, failures))
+
+    async def retention_loop(scheduler: Scheduler) -> None:
+        while not stop.is_set():
+            wait = await scheduler.tick(deps.db, deps.clock, stop.is_set)
+            await _idle(stop, max(wait, deps.config.poll_seconds))
+
+    tasks: list[asyncio.Task[Any]] = [
+        asyncio.create_task(slot(i), name=f"worker-slot-{i}") for i in range(max(1, concurrency))
+    ]
+    if not once:
+        tasks.append(asyncio.create_task(housekeeping_loop(), name="worker-housekeeping"))
+        if deps.retention is not None:
+            tasks.append(
+                asyncio.create_task(retention_loop(deps.retention), name="worker-retention")
+            )
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await housekeep(deps)  # deliver what the last actions queued
+    deps.say(
+        f"worker finished: {stats.done} done, {stats.retried} to retry, {stats.failed} failed, "
+        f"{stats.skipped} skipped"
+    )
+    return 1 if once and (stats.failed or stats.retried) else 0
