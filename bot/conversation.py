@@ -1,0 +1,182 @@
+"""The conversation router: one channel-neutral `Incoming` in, the bot's `Reply`s out.
+
+A turn runs in one database transaction: load the conversation (locked on PostgreSQL),
+record the customer's message, settle the language, recognise the intent, let the
+handler answer, record the replies and the new dialog state. Either all of it is
+stored or none of it, so a crash mid-turn loses nothing that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+import locales
+from bot import metrics
+from handlers import registry
+from handlers.turn import Services, Turn
+from handlers.types import Incoming, Reply, Understanding
+from storage import conversations
+from storage.db import Database
+from storage.models import Conversation, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Recogniser = Callable[[str, str | None], Understanding]
+# A channel's own work inside a turn's transaction, run once the conversation is loaded and
+# before the handler (Telegram: claim the update_id, vouch for a shared phone number).
+# Whatever it raises rolls the whole turn back and reaches the caller.
+Prepare = Callable[[AsyncSession, Conversation], Awaitable[None]]
+
+MAX_TEXT = 4000
+_RETRIES = 3
+
+
+class ConversationNotFound(LookupError):
+    """The conversation id is unknown (web chat: answered with 404)."""
+
+
+class ConversationRouter:
+    """Routes turns to handlers; holds no per-conversation state in memory."""
+
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        recognise: Recogniser,
+        on_outbound: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.services = services
+        self.recognise = recognise
+        # Called after a turn that queued an SMS/email commits, so it is sent promptly.
+        self.on_outbound = on_outbound
+
+    async def handle(
+        self,
+        incoming: Incoming,
+        *,
+        conversation_id: str | None = None,
+        prepare: Prepare | None = None,
+    ) -> list[Reply]:
+        """Answer one message. Retries when another process changed the same dialog."""
+        metrics.MESSAGES.labels(incoming.channel).inc()
+        with metrics.TURN_SECONDS.time():
+            return await self._handle_with_retries(incoming, conversation_id, prepare)
+
+    async def _handle_with_retries(
+        self, incoming: Incoming, conversation_id: str | None, prepare: Prepare | None = None
+    ) -> list[Reply]:
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                replies, outbound = await self._turn(incoming, conversation_id, prepare)
+            except (StaleDataError, OperationalError) as exc:
+                if attempt == _RETRIES or not _is_retryable(exc):
+                    raise
+                log.info("conversation turn conflicted; retrying (attempt %d)", attempt)
+                continue
+            if outbound and self.on_outbound is not None:
+                self.on_outbound()
+            return replies
+        raise AssertionError("unreachable")
+
+    async def _turn(
+        self, incoming: Incoming, conversation_id: str | None, prepare: Prepare | None = None
+    ) -> tuple[list[Reply], bool]:
+        lock = self.db.is_postgres
+        async with self.db.transaction() as session:
+            if conversation_id is not None:
+                conversation = await conversations.get(session, conversation_id, for_update=lock)
+                if conversation is None:
+                    raise ConversationNotFound(conversation_id)
+            else:
+                conversation = await conversations.find(
+                    session, incoming.channel, incoming.external_id, for_update=lock
+                )
+                if conversation is None:
+                    conversation = conversations.create(
+                        session, incoming.channel, incoming.external_id
+                    )
+            if prepare is not None:
+                await prepare(session, conversation)
+            text = clean_text(incoming.text)
+            hint = conversation.locale or _hint(incoming.locale_hint)
+            understanding = self.recognise(text, hint) if text else None
+            self._settle_language(conversation, incoming, understanding)
+            conversations.append(
+                session, conversation, "customer", self._customer_line(conversation, incoming, text)
+            )
+            with locales.use(conversation.locale):
+                turn = Turn(conversation, incoming, understanding, session, self.services)
+                await registry.dispatch(turn)
+            for reply in turn.replies:
+                data = reply.to_json()
+                conversations.append(
+                    session, conversation, "bot", reply.text, data["buttons"], data.get("link")
+                )
+            conversation.state["last_buttons"] = {
+                b.value: b.label for reply in turn.replies for b in reply.buttons
+            }
+            flag_modified(conversation, "state")
+            outbound = any(isinstance(row, OutboxMessage) for row in session.new)
+            return turn.replies, outbound
+
+    @staticmethod
+    def _settle_language(
+        conversation: Conversation, incoming: Incoming, understanding: Understanding | None
+    ) -> None:
+        """The customer's own words decide; an explicit request sticks; hints fill gaps."""
+        if understanding is not None and understanding.language_request:
+            conversation.locale = understanding.language_request
+            conversation.state["language_locked"] = True
+        elif understanding is not None and not conversation.state.get("language_locked"):
+            conversation.locale = understanding.language
+        elif conversation.locale is None:
+            conversation.locale = _hint(incoming.locale_hint) or locales.DEFAULT_LANGUAGE
+
+    @staticmethod
+    def _customer_line(conversation: Conversation, incoming: Incoming, text: str) -> str:
+        """What the transcript shows for this message: the text, or the pressed button's label.
+
+        A button the bot did not offer in its last turn (the web chat's quick starts, a
+        platform command) is shown by its intent's label in the conversation's language.
+        """
+        if text:
+            return text
+        button = incoming.button or ""
+        labels = conversation.state.get("last_buttons") or {}
+        if button in labels:
+            return str(labels[button])
+        if button in registry.INTENT_LABELS:
+            with locales.use(conversation.locale):
+                return locales._(registry.INTENT_LABELS[button])
+        return button
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str | None) -> str:
+    """Drop control characters (PostgreSQL refuses NUL in text) and outer white space."""
+    return _CONTROL.sub("", text or "").strip()
+
+
+def _hint(locale_hint: str | None) -> str | None:
+    """A platform's locale ('da-DK,da;q=0.9', 'en_US') as a language hint, if it is one of ours."""
+    if not locale_hint:
+        return None
+    language = locales.normalise(locale_hint)
+    return language if locale_hint.lower().startswith(language) else None
+
+
+def _is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, StaleDataError):
+        return True
+    message = str(exc).lower()
+    return "database is locked" in message or "deadlock" in message

@@ -1,0 +1,246 @@
+"""Delivering customer notifications: outbox rows in, chat messages out.
+
+The workflow records *what* happened; this runtime module words it in the customer's
+language and delivers it on the channel the request came from:
+- web chat and console: the message is appended to the conversation transcript in the
+  same transaction that marks the notification delivered, so it appears exactly once;
+- any other channel: an async sender registered with `register_sender` (Slack and
+  Telegram will register theirs). Such a send is at-least-once: a crash between the
+  send and the commit sends again. Without a sender the row simply waits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import locales
+from locales import _
+from storage import conversations
+from storage.db import Database
+from storage.privacy_models import Notification
+from workflow import queue
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_CHANNELS = frozenset({"webchat", "console"})
+MAX_ATTEMPTS = 5
+BATCH = 100
+
+Sender = Callable[[Notification, str], Awaitable[None]]
+_senders: dict[str, Sender] = {}
+
+PURPOSE_LABELS = {
+    "marketing_email": locales.N_("marketing emails"),
+    "tracking": locales.N_("tracking on our website"),
+    "profiling": locales.N_("profiling for advertising"),
+}
+
+
+def register_sender(channel: str, sender: Sender) -> None:
+    """Deliver `channel`'s notifications with `sender(notification, text)`."""
+    _senders[channel] = sender
+
+
+def unregister_sender(channel: str) -> None:
+    _senders.pop(channel, None)
+
+
+def _due(params: dict[str, Any]) -> str:
+    raw = params.get("due_at")
+    return locales.format_date(datetime.fromisoformat(raw)) if isinstance(raw, str) else ""
+
+
+def _completed(params: dict[str, Any]) -> str:
+    kind, reference = params.get("kind"), params.get("reference", "")
+    url = str(params.get("download_url") or params.get("receipt_url") or "")
+    if kind == "access" and url:
+        return _(
+            "The copy of your data (request {reference}) is ready. Download it here: {url}"
+        ).format(reference=reference, url=url)
+    if kind == "portability" and url:
+        return _(
+            "Your data export (request {reference}) is ready in a machine-readable format. "
+            "Download it here: {url}"
+        ).format(reference=reference, url=url)
+    if kind == "erasure":
+        text = _(
+            "Your account has been erased (request {reference}). Accounting records are kept "
+            "only as long as the law requires; the receipt explains what and for how long."
+        ).format(reference=reference)
+        return f"{text} {url}" if url else text
+    if kind == "objection":
+        purposes = params.get("purposes") or list(PURPOSE_LABELS)
+        labels = ", ".join(_(PURPOSE_LABELS[p]) for p in purposes if p in PURPOSE_LABELS)
+        return _("Done (request {reference}): we no longer use your data for {purposes}.").format(
+            reference=reference, purposes=labels
+        )
+    if kind == "restriction":
+        if params.get("lifted"):
+            return _("The restriction on your data is lifted (request {reference}).").format(
+                reference=reference
+            )
+        return _(
+            "The processing of your data is now restricted (request {reference}). We keep your "
+            "data but don't use it until you ask us to lift the restriction."
+        ).format(reference=reference)
+    if kind == "rectification":
+        return _("Your details have been corrected (request {reference}).").format(
+            reference=reference
+        )
+    if kind == "human_review":
+        return _(
+            "A person on our team has reviewed the decision (request {reference}). "
+            "Their answer: {answer}"
+        ).format(reference=reference, answer=params.get("answer", ""))
+    text = _("Your request {reference} is completed.").format(reference=reference)
+    return f"{text} {url}" if url else text
+
+
+def download_link(event: str, params: dict[str, Any], language: str) -> dict[str, str] | None:
+    """The download a notification carries ({"url", "label"}), shown under its text."""
+    if event != "completed":
+        return None
+    url = str(params.get("download_url") or params.get("receipt_url") or "")
+    if not url.startswith(("https://", "http://")):
+        return None
+    with locales.use(language):
+        if params.get("kind") == "erasure" or "receipt_url" in params:
+            label = _("Download the receipt")
+        elif params.get("kind") == "portability":
+            label = _("Download your data export")
+        else:
+            label = _("Download your data")
+    return {"url": url, "label": label}
+
+
+def render(event: str, params: dict[str, Any], language: str) -> str:
+    """The chat text for one notification, in `language`."""
+    with locales.use(language):
+        reference = params.get("reference", "")
+        if event == "completed":
+            return _completed(params)
+        if event == "received":
+            return _(
+                "We have received your request {reference}. We will answer by {due_date} "
+                "at the latest."
+            ).format(reference=reference, due_date=_due(params))
+        if event == "awaiting_approval":
+            return _(
+                "Your request {reference} is waiting for a member of our privacy team to review it."
+            ).format(reference=reference)
+        if event == "approved":
+            return _("Your request {reference} is approved and will be carried out now.").format(
+                reference=reference
+            )
+        if event == "rejected":
+            return _(
+                "We cannot carry out your request {reference}. Reason: {reason} If you "
+                "disagree, you can complain to Datatilsynet, the Danish Data Protection Agency."
+            ).format(reference=reference, reason=params.get("reason", ""))
+        if event == "extended":
+            return _(
+                "We need more time for your request {reference}. Reason: {reason} We will "
+                "answer by {due_date} at the latest."
+            ).format(reference=reference, reason=params.get("reason", ""), due_date=_due(params))
+        if event == "in_review":
+            return _(
+                "A person on our team is now reviewing the decision (request {reference}). "
+                "You will get their answer here."
+            ).format(reference=reference)
+        if event == "failed":
+            return _(
+                "We could not complete your request {reference} because of a technical "
+                "problem. Our team has been alerted and will follow up here."
+            ).format(reference=reference)
+        if event == "cancelled":
+            return _("Your request {reference} is cancelled.").format(reference=reference)
+        return _("There is news about your request {reference}.").format(reference=reference)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def _to_transcript(session: AsyncSession, note: Notification, text: str) -> bool:
+    """Append to the conversation in this transaction: delivered exactly once."""
+    conversation = None
+    if note.conversation_id:
+        conversation = await conversations.get(
+            session, note.conversation_id, for_update=_is_postgres(session)
+        )
+    if conversation is None:
+        note.status = "failed"  # no conversation to write to: an agent must follow up
+        return False
+    conversations.append(
+        session,
+        conversation,
+        "bot",
+        text,
+        link=download_link(note.event, note.params or {}, note.language),
+    )
+    return True
+
+
+async def _to_sender(note: Notification, text: str) -> bool:
+    """Hand to the channel's registered sender; without one the row waits."""
+    sender = _senders.get(note.channel)
+    if sender is None:
+        return False
+    note.attempts += 1
+    try:
+        await sender(note, text)
+    except Exception as exc:  # a channel error is retried on a later pass
+        log.warning("notification %d on %s failed: %s", note.id, note.channel, type(exc).__name__)
+        if note.attempts >= MAX_ATTEMPTS:
+            note.status = "failed"
+        return False
+    return True
+
+
+async def _deliver_one(session: AsyncSession, notification_id: int, now: datetime) -> bool:
+    """Deliver one notification if it is still pending; True when delivered."""
+    stmt = select(Notification).where(
+        Notification.id == notification_id, Notification.status == "pending"
+    )
+    if _is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    note = (await session.execute(stmt)).scalar_one_or_none()
+    if note is None:
+        return False  # another dispatcher has it, or had it
+    text = render(note.event, note.params or {}, note.language)
+    if note.channel in TRANSCRIPT_CHANNELS:
+        delivered = await _to_transcript(session, note, text)
+    else:
+        delivered = await _to_sender(note, text)
+    if delivered:
+        note.status, note.delivered_at = "delivered", now
+    return delivered
+
+
+async def dispatch(db: Database, now: datetime, *, limit: int = BATCH) -> int:
+    """Deliver pending notifications on the channels we can reach; returns how many."""
+    channels = TRANSCRIPT_CHANNELS | set(_senders)
+    async with db.sessions() as session:
+        ids = (
+            await session.scalars(
+                select(Notification.id)
+                .where(Notification.status == "pending", Notification.channel.in_(channels))
+                .order_by(Notification.id)
+                .limit(limit)
+            )
+        ).all()
+    delivered = 0
+    for notification_id in ids:
+
+        async def work(session: AsyncSession, nid: int = notification_id) -> bool:
+            return await _deliver_one(session, nid, now)
+
+        if await queue.in_transaction(db, work):
+            delivered += 1
+    return delivered

@@ -1,0 +1,1 @@
+"""One module per intent. Handlers speak channel-neutral `Reply` objects only."""

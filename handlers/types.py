@@ -1,0 +1,73 @@
+"""Channel-neutral messages: what every channel turns its input into and renders back.
+
+These types are the contract between the channels and the conversation core, so they
+hold plain data only: no Slack blocks, no Telegram keyboards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button; `value` is stable across channels and languages (`confirm`, `erasure`...)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A download or documentation link shown under a reply."""
+
+    url: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One bot message: text, optional buttons and an optional link."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    link: Link | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "text": self.text,
+            "buttons": [{"label": b.label, "value": b.value} for b in self.buttons],
+        }
+        if self.link is not None:
+            data["link"] = {"url": self.link.url, "label": self.link.label}
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One inbound customer message, already verified and de-duplicated by its channel."""
+
+    channel: str
+    external_id: str
+    text: str | None = None
+    button: str | None = None
+    locale_hint: str | None = None
+    sender_id: str | None = None
+    shared_phone: str | None = None  # a phone number the platform vouches for (Telegram)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Understanding(Protocol):
+    """What the conversation core knows about a text: language and intent."""
+
+    @property
+    def language(self) -> str: ...
+    @property
+    def intent(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def alternatives(self) -> tuple[tuple[str, float], ...]: ...
+    @property
+    def language_request(self) -> str | None: ...
