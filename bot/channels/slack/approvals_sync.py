@@ -1,0 +1,190 @@
+"""Keep the approvals channel in step with the requests: post, then edit in place.
+
+Every request awaiting approval gets one message; a process claims the message row
+before posting (the unique request_id makes the claim exclusive across processes) and
+a claim left by a crashed process is taken over after `CLAIM_STALE`. Messages of
+requests that are still moving are re-rendered and edited with `chat.update` when what
+they show changed. Safe to run from several processes and as often as one likes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+import locales
+from bot.channels.slack import approval_view
+from bot.channels.slack.context import AGENT_LANGUAGE, SLACK_ERRORS
+from storage.db import Database
+from storage.privacy_models import PrivacyRequest
+from storage.slack_models import SlackApprovalMessage
+from workflow import lifecycle
+
+log = logging.getLogger(__name__)
+
+CLAIM_STALE = timedelta(minutes=5)
+BATCH = 50
+_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message"})
+
+
+@dataclass(slots=True)
+class SyncResult:
+    posted: int = 0
+    updated: int = 0
+
+
+async def sync(
+    db: Database,
+    client: AsyncWebClient,
+    channel: str,
+    now: datetime,
+    *,
+    request_id: int | None = None,
+) -> SyncResult:
+    """Post missing messages and update changed ones (only `request_id`'s, if given)."""
+    result = SyncResult()
+    with locales.use(AGENT_LANGUAGE):
+        for rid in await _to_post(db, now, request_id):
+            if await _claim(db, rid, channel, now) and await _post(db, client, rid, channel, now):
+                result.posted += 1
+        for message_id in await _to_update(db, request_id):
+            if await _update(db, client, message_id, now):
+                result.updated += 1
+    return result
+
+
+async def _to_post(db: Database, now: datetime, request_id: int | None) -> list[int]:
+    has_message = exists().where(SlackApprovalMessage.request_id == PrivacyRequest.id)
+    new = select(PrivacyRequest.id).where(
+        PrivacyRequest.status == "awaiting_approval", ~has_message
+    )
+    stale = select(SlackApprovalMessage.request_id).where(
+        SlackApprovalMessage.ts.is_(None), SlackApprovalMessage.updated_at < now - CLAIM_STALE
+    )
+    if request_id is not None:
+        new = new.where(PrivacyRequest.id == request_id)
+        stale = stale.where(SlackApprovalMessage.request_id == request_id)
+    async with db.sessions() as session:
+        fresh = (await session.scalars(new.order_by(PrivacyRequest.due_at).limit(BATCH))).all()
+        abandoned = (await session.scalars(stale.limit(BATCH))).all()
+    return [*fresh, *abandoned]
+
+
+async def _claim(db: Database, request_id: int, channel: str, now: datetime) -> bool:
+    """Insert the empty message row (or take over a stale one); False if another has it."""
+    try:
+        async with db.transaction() as session:
+            taken = await session.execute(
+                update(SlackApprovalMessage)
+                .where(
+                    SlackApprovalMessage.request_id == request_id,
+                    SlackApprovalMessage.ts.is_(None),
+                    SlackApprovalMessage.updated_at < now - CLAIM_STALE,
+                )
+                .values(updated_at=now)
+            )
+            if taken.rowcount:  # type: ignore[attr-defined]
+                return True
+            session.add(
+                SlackApprovalMessage(request_id=request_id, channel=channel, updated_at=now)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+async def _post(
+    db: Database, client: AsyncWebClient, request_id: int, channel: str, now: datetime
+) -> bool:
+    async with db.sessions() as session:
+        facts = await approval_view.load_facts(session, request_id, now)
+    if facts is None:
+        return False
+    text, blocks = approval_view.render(facts)
+    try:
+        response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    except SLACK_ERRORS as exc:
+        log.warning("approval message for request %d not posted: %s", request_id, _why(exc))
+        async with db.transaction() as session:  # release the claim: the next sync retries
+            await session.execute(
+                delete(SlackApprovalMessage).where(
+                    SlackApprovalMessage.request_id == request_id, SlackApprovalMessage.ts.is_(None)
+                )
+            )
+        return False
+    async with db.transaction() as session:
+        await session.execute(
+            update(SlackApprovalMessage)
+            .where(SlackApprovalMessage.request_id == request_id)
+            .values(
+                channel=str(response.get("channel") or channel),
+                ts=str(response["ts"]),
+                last_status=facts.request.status,
+                digest=approval_view.digest(text, blocks),
+                updated_at=now,
+            )
+        )
+    return True
+
+
+async def _to_update(db: Database, request_id: int | None) -> list[int]:
+    """Messages whose request may have changed since they were last rendered."""
+    stmt = (
+        select(SlackApprovalMessage.id)
+        .join(PrivacyRequest, PrivacyRequest.id == SlackApprovalMessage.request_id)
+        .where(
+            SlackApprovalMessage.ts.is_not(None),
+            or_(
+                SlackApprovalMessage.last_status.is_(None),
+                SlackApprovalMessage.last_status.not_in(lifecycle.CLOSED),
+                SlackApprovalMessage.last_status != PrivacyRequest.status,
+            ),
+        )
+        .order_by(SlackApprovalMessage.id)
+    )
+    if request_id is not None:
+        stmt = stmt.where(SlackApprovalMessage.request_id == request_id)
+    async with db.sessions() as session:
+        return list((await session.scalars(stmt)).all())
+
+
+async def _update(db: Database, client: AsyncWebClient, message_id: int, now: datetime) -> bool:
+    """Re-render one message and edit it if it changed. On PostgreSQL the row stays
+    locked during the edit, so two processes never race to write different versions."""
+    async with db.transaction() as session:
+        stmt = select(SlackApprovalMessage).where(SlackApprovalMessage.id == message_id)
+        if db.is_postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        row = (await session.execute(stmt)).scalar_one_or_none()
+        if row is None or row.ts is None:
+            return False
+        facts = await approval_view.load_facts(session, row.request_id, now)
+        if facts is None:
+            return False
+        text, blocks = approval_view.render(facts)
+        digest = approval_view.digest(text, blocks)
+        if digest == row.digest:
+            if row.last_status != facts.request.status:
+                row.last_status = facts.request.status
+            return False
+        try:
+            await client.chat_update(channel=row.channel, ts=row.ts, text=text, blocks=blocks)
+        except SLACK_ERRORS as exc:
+            log.warning("approval message %d not updated: %s", message_id, _why(exc))
+            if isinstance(exc, SlackApiError) and exc.response.get("error") in _GONE:
+                await session.delete(row)  # deleted in Slack: post afresh if still pending
+            return False
+        row.digest, row.last_status, row.updated_at = digest, facts.request.status, now
+        return True
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"SlackApiError {exc.response.get('error')}"
+    return type(exc).__name__

@@ -1,0 +1,134 @@
+"""A local stand-in for the Slack Web API: records every call, answers like Slack.
+
+Runs on 127.0.0.1 on a random port; `url` ends with "/" as SLACK_API_URL must. Calls
+are recorded with their arguments whether they came as JSON, a form or a query string.
+`POST /response/<id>` stands in for a slash command's response_url.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_USER = "UBOT0000"
+BOT_ID = "BBOT0000"
+TEAM = "T0TEAM"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class SlackStandIn:
+    group_members: list[str] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)  # methods that answer ok: false
+    calls: list[Call] = field(default_factory=list)
+    server: TestServer | None = None
+    envelopes: list[dict[str, Any]] = field(default_factory=list)  # sent over Socket Mode
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    all_acked: asyncio.Event = field(default_factory=asyncio.Event)
+    called: dict[str, asyncio.Event] = field(default_factory=dict)  # method -> set on a call
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/api/"))
+
+    def response_url(self, name: str = "cmd") -> str:
+        assert self.server is not None
+        return str(self.server.make_url(f"/response/{name}"))
+
+    def to(self, method: str, **match: Any) -> list[dict[str, Any]]:
+        """The arguments of every call to `method` whose arguments include `match`."""
+        return [
+            c.args
+            for c in self.calls
+            if c.method == method and all(c.args.get(k) == v for k, v in match.items())
+        ]
+
+    async def wait_for(self, method: str) -> None:
+        """Until `method` has been called at least once (for work the app does by itself)."""
+        await asyncio.wait_for(self.called.setdefault(method, asyncio.Event()).wait(), 10)
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.can_read_body:
+            args.update(await request.post())
+        for key in ("blocks", "view"):  # form-encoded structures arrive as JSON strings
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        self.calls.append(Call(method, args))
+        self.called.setdefault(method, asyncio.Event()).set()
+        if method in self.failing:
+            return web.json_response({"ok": False, "error": "internal_error"})
+        return web.json_response({"ok": True, **self._answer(method, args)})
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("response_url", await request.json()))
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, send the envelopes, collect the app's acknowledgements."""
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        for envelope in self.envelopes:
+            await ws.send_json(envelope)
+        async for message in ws:
+            if message.type != web.WSMsgType.TEXT:
+                continue
+            self.acks.append(json.loads(message.data))
+            if len(self.acks) >= len(self.envelopes):
+                self.all_acked.set()
+        return ws
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"1700000000.{next(self._ts):06d}"
+        if method == "auth.test":
+            return {"user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "privacybot"}
+        if method == "chat.postMessage":
+            return {"channel": args.get("channel"), "ts": ts, "message": {"text": args.get("text")}}
+        if method == "chat.update":
+            return {"channel": args.get("channel"), "ts": args.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"message_ts": ts}
+        if method == "views.open":
+            return {"view": {"id": f"V{ts[-4:]}", **(args.get("view") or {})}}
+        if method == "apps.connections.open":
+            assert self.server is not None
+            return {"url": str(self.server.make_url("/socket")).replace("http", "ws", 1)}
+        if method == "usergroups.users.list":
+            return {"users": list(self.group_members)}
+        return {}
