@@ -1,0 +1,110 @@
+"""Agent-facing names for request kinds, statuses, alert and audit events.
+
+The msgids are the same as the Slack approvals channel's, so an agent reads the same
+words in Slack, in the console and in both languages.
+"""
+
+from __future__ import annotations
+
+from locales import N_, _
+
+KINDS = {
+    "access": N_("Access"),
+    "portability": N_("Data portability"),
+    "rectification": N_("Rectification"),
+    "erasure": N_("Erasure"),
+    "restriction": N_("Restriction"),
+    "objection": N_("Objection"),
+    "human_review": N_("Human review"),
+}
+STATUSES = {
+    "received": N_("Received"),
+    "awaiting_verification": N_("Awaiting verification"),
+    "verified": N_("Verified"),
+    "awaiting_approval": N_("Awaiting approval"),
+    "approved": N_("Approved"),
+    "in_progress": N_("In progress"),
+    "completed": N_("Completed"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+    "failed": N_("Failed"),
+}
+VERIFIED_VIA = {
+    "email_code": N_("one-time code by email"),
+    "sms_code": N_("one-time code by SMS"),
+    "telegram_contact": N_("phone number shared in Telegram"),
+}
+CHANNELS = {
+    "webchat": N_("Web chat"),
+    "slack": N_("Slack"),
+    "telegram": N_("Telegram"),
+    "console": N_("Terminal chat"),
+}
+ALERTS = {
+    "awaiting_approval": N_("Approval needed"),
+    "human_review": N_("Human review needed"),
+    "action_failed": N_("Request failed"),
+    "deadline_soon": N_("Deadline in 7 days"),
+    "deadline_passed": N_("Deadline passed"),
+}
+AUDIT_EVENTS = {
+    "received": N_("Request received"),
+    "status": N_("Status changed"),
+    "action_done": N_("Action carried out"),
+    "action_retry": N_("Action failed; will retry"),
+    "approval_recorded": N_("Approval recorded"),
+    "extended": N_("Deadline extended"),
+}
+ACTION_STATUSES = {
+    "ready": N_("Waiting"),
+    "running": N_("Running"),
+    "done": N_("Done"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
+}
+DECISIONS = {"approve": N_("Approved"), "reject": N_("Rejected")}
+LANGUAGES = {"da": "Dansk", "en": "English"}
+
+
+def _pick(table: dict[str, str], value: str | None) -> str:
+    if not value:
+        return "—"
+    return _(table[value]) if value in table else value
+
+
+def kind(value: str) -> str:
+    return _pick(KINDS, value)
+
+
+def status(value: str) -> str:
+    return _pick(STATUSES, value)
+
+
+def channel(value: str) -> str:
+    return _pick(CHANNELS, value)
+
+
+def alert(value: str) -> str:
+    return _pick(ALERTS, value)
+
+
+def audit_event(value: str) -> str:
+    return _pick(AUDIT_EVENTS, value)
+
+
+def action_status(value: str) -> str:
+    return _pick(ACTION_STATUSES, value)
+
+
+def decision(value: str) -> str:
+    return _pick(DECISIONS, value)
+
+
+def verified_via(value: str | None) -> str:
+    if not value:
+        return _("not verified")
+    return _pick(VERIFIED_VIA, value)
+
+
+def language(value: str | None) -> str:
+    return LANGUAGES.get(value or "", value or "—")

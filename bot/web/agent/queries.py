@@ -1,0 +1,150 @@
+"""What the console pages read: requests by due date, one request's facts, alerts.
+
+Read-only; decisions go through `workflow.decisions`, exactly as Slack and the CLI do.
+Nothing here loads a customer's email, phone number, name or messages: a request's
+`details` are reduced to an allow-list of non-personal parameters (which field, which
+purposes), the rest is reported as hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Account
+from storage.privacy_models import (
+    Action,
+    AgentAlert,
+    Approval,
+    AuditEntry,
+    PrivacyRequest,
+    RequestEvent,
+)
+from workflow import approvals, deadlines, lifecycle
+
+LIST_LIMIT = 500
+ALERT_LIMIT = 200
+AUDIT_LIMIT = 500
+# request parameters an agent may see: what is asked, never the new value itself
+SHOWN_DETAILS = frozenset({"field", "fields", "purposes", "lift", "format", "confirmed"})
+FILTERS = ("open", "all", *lifecycle.STATUSES)
+
+
+def is_overdue(request: PrivacyRequest, now: datetime) -> bool:
+    return request.status in lifecycle.OPEN and deadlines.is_overdue(request.due_at, now)
+
+
+async def request_list(session: AsyncSession, wanted: str) -> Sequence[PrivacyRequest]:
+    """Requests by due date (soonest first); `wanted` is 'open', 'all' or a status."""
+    stmt = select(PrivacyRequest).order_by(PrivacyRequest.due_at, PrivacyRequest.id)
+    if wanted == "open":
+        stmt = stmt.where(PrivacyRequest.status.in_(sorted(lifecycle.OPEN)))
+    elif wanted != "all":
+        stmt = stmt.where(PrivacyRequest.status == wanted)
+    return (await session.execute(stmt.limit(LIST_LIMIT))).scalars().all()
+
+
+async def failed_count(session: AsyncSession) -> int:
+    """Requests stopped by an error: what the alerts page asks an agent to follow up."""
+    stmt = select(func.count()).where(PrivacyRequest.status == "failed")
+    return int(await session.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    request: PrivacyRequest
+    company: str | None
+    account_status: str | None
+    restricted: bool
+    needed: int
+    approvals: Sequence[Approval]
+    actions: Sequence[Action]
+    events: Sequence[RequestEvent]
+    audit: Sequence[AuditEntry]
+
+    @property
+    def given(self) -> int:
+        return sum(1 for a in self.approvals if a.decision == "approve")
+
+    def shown_details(self) -> list[tuple[str, Any]]:
+        """(key, value) pairs; a value of None means 'hidden'."""
+        details = self.request.details or {}
+        return [(key, details[key] if key in SHOWN_DETAILS else None) for key in sorted(details)]
+
+
+async def detail(session: AsyncSession, reference: str) -> Detail | None:
+    try:
+        request = await lifecycle.load(session, reference=reference, lock=False)
+    except lifecycle.NotFound:
+        return None
+    account = (
+        await session.execute(
+            select(Account.company, Account.status, Account.restricted).where(
+                Account.id == request.account_id
+            )
+        )
+    ).first()
+
+    async def rows(stmt: Any) -> Sequence[Any]:
+        return (await session.execute(stmt)).scalars().all()
+
+    return Detail(
+        request=request,
+        company=account.company if account else None,
+        account_status=account.status if account else None,
+        restricted=bool(account.restricted) if account else False,
+        needed=approvals.current().approvals_needed(request.kind),
+        approvals=await rows(
+            select(Approval).where(Approval.request_id == request.id).order_by(Approval.id)
+        ),
+        actions=await rows(
+            select(Action).where(Action.request_id == request.id).order_by(Action.id)
+        ),
+        events=await rows(
+            select(RequestEvent)
+            .where(RequestEvent.request_id == request.id)
+            .order_by(RequestEvent.id)
+        ),
+        audit=await rows(
+            select(AuditEntry)
+            .where(AuditEntry.request_id == request.id)
+            .order_by(AuditEntry.id)
+            .limit(AUDIT_LIMIT)
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAlert:
+    alert: AgentAlert
+    reference: str | None
+    kind: str | None
+    status: str | None
+
+
+async def failed_alerts(session: AsyncSession) -> list[FailedAlert]:
+    """The failed-request alerts (newest first) with their request's current status."""
+    stmt = (
+        select(AgentAlert, PrivacyRequest)
+        .outerjoin(PrivacyRequest, PrivacyRequest.id == AgentAlert.request_id)
+        .where(AgentAlert.event == "action_failed")
+        .order_by(AgentAlert.created_at.desc(), AgentAlert.id.desc())
+        .limit(ALERT_LIMIT)
+    )
+    found: list[FailedAlert] = []
+    for alert, request in (await session.execute(stmt)).all():
+        params = alert.params or {}
+        found.append(
+            FailedAlert(
+                alert=alert,
+                reference=request.reference if request else params.get("reference"),
+                kind=request.kind if request else params.get("kind"),
+                status=request.status if request else None,
+            )
+        )
+    return found
