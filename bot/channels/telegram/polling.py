@@ -1,0 +1,72 @@
+"""Long polling (`privacybot telegram poll`): for local development, no public URL needed.
+
+The webhook is removed first (Telegram refuses getUpdates while one is set). Updates
+go through the same `Inbound.process` as the webhook's, one at a time in order, and an
+update is confirmed (the next getUpdates offset moves past it) only once it is handled;
+when the database is unavailable the same update is tried again after a pause. The
+update_id claim makes a re-fetched update, or one the webhook already handled, a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram.methods import GetUpdates
+from aiogram.types import Update
+
+from bot.channels.telegram.context import ALLOWED_UPDATES, TELEGRAM_ERRORS
+from bot.channels.telegram.turns import DATABASE_ERRORS
+from bot.channels.telegram.updates import Inbound
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 25  # seconds Telegram holds an empty getUpdates open
+PAUSE = 5.0  # seconds to wait after an error before trying again
+
+
+async def _until_stopped(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _fetch(inbound: Inbound, offset: int | None, stop: asyncio.Event) -> list[Update]:
+    """One getUpdates call, abandoned as soon as `stop` is set."""
+    method = GetUpdates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+    fetch = asyncio.ensure_future(inbound.tg.bot(method, request_timeout=POLL_TIMEOUT + 10))
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (fetch, stopped):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(fetch, stopped, return_exceptions=True)
+    return fetch.result() if fetch.done() and not fetch.cancelled() else []
+
+
+async def run_polling(inbound: Inbound, stop: asyncio.Event, *, pause: float = PAUSE) -> int:
+    """Fetch and handle updates until `stop` is set; returns how many were handled."""
+    await inbound.tg.bot.delete_webhook(drop_pending_updates=False)
+    handled = 0
+    offset: int | None = None
+    while not stop.is_set():
+        try:
+            updates = await _fetch(inbound, offset, stop)
+        except TELEGRAM_ERRORS as exc:
+            log.warning("telegram getUpdates failed: %s", type(exc).__name__)
+            await _until_stopped(stop, pause)
+            continue
+        for update in updates:
+            try:
+                await inbound.process(update)
+            except DATABASE_ERRORS as exc:
+                log.warning(
+                    "telegram update not handled, database unavailable: %s", type(exc).__name__
+                )
+                await _until_stopped(stop, pause)
+                break  # fetched again from this offset
+            offset = update.update_id + 1
+            handled += 1
+    return handled

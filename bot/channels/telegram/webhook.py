@@ -1,0 +1,129 @@
+"""POST /telegram/webhook in the web process, and registering it with Telegram.
+
+Telegram sends TELEGRAM_WEBHOOK_SECRET in `X-Telegram-Bot-Api-Secret-Token`; it is
+compared in constant time (missing or wrong: 401). A body that is not a JSON update is
+400. The update's turn is committed before the answer (see `dedup`), so the webhook
+answers 200 once the update is safely handled, 503 when the database is unavailable
+(Telegram then delivers the update again), and the Bot API calls run in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+
+from aiogram import Bot
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot import delivery
+from bot.channels.telegram import notify
+from bot.channels.telegram.context import (
+    ALLOWED_UPDATES,
+    CHANNEL,
+    SECRET_HEADER,
+    TELEGRAM_ERRORS,
+    Telegram,
+    is_configured,
+)
+from bot.channels.telegram.turns import DATABASE_ERRORS
+from bot.channels.telegram.updates import Inbound
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.web.errors import json_error
+
+log = logging.getLogger(__name__)
+
+PATH = "/telegram/webhook"
+INBOUND: web.AppKey[Inbound] = web.AppKey("telegram_inbound", Inbound)
+DRAIN_SECONDS = 10.0
+
+
+def secret_matches(given: str, expected: str) -> bool:
+    """Constant-time comparison of the header with the configured secret."""
+    raw = given.encode("utf-8", "surrogateescape")
+    return bool(expected) and hmac.compare_digest(raw, expected.encode("utf-8"))
+
+
+async def handle(request: web.Request) -> web.Response:
+    inbound = request.app[INBOUND]
+    secret = inbound.tg.settings.telegram_webhook_secret
+    expected = secret.get_secret_value() if secret is not None else ""
+    if not secret_matches(request.headers.get(SECRET_HEADER, ""), expected):
+        return json_error(401, "Missing or wrong secret token.")
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return json_error(400, "The body must be a JSON update.")
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+        return json_error(400, "The body must be a JSON update with an update_id.")
+    try:
+        update = inbound.parse(data)
+    except ValidationError:
+        return json_error(400, "The body is not a Telegram update.")
+    try:
+        await inbound.process(update)
+    except DATABASE_ERRORS as exc:
+        log.warning("telegram update not handled, database unavailable: %s", type(exc).__name__)
+        return json_error(503, "The service is temporarily unavailable. Please try again shortly.")
+    return web.Response(status=200)
+
+
+async def register_webhook(bot: Bot, settings: Settings, *, drop_pending: bool = False) -> None:
+    """setWebhook with TELEGRAM_WEBHOOK_URL, the secret and the update types we read.
+
+    Raises ValueError when a setting is missing, aiogram's error when Telegram refuses."""
+    secret = settings.telegram_webhook_secret
+    if not settings.telegram_webhook_url or secret is None or not secret.get_secret_value():
+        raise ValueError("set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET")
+    await bot.set_webhook(
+        url=settings.telegram_webhook_url,
+        secret_token=secret.get_secret_value(),
+        allowed_updates=ALLOWED_UPDATES,
+        drop_pending_updates=drop_pending,
+    )
+
+
+def setup(app: web.Application, runtime: Runtime, *, bot: Bot | None = None) -> Telegram | None:
+    """Add POST /telegram/webhook and the Telegram notification sender; None when
+    TELEGRAM_BOT_TOKEN or TELEGRAM_WEBHOOK_SECRET is not set (nothing is mounted).
+
+    With TELEGRAM_WEBHOOK_URL the webhook is registered with Telegram at start; a failure
+    is logged and the web process runs on (`privacybot telegram set-webhook` retries).
+    """
+    if not is_configured(runtime.settings):
+        return None
+    tg = Telegram.build(runtime, bot)
+    app[INBOUND] = Inbound.build(tg)
+    app.router.add_post(PATH, handle)
+
+    async def start(_app: web.Application) -> None:
+        delivery.register_sender(
+            CHANNEL,
+            notify.notification_sender(
+                runtime.settings, runtime.db, bot=tg.bot, clock=runtime.services.clock
+            ),
+        )
+        if runtime.settings.telegram_webhook_url:
+            try:
+                await register_webhook(tg.bot, runtime.settings)
+                log.info("telegram webhook registered")
+            except TELEGRAM_ERRORS as exc:
+                log.error("telegram setWebhook failed: %s", type(exc).__name__)
+
+    async def shutdown(_app: web.Application) -> None:
+        delivery.unregister_sender(CHANNEL)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(runtime.tasks.drain(), timeout=DRAIN_SECONDS)
+
+    async def cleanup(_app: web.Application) -> None:
+        await tg.bot.session.close()
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(shutdown)
+    app.on_cleanup.append(cleanup)
+    return tg
