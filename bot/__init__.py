@@ -1,0 +1,1 @@
+"""Runtime shell of the privacy support bot."""

@@ -1,0 +1,5 @@
+"""`python -m bot` is the same as `privacybot`."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Channel adapters: each verifies its inbound requests and speaks `Incoming`/`Reply`."""

@@ -1,0 +1,156 @@
+"""The web chat channel: a small JSON API used by the chat page at `/`.
+
+A conversation is opened without an account; the browser gets an unguessable id and a
+bearer token. Only a keyed hash of the token is stored, and it is compared in
+constant time, so a database leak does not let anyone continue someone's chat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.conversation import MAX_TEXT, ConversationNotFound
+from bot.web.errors import json_error
+from bot.web.keys import RUNTIME
+from bot.web.ratelimit import RateLimiter
+from handlers.types import Incoming
+from storage import conversations
+
+CHANNEL = "webchat"
+MAX_BODY = 64 * 1024
+routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Flood protection; a person types far slower than this. One set per application."""
+
+    per_ip: RateLimiter = field(default_factory=lambda: RateLimiter(limit=120, window=60.0))
+    per_conversation: RateLimiter = field(
+        default_factory=lambda: RateLimiter(limit=20, window=60.0)
+    )
+
+
+LIMITS: web.AppKey[Limits] = web.AppKey("webchat_limits", Limits)
+
+
+def _limit(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.hit(key)
+    if wait:
+        raise web.HTTPTooManyRequests(
+            reason="Too many messages in a short time. Please wait a moment.",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+
+
+@web.middleware
+async def rate_limit_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Per-IP limit on every web chat API call."""
+    if request.path.startswith("/webchat/api/"):
+        _limit(request.app[LIMITS].per_ip, request.remote or "unknown")
+    return await handler(request)
+
+
+def token_hash(secret: bytes, token: str) -> str:
+    return hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
+
+
+async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
+    raw = await request.read()
+    if not raw and not required:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise web.HTTPBadRequest(reason="The body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(reason="The body must be a JSON object.")
+    return body
+
+
+async def _authorised(request: web.Request) -> str:
+    """The conversation id, once the bearer token matches; 404 unknown, 401 wrong token."""
+    runtime = request.app[RUNTIME]
+    conversation_id = request.match_info["conversation_id"]
+    async with runtime.db.sessions() as session:
+        conversation = await conversations.get(session, conversation_id)
+    if conversation is None or conversation.channel != CHANNEL:
+        raise web.HTTPNotFound(reason="No such conversation.")
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    expected = conversation.token_hash or ""
+    given = token_hash(runtime.services.secret, token.strip()) if token.strip() else ""
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
+        raise web.HTTPUnauthorized(reason="Missing or wrong conversation token.")
+    return conversation_id
+
+
+@routes.post("/webchat/api/conversations")
+async def open_conversation(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    body = await _json_body(request, required=False)
+    locale = body.get("locale")
+    if locale is not None and locale not in ("da", "en"):
+        raise web.HTTPBadRequest(reason='"locale" must be "da" or "en".')
+    token = secrets.token_urlsafe(32)
+    async with runtime.db.transaction() as session:
+        conversation = conversations.create(
+            session, CHANNEL, locale=locale, token_hash=token_hash(runtime.services.secret, token)
+        )
+        if locale:
+            conversation.state = {"language_locked": True}
+    return web.json_response({"conversation_id": conversation.id, "token": token}, status=201)
+
+
+@routes.post("/webchat/api/conversations/{conversation_id}/messages")
+async def post_message(request: web.Request) -> web.Response:
+    conversation_id = await _authorised(request)
+    _limit(request.app[LIMITS].per_conversation, conversation_id)
+    body = await _json_body(request, required=True)
+    text, button = body.get("text"), body.get("button")
+    if (text is None) == (button is None):
+        raise web.HTTPBadRequest(reason='Send either "text" or "button".')
+    if text is not None and (not isinstance(text, str) or not text.strip()):
+        raise web.HTTPBadRequest(reason='"text" must be a non-empty string.')
+    if button is not None and (not isinstance(button, str) or not 0 < len(button) <= 64):
+        raise web.HTTPBadRequest(reason='"button" must be a button value.')
+    if text is not None and len(text) > MAX_TEXT:
+        return json_error(413, f"The message is too long: at most {MAX_TEXT} characters.")
+    incoming = Incoming(
+        channel=CHANNEL,
+        external_id=conversation_id,
+        text=text,
+        button=button,
+        locale_hint=request.headers.get("Accept-Language"),
+    )
+    try:
+        replies = await request.app[RUNTIME].router.handle(
+            incoming, conversation_id=conversation_id
+        )
+    except ConversationNotFound:
+        raise web.HTTPNotFound(reason="No such conversation.") from None
+    return web.json_response({"replies": [reply.to_json() for reply in replies]})
+
+
+@routes.get("/webchat/api/conversations/{conversation_id}/messages")
+async def list_messages(request: web.Request) -> web.Response:
+    conversation_id = await _authorised(request)
+    try:
+        after = int(request.query.get("after", "0"))
+    except ValueError:
+        raise web.HTTPBadRequest(reason='"after" must be a whole number.') from None
+    async with request.app[RUNTIME].db.sessions() as session:
+        messages = await conversations.messages_after(session, conversation_id, after)
+    return web.json_response({"messages": [conversations.message_json(m) for m in messages]})

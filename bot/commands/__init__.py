@@ -1,0 +1,1 @@
+"""Command modules of the `privacybot` CLI; the main group attaches them."""

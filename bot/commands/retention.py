@@ -1,0 +1,112 @@
+"""`privacybot retention run`: apply the retention rules now (the worker also runs them hourly).
+
+Exit codes: 0 done (also when nothing needed changing), 1 another process is sweeping
+right now or the database could not be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+import click
+from sqlalchemy.exc import DBAPIError
+
+from bot.config import Settings
+from storage.db import Database
+from workflow import retention as rules
+from workflow import retention_runs
+
+EXIT_BUSY = 1
+
+
+def policy_from(settings: Settings) -> rules.RetentionPolicy:
+    """The retention periods from settings (TRANSCRIPT_RETENTION_DAYS)."""
+    return rules.RetentionPolicy(transcript_days=settings.transcript_retention_days)
+
+
+def scheduler_from(
+    settings: Settings, progress: Callable[[str], None] | None = None
+) -> retention_runs.Scheduler:
+    """The worker's hourly sweep (RETENTION_INTERVAL_SECONDS)."""
+    return retention_runs.Scheduler(
+        interval=timedelta(seconds=settings.retention_interval_seconds),
+        policy=policy_from(settings),
+        data_dir=settings.data_dir,
+        progress=progress,
+    )
+
+
+def _progress(category: str, rows: int) -> None:
+    click.echo(f"  {category}: {rows} rows so far", err=True)
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Retention: anonymise old SMS, erase old transcripts, purge expired codes and links."""
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what would change; change nothing.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Look at every row, not only those since the last completed sweep.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def run(ctx: click.Context, dry_run: bool, full: bool, as_json: bool) -> None:
+    """Run the retention sweep once and print what it changed (or would change) per category.
+
+    Waits for nothing: when a worker is sweeping right now it says so and exits 1.
+    """
+    from bot.cli import settings_from
+
+    settings = settings_from(ctx)
+
+    async def go() -> rules.RetentionReport | None:
+        db = Database(settings.database_url)
+        try:
+            return await retention_runs.run_sweep(
+                db,
+                policy=policy_from(settings),
+                data_dir=settings.data_dir,
+                dry_run=dry_run,
+                full=full,
+                progress=None if as_json else _progress,
+            )
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(go())
+    except (OSError, DBAPIError) as exc:
+        click.echo(f"error: the database could not be reached ({type(exc).__name__})", err=True)
+        ctx.exit(EXIT_BUSY)
+    if report is None:
+        click.echo("error: another retention sweep is running; try again later", err=True)
+        ctx.exit(EXIT_BUSY)
+    counts = {category: report.counts.get(category, 0) for category in rules.CATEGORIES}
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "dry_run": report.dry_run,
+                    "interrupted": report.interrupted,
+                    "counts": counts,
+                    "total": sum(counts.values()),
+                }
+            )
+        )
+        return
+    verb = "would change" if dry_run else "changed"
+    width = max(len(category) for category in counts)
+    for category, rows in counts.items():
+        click.echo(f"{category:<{width}}  {rows:>9,} rows {verb}")
+    if not any(counts.values()):
+        click.echo(f"retention: nothing {'to change' if dry_run else 'changed'}")
+
+
+retention = retention_group

@@ -1,0 +1,98 @@
+"""One settings object, read from the environment and `.env`.
+
+Every setting is documented in the README. Invalid values fail at start with a message
+naming the setting (pydantic does the naming); secrets are `SecretStr` so they never
+appear in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names the offending setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///./privacybot.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    secret_key: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    data_dir: Path = Path("./data")
+    demo: bool = False
+    public_url: str | None = None
+
+    # Outbound services: base URLs are settings so tests can point them at stand-ins.
+    sms_api_url: str = "https://gatewayapi.com/rest/"
+    sms_api_token: SecretStr | None = None
+    sms_sender: str = "Support"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "privacy@example.com"
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_approvals_channel: str | None = None
+    slack_approver_ids: str = ""
+    slack_approver_group: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+
+    # workflow: which request kinds wait for an agent, and how the worker runs actions
+    approval_required_kinds: str = "access,portability,restriction,human_review"
+    erasure_approvers: int = Field(default=1, ge=1, le=5)
+    worker_lease_seconds: float = Field(default=300.0, gt=0)
+    worker_max_attempts: int = Field(default=5, ge=1, le=50)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    transcript_retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    def secret(self) -> bytes:
+        """The key for code hashes and signed links. Demo mode makes and keeps one."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        if not self.demo:
+            raise SettingsError(
+                "SECRET_KEY is not set: set it (32+ random characters) or use --demo"
+            )
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip().encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning pydantic's error into one line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        ]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

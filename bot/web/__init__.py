@@ -1,0 +1,1 @@
+"""The aiohttp application: web chat, health checks, and the channel webhooks."""
