@@ -89,6 +89,16 @@ class RunStats:
     lost: int = 0
 
 
+def error_name(exc: BaseException) -> str:
+    """The error's type, and for a database error its SQLSTATE (40P01 deadlock, 57P01
+    server shut down, 08006 connection lost): enough to tell causes apart in the log,
+    with none of the message text, which can quote row values."""
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(exc, "sqlstate", None)
+    return (
+        f"{type(exc).__name__} (SQLSTATE {state})" if isinstance(state, str) else type(exc).__name__
+    )
+
+
 async def claim_next(deps: WorkerDeps, owner: str) -> queue.Claimed | None:
     async def work(session: AsyncSession) -> queue.Claimed | None:
         return await queue.claim(session, owner, now=deps.clock(), lease=deps.config.lease)
@@ -110,10 +120,9 @@ async def process(deps: WorkerDeps, claimed: queue.Claimed) -> str:
     except PermanentFailure as exc:
         return await _fail(deps, claimed, str(exc)[:300] or "permanent failure", permanent=True)
     except Exception as exc:  # any executor error is retried, never fatal
-        log.warning("action %d (%s) failed: %s", claimed.id, claimed.kind, type(exc).__name__)
-        return await _fail(
-            deps, claimed, f"{type(exc).__name__} (attempt {claimed.attempts})", permanent=False
-        )
+        reason = error_name(exc)
+        log.warning("action %d (%s) failed: %s", claimed.id, claimed.kind, reason)
+        return await _fail(deps, claimed, f"{reason} (attempt {claimed.attempts})", permanent=False)
     return await queue.in_transaction(deps.db, lambda s: _finish(s, deps, claimed, result))
 
 

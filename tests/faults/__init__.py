@@ -1,0 +1,1 @@
+"""Fault tests: real processes, a database proxy that can fail, signals mid-work."""

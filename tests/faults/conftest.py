@@ -1,0 +1,61 @@
+"""Fixtures for the fault tests: a fresh PostgreSQL database and real bot processes.
+
+These tests need what only PostgreSQL gives several processes (row locks, advisory
+locks, connections that can be cut), so they run on PostgreSQL only; the database comes
+from the same per-run template as every other test (`tests/conftest.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from storage import demo_seed
+from storage.db import Database
+from tests.conftest import Backends
+from tests.faults.pgproxy import PgProxy
+from tests.faults.processes import Fleet, base_env
+
+
+@pytest.fixture
+def pg_url(backends: Backends) -> str:
+    """A freshly migrated PostgreSQL database (skipped without one, failed under CI)."""
+    return backends.postgres(True)
+
+
+@pytest.fixture
+async def pg(pg_url: str) -> AsyncIterator[Database]:
+    """The database, seeded with the demo accounts; the test's own direct connection."""
+    database = Database(pg_url)
+    async with database.transaction() as session:
+        await demo_seed.seed(session)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def proxy() -> Iterator[PgProxy]:
+    running = PgProxy().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fleet(pg_url: str, data_dir: Path, tmp_path: Path) -> Iterator[Fleet]:
+    processes = Fleet(tmp_path / "processes", base_env(pg_url, data_dir))
+    yield processes
+    processes.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+        yield session
