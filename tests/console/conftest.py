@@ -102,10 +102,13 @@ OpenRequest = Callable[..., Awaitable[PrivacyRequest]]
 
 @pytest.fixture
 def request_for(runtime: Runtime) -> OpenRequest:
-    """Open a verified request of `kind` for Ben's account, at the runtime's time."""
+    """Open a verified request of `kind` (for Ben's account unless told), at the runtime's time."""
 
-    async def make(kind: str = "access", **kwargs: Any) -> PrivacyRequest:
-        account = await account_id(runtime.db)
+    async def make(
+        kind: str = "access", *, account: int | None = None, **kwargs: Any
+    ) -> PrivacyRequest:
+        if account is None:
+            account = await account_id(runtime.db)
         return await open_request(
             runtime.db, kind, now=runtime.services.clock(), account=account, **kwargs
         )

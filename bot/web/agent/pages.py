@@ -763,7 +763,7 @@ def detail_page(
                 entry.actor,
                 labels.audit_event(entry.event),
                 el("code", None, _audit_data(entry.data or {})),
-                el("code", {"title": entry.hash}, entry.hash[:12]),
+                el("code", {"class": "hash", "title": entry.hash}, entry.hash[:12]),
             )
             for entry in detail.audit
         ],

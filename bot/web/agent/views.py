@@ -15,7 +15,6 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -37,7 +36,9 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 BASE = pages.BASE
-_SIGNED_IN = "agent_console_signed_in"
+_SIGNED_IN: web.RequestKey[sessions.SignedIn] = web.RequestKey(
+    "agent_console_signed_in", sessions.SignedIn
+)
 _REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _NEXT = re.compile(r"^/agent/[A-Za-z0-9_./?=&%-]*$")
 _DECISIONS = ("approve", "reject", "extend")
@@ -121,7 +122,7 @@ def _set_cookie(
 
 
 def _signed_in(request: web.Request) -> sessions.SignedIn:
-    return cast(sessions.SignedIn, request[_SIGNED_IN])
+    return request[_SIGNED_IN]
 
 
 def _language(request: web.Request) -> str:

@@ -486,13 +486,25 @@
     return wrapper;
   }
 
+  /** `text` without the first of `urls` it contains (and the blanks around it). */
+  function withoutUrl(text, urls) {
+    const url = urls.find((u) => typeof u === "string" && u && text.includes(u));
+    if (!url) return text;
+    const at = text.indexOf(url);
+    const before = text.slice(0, at).replace(/\s+$/, "");
+    const after = text.slice(at + url.length).replace(/^\s+/, "");
+    return (before + " " + after).trim();
+  }
+
   function renderMessage(message) {
     const from = message.from === "customer" ? "customer" : "bot";
-    const text = customerLine(message, typeof message.text === "string" ? message.text : "");
+    const raw = customerLine(message, typeof message.text === "string" ? message.text : "");
+    const link = from === "bot" ? linkFor(message) : null;
+    // The download button says it better than a long signed address in the text.
+    const text = link ? withoutUrl(raw, [link.url, message.link && message.link.url]) : raw;
     const wrapper = renderBubble(from, text);
     wrapper.dataset.seq = String(message.seq);
     if (from === "bot") {
-      const link = linkFor(message);
       if (link) wrapper.appendChild(renderLink(link));
       const buttons = Array.isArray(message.buttons) ? message.buttons : [];
       if (buttons.length) wrapper.appendChild(renderButtons(buttons, message.seq));
@@ -877,6 +889,14 @@
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && state.conversation) schedulePoll(0);
       else if (document.hidden) schedulePoll();
+    });
+    // Turning a phone or resizing the window keeps the newest message in view.
+    let stuck = true;
+    el.chat.addEventListener("scroll", () => {
+      stuck = isNearBottom();
+    }, { passive: true });
+    window.addEventListener("resize", () => {
+      if (stuck) scrollToBottom();
     });
     window.addEventListener("online", () => {
       state.pollFailures = 0;
