@@ -70,8 +70,15 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 async def _lock_chain(session: AsyncSession) -> None:
+    """Hold the chain until commit, so two writers never read the same last entry.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: reads outside a write
+    transaction hold no lock, so a write statement (matching no row) takes the
+    database's write lock first; another writer then waits for our commit."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    else:
+        await session.execute(text("UPDATE audit_log SET id = id WHERE id = -1"))
 
 
 async def append(

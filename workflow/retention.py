@@ -128,12 +128,21 @@ def _open_request_conversations() -> Select[Any]:
     )
 
 
-Apply = Callable[[AsyncSession, list[Any]], Awaitable[None]]
+# Changes the chosen rows; returns how many it changed when that can be fewer than chosen.
+Apply = Callable[[AsyncSession, list[Any]], Awaitable[int | None]]
+
+
+def _unlocked(pending: Select[Any]) -> Select[Any]:
+    """The pending messages no one else is changing right now (an erasure in flight holds
+    them): skipping them instead of waiting keeps the sweep and an erasure of the same
+    rows from deadlocking. The erasure anonymises what it holds; SQLite has one writer."""
+    return pending.with_for_update(skip_locked=True)
 
 
 def _statement(make: Callable[[list[Any]], Executable]) -> Apply:
     async def apply(session: AsyncSession, chosen: list[Any]) -> None:
         await session.execute(make(chosen), execution_options={"synchronize_session": False})
+        return None
 
     return apply
 
@@ -163,8 +172,8 @@ class _Batches:
                     )
                     report.add(category, int(total or 0))
                     return
-                await apply(session, chosen)
-                report.add(category, len(chosen))
+                changed = await apply(session, chosen)
+                report.add(category, len(chosen) if changed is None else changed)
             if self.progress is not None:
                 self.progress(category, report.counts[category])
             if len(chosen) < self.batch:
@@ -205,25 +214,43 @@ async def sweep(
     report.cutoffs["sms"] = sms_cutoff.isoformat()
     sms_since = _since(SmsMessage.sent_at, since, "sms")
 
+    sms_pending = [SmsMessage.sent_at < sms_cutoff, SmsMessage.anonymised_at.is_(None)]
+    if sms_since is not None:
+        sms_pending.append(sms_since)
+    sms_after: list[int] = []  # the last id of the previous batch: each batch starts there
+
     def sms_ids(limit: int) -> Select[Any]:
-        stmt = select(SmsMessage.id).where(
-            SmsMessage.sent_at < sms_cutoff, SmsMessage.anonymised_at.is_(None)
-        )
-        if sms_since is not None:
-            stmt = stmt.where(sms_since)
+        stmt = select(SmsMessage.id).where(*sms_pending)
+        if sms_after:
+            stmt = stmt.where(SmsMessage.id > sms_after[-1])
         return stmt.order_by(SmsMessage.id).limit(limit)
 
-    await run(
-        "sms_messages_anonymised",
-        sms_ids,
-        _statement(
-            lambda chosen: (
-                update(SmsMessage)
-                .where(SmsMessage.id.in_(chosen))
-                .values(content=ANONYMISED, recipient=_masked_recipient(), anonymised_at=now)
+    async def anonymise(session: AsyncSession, chosen: list[Any]) -> int:
+        # The chosen ids are the first pending ones in id order, so the pending rows of
+        # their id range are exactly them: a range update, not a list of 10,000 ids.
+        sms_after.append(chosen[-1])
+        result = await session.execute(
+            update(SmsMessage)
+            .where(
+                SmsMessage.id.in_(
+                    _unlocked(
+                        select(SmsMessage.id).where(
+                            SmsMessage.id.between(chosen[0], chosen[-1]), *sms_pending
+                        )
+                    )
+                )
             )
-        ),
-    )
+            .values(content=ANONYMISED, recipient=_masked_recipient(), anonymised_at=now),
+            execution_options={"synchronize_session": False},
+        )
+        changed = int(getattr(result, "rowcount", len(chosen)))
+        if changed < len(chosen):
+            # Rows an erasure held were skipped. Should that erasure roll back, they are
+            # still pending: no watermark, so the next sweep looks at all SMS again.
+            report.cutoffs.pop("sms", None)
+        return changed
+
+    await run("sms_messages_anonymised", sms_ids, anonymise)
 
     transcript_cutoff = now - timedelta(days=policy.transcript_days)
     protected = [_open_case_conversations(), _open_request_conversations()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 from sqlalchemy import text
@@ -126,3 +127,28 @@ async def test_audit_data_holds_no_contact_details(seeded: Database, clock: Fake
     )
     dumped = " ".join(str(e.data) + e.actor for e in await rows(seeded, AuditEntry))
     assert "new-address@example.org" not in dumped and "'value'" in dumped
+
+
+async def test_concurrent_writers_extend_one_chain(seeded: Database) -> None:
+    """Writers that read the chain's end at the same moment must not both append after it
+    (on SQLite a plain read takes no lock: the chain lock must be a write lock)."""
+    before = len(list(await rows(seeded, AuditEntry)))
+    inside: list[int] = []
+    all_inside = asyncio.Event()
+
+    async def writer(n: int) -> None:
+        async with seeded.transaction() as session:
+            await session.execute(text("SELECT 1"))
+            inside.append(n)
+            if len(inside) == 8:
+                all_inside.set()
+            await all_inside.wait()  # every writer is inside its transaction first
+            await audit.append(session, actor="test", event="probe", request_id=None, data={"n": n})
+
+    async with asyncio.timeout(30):
+        await asyncio.gather(*(writer(n) for n in range(8)))
+
+    entries = list(await rows(seeded, AuditEntry))
+    assert len(entries) == before + 8
+    assert sorted(e.data["n"] for e in entries if e.event == "probe") == list(range(8))
+    assert (await _verify(seeded)).ok
