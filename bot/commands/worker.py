@@ -41,8 +41,10 @@ def _progress(line: str) -> None:
 def register_channel_senders(settings: Settings, db: Database) -> None:
     """Channels other than the web chat deliver notifications through their own API."""
     from bot.channels.slack import register_sender as register_slack_sender
+    from bot.channels.telegram import register_sender as register_telegram_sender
 
     register_slack_sender(settings, db)
+    register_telegram_sender(settings, db)
 
 
 def build_deps(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.channels import slack, webchat
+from bot.channels import slack, telegram, webchat
 from bot.runtime import Runtime
 from bot.web import agent, dev_outbox, downloads, health, metrics
 from bot.web.errors import error_middleware
@@ -31,6 +31,7 @@ def create_app(runtime: Runtime) -> web.Application:
     app.add_routes(webchat.routes)
     app.add_routes(downloads.routes)
     slack.setup(app, runtime)
+    telegram.setup(app, runtime)  # only when TELEGRAM_BOT_TOKEN and _WEBHOOK_SECRET are set
     agent.setup(app)  # the agent console at /agent
     if runtime.settings.demo:  # the demo outbox page exists only in demo mode
         app.add_routes(dev_outbox.routes)

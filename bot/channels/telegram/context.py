@@ -20,6 +20,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import AiogramError
 from aiogram.utils.token import TokenValidationError
 
+from bot.channels.telegram.configured import has_token, is_configured
 from bot.config import Settings, SettingsError
 from bot.runtime import Runtime
 
@@ -30,17 +31,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 # What a Bot API call may raise: Telegram's refusal, aiogram's own errors, the network.
 TELEGRAM_ERRORS = (AiogramError, OSError, TimeoutError)
 
-
-def has_token(settings: Settings) -> bool:
-    token = settings.telegram_bot_token
-    return bool(token and token.get_secret_value())
-
-
-def is_configured(settings: Settings) -> bool:
-    """The webhook is on when both the bot token and the webhook secret are set:
-    a webhook nobody can authenticate is never mounted."""
-    secret = settings.telegram_webhook_secret
-    return has_token(settings) and bool(secret and secret.get_secret_value())
+__all__ = ["Telegram", "has_token", "is_configured", "make_bot"]
 
 
 def make_bot(settings: Settings) -> Bot:

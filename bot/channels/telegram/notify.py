@@ -1,11 +1,11 @@
 """Notifications to Telegram customers (`bot.delivery`'s sender for the channel).
 
 A completed export or erasure receipt whose file this process can read (the worker's
-DATA_DIR) is sent as the file itself with `sendDocument`, captioned with the
-notification text; otherwise the text goes as a message with the signed link. The
-file is found from the signed link the worker put in the notification, so only a
-genuine, unexpired link of ours can name a file. Like every sender it is at least
-once: a crash between the send and the commit sends again.
+DATA_DIR) and Telegram accepts (up to 50 MB) is sent as the file itself with
+`sendDocument`, captioned with the notification text; otherwise the text goes as a
+message with the signed link. The file is found from the signed link the worker put
+in the notification, so only a genuine, unexpired link of ours can name a file. Like
+every sender it is at least once: a crash between the send and the commit sends again.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from workflow.exports import ExpiredLink, InvalidLink, exports_dir, verify_downl
 log = logging.getLogger(__name__)
 
 _TOKEN_MARK = "/downloads/"  # noqa: S105 - a URL path
+DOCUMENT_LIMIT = 50 * 1024 * 1024  # bytes: the largest file a bot may send
 
 
 def register_sender(settings: Settings, db: Database) -> bool:
@@ -59,7 +60,9 @@ def local_file(params: dict[str, Any], secret: bytes, folder: Path, now: datetim
     except (InvalidLink, ExpiredLink):
         return None
     path = folder / filename
-    return path if path.is_file() else None
+    if not path.is_file() or path.stat().st_size > DOCUMENT_LIMIT:
+        return None  # not here, or more than Telegram takes from a bot: the link instead
+    return path
 
 
 def methods(chat_id: int, text: str, document: Path | None) -> list[TelegramMethod[Any]]:

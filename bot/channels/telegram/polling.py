@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 
@@ -46,14 +48,26 @@ async def _fetch(inbound: Inbound, offset: int | None, stop: asyncio.Event) -> l
     return fetch.result() if fetch.done() and not fetch.cancelled() else []
 
 
-async def run_polling(inbound: Inbound, stop: asyncio.Event, *, pause: float = PAUSE) -> int:
-    """Fetch and handle updates until `stop` is set; returns how many were handled."""
+async def run_polling(
+    inbound: Inbound,
+    stop: asyncio.Event,
+    *,
+    pause: float = PAUSE,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Fetch and handle updates until `stop` is set; returns how many were handled.
+
+    Telegram being away is waited out; a refused token (and a failing deleteWebhook at
+    the start) raises. `progress(total)` is called after each batch that handled
+    something."""
     await inbound.tg.bot.delete_webhook(drop_pending_updates=False)
     handled = 0
     offset: int | None = None
     while not stop.is_set():
         try:
             updates = await _fetch(inbound, offset, stop)
+        except TelegramUnauthorizedError:
+            raise  # a wrong token does not heal by waiting
         except TELEGRAM_ERRORS as exc:
             log.warning("telegram getUpdates failed: %s", type(exc).__name__)
             await _until_stopped(stop, pause)
@@ -69,4 +83,6 @@ async def run_polling(inbound: Inbound, stop: asyncio.Event, *, pause: float = P
                 break  # fetched again from this offset
             offset = update.update_id + 1
             handled += 1
+        if updates and progress is not None:
+            progress(handled)
     return handled

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
@@ -64,6 +64,14 @@ async def converse(
     except dedup.DuplicateUpdate:
         log.info("telegram update handled before; skipped")
         return
+    except IntegrityError:
+        # Two processes began the chat's first turn at once: the loser's new conversation
+        # row clashes with the winner's. When the winner handled this very update, it is
+        # a duplicate; otherwise the update is retried (503).
+        if await dedup.seen(tg.runtime.db, update_id):
+            log.info("telegram update handled by another process; skipped")
+            return
+        raise
     except DATABASE_ERRORS:
         raise
     except Exception as exc:  # a handler's bug: the customer is told, the log gets no text

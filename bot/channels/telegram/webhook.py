@@ -14,6 +14,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 
 from aiogram import Bot
 from aiohttp import web
@@ -31,15 +32,16 @@ from bot.channels.telegram.context import (
 )
 from bot.channels.telegram.turns import DATABASE_ERRORS
 from bot.channels.telegram.updates import Inbound
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.runtime import Runtime
-from bot.web.errors import json_error
+from bot.web.errors import RETRY_AFTER, json_error
 
 log = logging.getLogger(__name__)
 
 PATH = "/telegram/webhook"
 INBOUND: web.AppKey[Inbound] = web.AppKey("telegram_inbound", Inbound)
 DRAIN_SECONDS = 10.0
+_SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def secret_matches(given: str, expected: str) -> bool:
@@ -69,7 +71,11 @@ async def handle(request: web.Request) -> web.Response:
         await inbound.process(update)
     except DATABASE_ERRORS as exc:
         log.warning("telegram update not handled, database unavailable: %s", type(exc).__name__)
-        return json_error(503, "The service is temporarily unavailable. Please try again shortly.")
+        return json_error(
+            503,
+            "The service is temporarily unavailable. Please try again shortly.",
+            {"Retry-After": RETRY_AFTER},
+        )
     return web.Response(status=200)
 
 
@@ -80,6 +86,7 @@ async def register_webhook(bot: Bot, settings: Settings, *, drop_pending: bool =
     secret = settings.telegram_webhook_secret
     if not settings.telegram_webhook_url or secret is None or not secret.get_secret_value():
         raise ValueError("set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET")
+    check_secret(settings)
     await bot.set_webhook(
         url=settings.telegram_webhook_url,
         secret_token=secret.get_secret_value(),
@@ -88,15 +95,26 @@ async def register_webhook(bot: Bot, settings: Settings, *, drop_pending: bool =
     )
 
 
+def check_secret(settings: Settings) -> None:
+    """Telegram takes 1-256 characters A-Z, a-z, 0-9, _ and - as the secret; any other
+    would make every setWebhook fail, so it stops the process at start."""
+    secret = settings.telegram_webhook_secret
+    if secret is not None and not _SECRET_FORM.fullmatch(secret.get_secret_value()):
+        raise SettingsError(
+            "TELEGRAM_WEBHOOK_SECRET: use 1-256 characters from A-Z, a-z, 0-9, _ and -"
+        )
+
+
 def setup(app: web.Application, runtime: Runtime, *, bot: Bot | None = None) -> Telegram | None:
     """Add POST /telegram/webhook and the Telegram notification sender; None when
     TELEGRAM_BOT_TOKEN or TELEGRAM_WEBHOOK_SECRET is not set (nothing is mounted).
 
     With TELEGRAM_WEBHOOK_URL the webhook is registered with Telegram at start; a failure
-    is logged and the web process runs on (`privacybot telegram set-webhook` retries).
+    is logged and the web process runs on (`privacybot telegram webhook set` retries).
     """
     if not is_configured(runtime.settings):
         return None
+    check_secret(runtime.settings)
     tg = Telegram.build(runtime, bot)
     app[INBOUND] = Inbound.build(tg)
     app.router.add_post(PATH, handle)
