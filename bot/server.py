@@ -33,10 +33,7 @@ async def serve(settings: Settings) -> int:
         await prepare_demo(runtime)
     elif not await migrate.schema_is_current(runtime.db):
         await runtime.db.dispose()
-        print(
-            "error: the database schema is out of date; run `privacybot db upgrade` first",
-            file=sys.stderr,
-        )
+        print(f"error: {migrate.OUT_OF_DATE} first", file=sys.stderr)
         return 1
     app = create_app(runtime)
     stop = asyncio.Event()

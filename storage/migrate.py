@@ -54,5 +54,8 @@ async def current_revision(db: Database) -> str | None:
         return await conn.run_sync(run)
 
 
+OUT_OF_DATE = "the database schema is out of date; run `privacybot db upgrade`"
+
+
 async def schema_is_current(db: Database) -> bool:
     return await current_revision(db) == head_revision()

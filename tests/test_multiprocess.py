@@ -26,7 +26,7 @@ from storage.models import Account, Person, SmsMessage, TranscriptMessage
 from storage.privacy_models import AuditEntry, PrivacyRequest
 from storage.types import utcnow
 from tests.faults.processes import BotProcess, Fleet, wait_until
-from tests.faults.scenario import Opened, approve, outcome, scalar
+from tests.faults.scenario import Opened, approve, customer_lines, outcome, scalar
 from tests.notifier.standins import SmtpStandIn
 from workflow.identity import parse_code
 
@@ -172,7 +172,7 @@ async def test_two_web_processes_and_three_workers_behave_like_one(
     assert sum(per_worker) == len(requests), per_worker
     # each conversation's whole dialog is there, in order, across both web processes
     for customer in customers:
-        lines = await _customer_lines(pg, customer.id)
+        lines = await customer_lines(pg, customer.id)
         assert len(lines) == 4 and lines[0] == ASK, lines
     # one retention sweep between three workers, old SMS anonymised, recent untouched
     sweeps = await scalar(
@@ -201,20 +201,6 @@ async def test_two_web_processes_and_three_workers_behave_like_one(
     print(
         f"\nmultiprocess: {len(requests)} requests; actions done per worker {per_worker}; 1 sweep"
     )
-
-
-async def _customer_lines(db: Database, conversation_id: str) -> list[str]:
-    async with db.sessions() as session:
-        return list(
-            await session.scalars(
-                select(TranscriptMessage.text)
-                .where(
-                    TranscriptMessage.conversation_id == conversation_id,
-                    TranscriptMessage.sender == "customer",
-                )
-                .order_by(TranscriptMessage.seq)
-            )
-        )
 
 
 async def _first_download(db: Database, opened: Opened) -> str:

@@ -35,7 +35,7 @@ async def run_console(
     runtime = Runtime.build(settings)
     try:
         if not await migrate.schema_is_current(runtime.db):
-            stdout.write("error: the database schema is out of date; run `privacybot db upgrade`\n")
+            stdout.write(f"error: {migrate.OUT_OF_DATE}\n")
             return 1
         external_id = conversation or f"console-{secrets.token_hex(6)}"
         stdout.write(

@@ -57,9 +57,7 @@ def _run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     try:
         return asyncio.run(go())
     except _OutOfDate:
-        click.echo(
-            "error: the database schema is out of date; run `privacybot db upgrade`", err=True
-        )
+        click.echo(f"error: {migrate.OUT_OF_DATE}", err=True)
     except accounts.AgentError as exc:
         click.echo(f"error: {exc}", err=True)
     ctx.exit(EXIT_REFUSED)

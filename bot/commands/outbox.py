@@ -77,9 +77,7 @@ def outbox(ctx: click.Context, as_json: bool, limit: int) -> None:
     settings = settings_from(ctx)
     entries = asyncio.run(_load(settings.database_url, limit))
     if entries is None:
-        click.echo(
-            "error: the database schema is out of date; run `privacybot db upgrade`", err=True
-        )
+        click.echo(f"error: {migrate.OUT_OF_DATE}", err=True)
         ctx.exit(EXIT_FAILED)
         return
     if as_json:

@@ -6,10 +6,10 @@ Exit codes: 0 done, 1 failed (schema out of date, Slack not configured), 3 bad s
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import click
 
+from bot.commands import stop_on_signals
 from bot.config import Settings
 
 EXIT_FAILED = 1
@@ -47,14 +47,11 @@ def socket(ctx: click.Context) -> None:
         try:
             if not await migrate.schema_is_current(runtime.db):
                 click.echo(
-                    "error: the database schema is out of date; run `privacybot db upgrade`",
+                    f"error: {migrate.OUT_OF_DATE}",
                     err=True,
                 )
                 return EXIT_FAILED
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
+            stop = stop_on_signals()
             click.echo("privacybot is connected to Slack over Socket Mode", err=True)
             await run_socket_mode(runtime, stop)
             return 0

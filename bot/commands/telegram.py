@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
 
+from bot.commands import stop_on_signals
 from bot.config import Settings, SettingsError
 
 EXIT_FAILED = 1
@@ -105,14 +105,11 @@ def poll(ctx: click.Context) -> None:
                 return EXIT_FAILED
             if not current:
                 click.echo(
-                    "error: the database schema is out of date; run `privacybot db upgrade`",
+                    f"error: {migrate.OUT_OF_DATE}",
                     err=True,
                 )
                 return EXIT_FAILED
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
+            stop = stop_on_signals()
             click.echo("privacybot is polling Telegram for updates (Ctrl-C to stop)", err=True)
             try:
                 handled = await run_polling(Inbound.build(tg), stop, progress=_progress)

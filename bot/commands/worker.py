@@ -111,7 +111,7 @@ async def _main(
         if current is None:
             return 0
         if not current:
-            _progress("error: the database schema is out of date; run `privacybot db upgrade`")
+            _progress(f"error: {migrate.OUT_OF_DATE}")
             return 1
         if metrics_port is not None:
             from bot.web.metrics import serve_process_metrics

@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from bot.web.agent import accounts
 from tests.browser.live import CHROMIUM, WAIT_MS, DemoServer, demo_settings, require_chromium
+from tests.console.conftest import cheap_hashing  # noqa: F401 - autouse, shared
 
 
 @pytest.fixture(scope="package")
@@ -25,17 +24,6 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         yield launched
         launched.close()
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Cheap argon2 parameters (tests/console checks the production ones)."""
-    monkeypatch.setattr(
-        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-    accounts._dummy_hash.cache_clear()
-    yield
-    accounts._dummy_hash.cache_clear()
 
 
 @pytest.fixture

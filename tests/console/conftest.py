@@ -31,6 +31,7 @@ _LOGIN = re.compile(r'name="login_token" value="([^"]+)"')
 
 @pytest.fixture(autouse=True)
 def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Cheap argon2 parameters (test_sign_in checks the production ones)."""
     monkeypatch.setattr(
         accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )

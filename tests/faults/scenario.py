@@ -143,3 +143,18 @@ async def request_status(db: Database, request_id: int) -> str:
         request = await session.get(PrivacyRequest, request_id)
         assert request is not None
         return request.status
+
+
+async def customer_lines(db: Database, conversation_id: str) -> list[str]:
+    """What the customer wrote, in order (to check nothing was lost or doubled)."""
+    async with db.sessions() as session:
+        return list(
+            await session.scalars(
+                select(TranscriptMessage.text)
+                .where(
+                    TranscriptMessage.conversation_id == conversation_id,
+                    TranscriptMessage.sender == "customer",
+                )
+                .order_by(TranscriptMessage.seq)
+            )
+        )

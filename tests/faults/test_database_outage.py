@@ -26,7 +26,14 @@ from storage.privacy_models import PrivacyRequest
 from storage.types import utcnow
 from tests.faults.pgproxy import PgProxy
 from tests.faults.processes import BotProcess, Fleet, wait_until
-from tests.faults.scenario import Opened, approve, outcome, request_status, scalar
+from tests.faults.scenario import (
+    Opened,
+    approve,
+    customer_lines,
+    outcome,
+    request_status,
+    scalar,
+)
 from tests.slack.helpers import DM, SIGNING, dm_event, event_body, signed
 from tests.slack.standin import SlackStandIn
 from tests.workflow.conftest import account_id, open_request
@@ -74,20 +81,6 @@ async def _slack_event(
 async def _readyz(http: aiohttp.ClientSession, web: BotProcess) -> tuple[int, dict[str, Any]]:
     async with http.get(f"{web.url}/readyz") as response:
         return response.status, await response.json()
-
-
-async def _customer_lines(db: Database, conversation_id: str) -> list[str]:
-    async with db.sessions() as session:
-        return list(
-            await session.scalars(
-                select(TranscriptMessage.text)
-                .where(
-                    TranscriptMessage.conversation_id == conversation_id,
-                    TranscriptMessage.sender == "customer",
-                )
-                .order_by(TranscriptMessage.seq)
-            )
-        )
 
 
 def _backoff_waits(log: str) -> list[float]:
@@ -184,13 +177,13 @@ async def test_database_outage_503s_backs_off_and_resumes_with_nothing_lost(
     assert await worker.exit_code() == 0
 
     # the final data
-    assert await _customer_lines(pg, chat[0]) == ["Hello", "Are you there?"]
+    assert await customer_lines(pg, chat[0]) == ["Hello", "Are you there?"]
     async with pg.sessions() as session:
         slack_ids = list(
             await session.scalars(select(Conversation.id).where(Conversation.channel == "slack"))
         )
     assert len(slack_ids) == 1
-    assert await _customer_lines(pg, slack_ids[0]) == ["I want a copy of my data"]
+    assert await customer_lines(pg, slack_ids[0]) == ["I want a copy of my data"]
     answers = slack_api.to("chat.postMessage", channel=DM)
     assert len(answers) == 1, "the DM Slack delivered three times is answered once"
     result = await outcome(pg, _opened(request, chat[0], account))
