@@ -36,6 +36,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+QUIET_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg")
+
+
 def configure(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -43,5 +46,7 @@ def configure(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    # aiosqlite traces every statement with its parameters (message text, codes) at DEBUG.
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # These trace every statement with its parameters (message text, codes) at DEBUG or
+    # INFO: redaction cannot know which parameter is personal, so they stay quiet.
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.WARNING)

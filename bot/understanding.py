@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.nlu import recognise as _recognise
 from handlers.types import Understanding
+
+log = logging.getLogger(__name__)
 
 
 def recognise(text: str, hint: str | None) -> Understanding:
     """Language and intent of `text`; `hint` is used only when the text shows no language."""
-    return _recognise(text, hint=hint)
+    understood = _recognise(text, hint=hint)
+    # The outcome only: the text and the cues found in it may hold personal data.
+    log.debug(
+        "recognised language=%s intent=%s confidence=%.2f length=%d",
+        understood.language,
+        understood.intent,
+        understood.confidence,
+        len(text),
+    )
+    return understood

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,6 +19,9 @@ from bot.nlu import INTENTS, Recognition, recognise
 HERE = Path(__file__).resolve().parent
 LABELLED = HERE / "nlu" / "labelled.jsonl"
 LANGUAGE_CASES = HERE / "nlu" / "language_cases.jsonl"
+# Customer-voice phrasings written apart from the lexicons, each set measured untouched
+# first (figures in tests/nlu/README.md); misses were fixed only by general rules.
+HELDOUT = sorted((HERE / "nlu").glob("heldout*.jsonl"))
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "nlu" / "examples.jsonl"
 
 
@@ -70,6 +76,96 @@ def test_accuracy_on_shared_examples() -> None:
     intent, language, report = _report(_rows(SHARED))
     assert intent >= 0.95, f"intent accuracy {intent:.3f}\n{report}"
     assert language >= 0.95, f"language accuracy {language:.3f}\n{report}"
+
+
+@pytest.mark.parametrize("path", HELDOUT, ids=lambda path: path.stem)
+def test_accuracy_on_held_out_phrasings(path: Path) -> None:
+    intent, language, report = _report(_rows(path))
+    assert intent >= 0.95, f"{path.name}: intent accuracy {intent:.3f}\n{report}"
+    assert language >= 0.98, f"{path.name}: language accuracy {language:.3f}\n{report}"
+
+
+def test_held_out_sets_are_new_varied_and_cover_every_intent() -> None:
+    known = {row["text"].casefold() for row in _rows(LABELLED)}
+    if SHARED.exists():
+        known |= {row["text"].casefold() for row in _rows(SHARED)}
+    for path in HELDOUT:
+        rows = _rows(path)
+        texts = [row["text"].casefold() for row in rows]
+        assert len(rows) >= 120, path.name
+        assert len(set(texts)) == len(texts), path.name
+        assert not known & set(texts), (path.name, sorted(known & set(texts)))
+        assert {row["intent"] for row in rows} == set(INTENTS), path.name
+        per_language = Counter(row["language"] for row in rows)
+        assert min(per_language["da"], per_language["en"]) >= len(rows) * 0.4, per_language
+        known |= set(texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the first step of a sequence is what is asked for now
+        ("show me what you store about me and afterwards remove it all", "access"),
+        ("giv mig en kopi af mine oplysninger og bagefter skal I slette dem", "access"),
+        # a question word before the auxiliary still makes a status question
+        ("hvornår bliver min profil fjernet?", "status"),
+        ("have you removed my profile yet", "status"),
+        # a negated "not a bot/machine" is a wish for a person, not a decision review
+        ("I'd like a person to reply, not a robot", "handover"),
+        # product words next to a rights verb are product questions
+        ("how do I download the delivery report for yesterday's campaign", "other"),
+        ("how do I remove a sender name from the dashboard", "other"),
+        # keeping the account while stopping marketing is an objection
+        ("I want to keep my profile, just no more promotional emails", "objection"),
+        ("kan I blokere mine oplysninger mens sagen kører", "restriction"),
+        ("jeg har ikke modtaget kopien af mine data endnu", "status"),
+        # a hedge ("whether", "hvis jeg") weakens what follows it
+        ("I'd like to see my data before I decide whether to remove my profile", "access"),
+        # a question about using cookies is not an objection to them
+        ("bruger I cookies til statistik?", "other"),
+        ("jeg vil ikke have at I bruger cookies", "objection"),
+    ],
+)
+def test_general_rules(text: str, intent: str) -> None:
+    assert recognise(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [("jeg kan ikke finde min kvittering", "other")])
+def test_fuzzy_matching_ignores_short_everyday_words(text: str, intent: str) -> None:
+    result = recognise(text)
+    assert result.intent == intent
+    assert "greeting" not in result.explanation
+
+
+def test_ngram_model_is_rebuilt_from_its_listed_training_files() -> None:
+    """The shipped model must match its sources, and one held-out set stays unseen."""
+    from bot.nlu.ngram import train
+    from bot.nlu.train_ngram import main
+
+    root = HERE.parent
+    stored = json.loads((root / "bot" / "nlu" / "data" / "ngram.json").read_text("utf-8"))
+    sources = stored["trained_on"]
+    rows = [row for source in sources for row in _rows(root / source)]
+    assert train(rows, INTENTS, sources) == stored
+    unseen = [p.name for p in HELDOUT if f"tests/nlu/{p.name}" not in sources]
+    assert unseen, "keep at least one held-out set out of the n-gram training data"
+    with pytest.raises(SystemExit) as usage:
+        main([])  # no training files: a usage error
+    assert usage.value.code == 2
+
+
+def test_ngram_fallback_only_when_the_rules_are_unsure() -> None:
+    sure = recognise("Please delete my account")
+    assert "n-grams" not in sure.explanation
+    # no lexicon word says "access" here; the n-gram model does, and the bot still asks
+    guess = recognise("I would like a dossier of everything")
+    assert guess.intent == "access"
+    assert "n-grams chose access" in guess.explanation
+    assert guess.confidence < 0.6
+    assert guess.alternatives[0][0] == "other"
+    # the model cannot read negation, so it never overrules negated rule evidence
+    negated = recognise("I don't want to delete my account anymore")
+    assert negated.intent == "cancel"
 
 
 def test_language_cases() -> None:
@@ -210,6 +306,31 @@ def test_short_messages() -> None:
     assert recognise("stop").intent == "cancel"
     assert recognise("slet mig").intent == "erasure"
     assert recognise("👍").intent == "greeting"
+
+
+def test_same_results_under_any_hash_seed() -> None:
+    """Fuzzy look-ups must not depend on set iteration order (PYTHONHASHSEED)."""
+    texts = [row["text"] for row in _rows(HELDOUT[0])]
+    script = (
+        "import json, sys\n"
+        "from bot.nlu import recognise\n"
+        "texts = json.load(sys.stdin)\n"
+        "print(json.dumps([[recognise(t).intent, recognise(t).explanation] for t in texts]))\n"
+    )
+    outputs = []
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            input=json.dumps(texts),
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parents[1],
+            timeout=120,
+        )
+        outputs.append(json.loads(done.stdout))
+    assert outputs[0] == outputs[1]
 
 
 def test_deterministic() -> None:

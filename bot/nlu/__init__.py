@@ -1,7 +1,9 @@
 """Language and intent recognition for the privacy support bot.
 
 Rule-based, local and deterministic: concept cues from `data/concepts.json`, scored by
-`data/rules.json`, with negation, contrast and typo handling. `recognise` never raises
+`data/rules.json`, with negation, contrast and typo handling. When the rules are unsure,
+a small n-gram model (`bot.nlu.ngram`) trained on labelled phrasings picks the intent,
+and the confidence stays low so the bot still offers choices. `recognise` never raises
 on any text and never logs it.
 """
 
@@ -11,7 +13,17 @@ from dataclasses import dataclass
 
 from bot.nlu.cues import find_cues
 from bot.nlu.language import detect, requested_language
-from bot.nlu.scoring import INTENTS, alternatives, confidence, ranked, score, summarise
+from bot.nlu.ngram import MODEL
+from bot.nlu.scoring import (
+    INTENTS,
+    RULES,
+    Scores,
+    alternatives,
+    confidence,
+    ranked,
+    score,
+    summarise,
+)
 from bot.nlu.text import danish_letter_words, tokenise
 
 __all__ = ["INTENTS", "Recognition", "recognise"]
@@ -28,6 +40,18 @@ class Recognition:
     explanation: str
     alternatives: tuple[tuple[str, float], ...]
     language_request: str | None
+
+
+def _may_overrule(intent: str, probability: float, scores: Scores) -> bool:
+    """The n-gram guess wins over a bare default if fairly sure, or when near-certain.
+
+    The n-gram model cannot read negation ("I don't want to delete...") and is often
+    overconfident, so a rule-backed privacy intent only yields to a near-certain guess.
+    """
+    backed = any(name == intent and amount > 0 for _text, name, amount in scores.contributions)
+    if intent in ("greeting", "other") and not backed:
+        return probability >= RULES.fallback_floor
+    return probability >= RULES.fallback_certainty and not scores.negated
 
 
 def recognise(text: str, hint: str | None = None) -> Recognition:
@@ -51,12 +75,19 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         f"negated: {', '.join(scores.negated) or 'none'}; "
         f"language: {language_note}"
     )
+    others = alternatives(ranking, conf)
+    if conf < RULES.fallback_below:
+        guess, probability = MODEL.posterior(tokens)[0]
+        if guess != intent and _may_overrule(intent, probability, scores):
+            explanation += f"; unsure, n-grams chose {guess} ({probability:.2f}) over {intent}"
+            others = ((intent, round(conf, 3)), *(o for o in others if o[0] != guess))[:3]
+            intent = guess
     return Recognition(
         text=text,
         language=verdict.language,
         intent=intent,
         confidence=round(conf, 3),
         explanation=explanation,
-        alternatives=alternatives(ranking, conf),
+        alternatives=others,
         language_request=requested_language(tokens),
     )

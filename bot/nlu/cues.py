@@ -1,8 +1,10 @@
 """Find concept cues in a token list: phrases first (they consume their words), then words.
 
 Also marks which cues sit inside a negation's scope, after a contrast word following
-a negation ("don't delete anything, *just change my email*") or inside a temporal
-clause ("until *my complaint is resolved*"), which scale how much a cue counts.
+a negation ("don't delete anything, *just change my email*"), inside a temporal
+clause ("until *my complaint is resolved*"), after a sequence word ("see my data and
+*afterwards delete it*": the first step is what the customer asks for now) or after a
+hedge ("before I decide *whether to delete it*"), which scale how much a cue counts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ NOT_AFTER = frozenset(fold(w) for w in _RULES["not_negating_after"])
 CONTRAST = _phrases(_RULES["contrast"])
 TEMPORAL = frozenset(fold(w) for w in _RULES["temporal"])
 QUESTION_AUX = frozenset(fold(w) for w in _RULES["question_aux"])
+QUESTION_WORDS = frozenset(fold(w) for w in _RULES["question_words"])
 AUX_FOLLOWERS = frozenset(fold(w) for w in _RULES["question_aux_followers"])
 POSSESSIVES = frozenset(fold(w) for w in _RULES["possessives"])
 POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
@@ -35,7 +38,14 @@ BACK = int(_RULES["backward_words"])
 TEMPORAL_WORDS = int(_RULES["temporal_words"])
 TEMPORAL_SCALE = float(_RULES["temporal_scale"])
 CONTRAST_SCALE = float(_RULES["contrast_scale"])
+LATER = _phrases(_RULES["later"])
+LATER_SCALE = float(_RULES["later_scale"])
 _FIRST_WORDS = frozenset(p[0] for p in (*NEGATORS, *CONTRAST))
+HEDGES = _phrases(_RULES["hedges"])
+HEDGE_SCALE = float(_RULES["hedge_scale"])
+HEDGE_WORDS = int(_RULES["hedge_words"])
+_LATER_FIRST = frozenset(p[0] for p in LATER)
+_HEDGE_FIRST = frozenset(p[0] for p in HEDGES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +84,17 @@ def _match_parts(
     return None if found is None else [at, *found]
 
 
-def _phrase_at(tokens: Sequence[str], at: int) -> tuple[list[Phrase], list[int]] | None:
+def _phrase_at(
+    tokens: Sequence[str], at: int, words: frozenset[str]
+) -> tuple[list[Phrase], list[int]] | None:
     """The longest phrases matching at `at`; several concepts may share the same words."""
     chosen: list[Phrase] = []
     where: list[int] = []
     for phrase in phrases_starting(tokens[at]):
         if chosen and phrase.words < chosen[0].words:
             break
+        if not phrase.possible(words):
+            continue
         found = _match_parts(tokens, phrase.parts[1:], at + 1)
         if found is None:
             continue
@@ -123,6 +137,17 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int]]
             continue
         if token in TEMPORAL:
             _mark_temporal(tokens, at, scale)
+        hedge = _sequence_at(tokens, at, HEDGES) if token in _HEDGE_FIRST else 0
+        if hedge:
+            end = at + hedge
+            while end < min(size, at + hedge + HEDGE_WORDS) and is_word(tokens[end]):
+                scale[end] *= HEDGE_SCALE
+                end += 1
+        later = _sequence_at(tokens, at, LATER) if token in _LATER_FIRST else 0
+        if later:
+            _mark_rest_of_sentence(tokens, at + later, scale, LATER_SCALE)
+            at += later
+            continue
         length = _sequence_at(tokens, at, NEGATORS) if token in _FIRST_WORDS else 0
         if length and _negates(tokens, at, length):
             negators.update(range(at, at + length))
@@ -132,10 +157,7 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int]]
             continue
         contrast = _sequence_at(tokens, at, CONTRAST) if token in _FIRST_WORDS else 0
         if contrast and sentence_negated:
-            end = at + contrast
-            while end < size and tokens[end] not in (SENTENCE, QUESTION):
-                scale[end] *= CONTRAST_SCALE
-                end += 1
+            _mark_rest_of_sentence(tokens, at + contrast, scale, CONTRAST_SCALE)
         at += max(contrast, 1)
     return negated, scale, negators
 
@@ -163,6 +185,12 @@ def _mark_scope(tokens: Sequence[str], at: int, length: int, negated: list[bool]
             pos -= 1
 
 
+def _mark_rest_of_sentence(tokens: Sequence[str], at: int, scale: list[float], by: float) -> None:
+    while at < len(tokens) and tokens[at] not in (SENTENCE, QUESTION):
+        scale[at] *= by
+        at += 1
+
+
 def _mark_temporal(tokens: Sequence[str], at: int, scale: list[float]) -> None:
     pos = at + 1
     words = 0
@@ -177,10 +205,11 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
     negated, scale, negators = structure(tokens)
     cues: list[Cue] = []
     consumed = [False] * len(tokens)
+    words = frozenset(tokens)
     for at, token in enumerate(tokens):
         if consumed[at] or not is_word(token):
             continue
-        found = _phrase_at(tokens, at)
+        found = _phrase_at(tokens, at, words)
         if found is None:
             continue
         phrases, positions = found
@@ -229,7 +258,11 @@ def _placed(cue: Cue, negated: list[bool], scale: list[float], negators: set[int
 
 
 def _question_aux(tokens: Sequence[str]) -> list[Cue]:
-    """A synthetic Q_AUX cue for questions like "has my data been..." or "er min konto..."."""
+    """A synthetic Q_AUX cue for questions like "has my data been..." or "er min konto...".
+
+    The auxiliary may follow a question word or a lead-in ("men hvornår er min konto
+    slettet").
+    """
     found: list[Cue] = []
     start = True
     for at, token in enumerate(tokens):
@@ -242,7 +275,7 @@ def _question_aux(tokens: Sequence[str]) -> list[Cue]:
         following = tokens[at + 1] if at + 1 < len(tokens) else ""
         if start and token in QUESTION_AUX and following in AUX_FOLLOWERS:
             found.append(Cue("Q_AUX", at, at + 1, token, "", "structure", False, 1.0))
-        start = False
+        start = start and token in QUESTION_WORDS
     return found
 
 

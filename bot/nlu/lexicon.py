@@ -3,7 +3,9 @@
 Single-word patterns are indexed once at import (exact words in a dict, prefixes by
 their first two letters, suffixes and infixes in short lists) and every distinct token
 is looked up once thanks to `lru_cache`. Tokens that match nothing get a cached fuzzy
-look-up (optimal string alignment distance) so that typos still find their concept.
+look-up (optimal string alignment distance) so that typos still find their concept;
+only against words with the same first letter (typos rarely hit it, while real words
+one letter apart, "hente"/"vente" or "think"/"thank", usually differ there).
 """
 
 from __future__ import annotations
@@ -79,12 +81,21 @@ class TokenPattern:
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
-    """A multi-word pattern; `None` parts are gaps of 0-4 words."""
+    """A multi-word pattern; `None` parts are gaps of 0-4 words.
+
+    `needs` holds, for every later part that only lists exact words, those words: a
+    message lacking all of one group cannot match, which skips most attempts cheaply.
+    """
 
     concept: str
     language: str
     parts: tuple[TokenPattern | None, ...]
     text: str
+    needs: tuple[frozenset[str], ...] = ()
+
+    def possible(self, words: frozenset[str]) -> bool:
+        """False when some exact-only part has none of its words in `words`."""
+        return all(not need.isdisjoint(words) for need in self.needs)
 
     @property
     def words(self) -> int:
@@ -106,8 +117,8 @@ class Lexicon:
         self.affixes: list[tuple[TokenPattern, Hit]] = []
         self.phrases_by_word: dict[str, list[Phrase]] = defaultdict(list)
         self.phrases_by_pattern: list[Phrase] = []
-        fuzzy_words: dict[int, set[str]] = defaultdict(set)
-        fuzzy_prefixes: dict[int, set[str]] = defaultdict(set)
+        fuzzy_words: dict[tuple[int, str], set[str]] = defaultdict(set)
+        fuzzy_prefixes: dict[tuple[int, str], set[str]] = defaultdict(set)
         self.fuzzy_targets: dict[str, list[Hit]] = defaultdict(list)
         self.concepts: list[str] = []
         common = load_json("language.json")
@@ -131,13 +142,18 @@ class Lexicon:
         concept: str,
         language: str,
         pattern: str,
-        fuzzy_words: dict[int, set[str]],
-        fuzzy_prefixes: dict[int, set[str]],
+        fuzzy_words: dict[tuple[int, str], set[str]],
+        fuzzy_prefixes: dict[tuple[int, str], set[str]],
     ) -> None:
         words = _tokens_of(pattern)
         if len(words) > 1:
             parts = tuple(None if w == GAP else TokenPattern.parse(w) for w in words)
-            phrase = Phrase(concept, language, parts, " ".join(words))
+            needs = tuple(
+                p.exact
+                for p in parts[1:]
+                if p is not None and not (p.prefixes or p.suffixes or p.infixes)
+            )
+            phrase = Phrase(concept, language, parts, " ".join(words), needs)
             first = parts[0]
             assert first is not None, pattern
             if first.prefixes or first.suffixes or first.infixes:
@@ -149,14 +165,14 @@ class Lexicon:
         for word in token.exact:
             hit = Hit(concept, language, "exact")
             self.exact[word].append(hit)
-            if len(word) >= FUZZY_MIN_LENGTH - 1:
-                fuzzy_words[len(word)].add(word)
+            if len(word) >= FUZZY_MIN_LENGTH:
+                fuzzy_words[len(word), word[0]].add(word)
                 self.fuzzy_targets[word].append(hit)
         for prefix in token.prefixes:
             hit = Hit(concept, language, "prefix")
             self.prefixes[prefix[:2]].append((prefix, hit))
             if len(prefix) >= FUZZY_PREFIX_MIN:
-                fuzzy_prefixes[len(prefix)].add(prefix)
+                fuzzy_prefixes[len(prefix), prefix[0]].add(prefix)
                 self.fuzzy_targets["*" + prefix].append(hit)
         if token.suffixes or token.infixes:
             shape = TokenPattern(frozenset(), (), token.suffixes, token.infixes)
@@ -174,29 +190,42 @@ class Lexicon:
         return tuple(dict.fromkeys(found))
 
     def fuzzy_hits(self, token: str) -> tuple[Hit, ...]:
-        """Concepts of the nearest lexicon word or prefix within one or two edits."""
+        """Concepts of the nearest lexicon words or prefixes within one or two edits.
+
+        Every word and prefix at the best distance counts ("exprot" is both the word
+        "export" of REQUEST and the prefix "export*" of EXPORT).
+        """
         size = len(token)
         limit = 1 if size < 9 else 2
-        best: tuple[int, str] | None = None
+        best = limit + 1
+        targets: list[str] = []
+
+        def consider(distance: int, target: str) -> None:
+            nonlocal best
+            if distance < best:
+                best = distance
+                targets.clear()
+            if distance == best and target not in targets:
+                targets.append(target)
+
         for length in range(size - limit, size + limit + 1):
-            choices = self.fuzzy_words.get(length)
+            choices = self.fuzzy_words.get((length, token[0]))
             if not choices:
                 continue
             found = process.extractOne(token, choices, scorer=OSA.distance, score_cutoff=limit)
-            if found is not None and (best is None or found[1] < best[0]):
-                best = (int(found[1]), found[0])
-        for length, choices in self.fuzzy_prefixes.items():
-            if length > size + 1:
+            if found is not None:
+                consider(int(found[1]), found[0])
+        for (length, first), choices in self.fuzzy_prefixes.items():
+            if length > size + 1 or first != token[0]:
                 continue
-            for head in {token[: length - 1], token[:length], token[: length + 1]}:
+            for head in sorted({token[: length - 1], token[:length], token[: length + 1]}):
                 if len(head) < FUZZY_PREFIX_MIN - 1:
                     continue
                 found = process.extractOne(head, choices, scorer=OSA.distance, score_cutoff=1)
-                if found is not None and (best is None or found[1] < best[0]):
-                    best = (int(found[1]), "*" + found[0])
-        if best is None:
-            return ()
-        return tuple(Hit(h.concept, h.language, "fuzzy") for h in self.fuzzy_targets[best[1]])
+                if found is not None:
+                    consider(int(found[1]), "*" + found[0])
+        hits = (Hit(h.concept, h.language, "fuzzy") for t in targets for h in self.fuzzy_targets[t])
+        return tuple(dict.fromkeys(hits))
 
     def phrases_starting(self, token: str) -> tuple[Phrase, ...]:
         """Phrases whose first word matches `token`, longest first."""

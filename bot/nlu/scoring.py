@@ -55,6 +55,9 @@ class Rules:
         self.combo_index = {c: tuple(numbers) for c, numbers in index.items()}
         self.privacy_floor = float(data["privacy_floor"])
         self.greeting_damping = float(data["greeting_damping"])
+        self.fallback_below = float(data["fallback_below"])
+        self.fallback_certainty = float(data["fallback_certainty"])
+        self.fallback_floor = float(data["fallback_floor"])
         confidence = data["confidence"]
         self.conf: dict[str, float] = {k: float(v) for k, v in confidence.items()}
         unknown = {i for by in self.weights.values() for i in by} - set(self.intents)
