@@ -5,8 +5,10 @@ How it stays correct across crashes:
   counts per step, the account's conversations and keyed hashes of its contacts. It
   holds no personal data. A re-run reuses it, so the receipt and the audit effects
   report what the first run found, not what was left after a crash.
-- Each step works in batches of at most `BATCH` rows, one transaction each, and only
-  selects rows that are not yet erased, so a repeated batch is a no-op.
+- Each step works in batches of at most `BATCH` rows, one transaction each: id ranges
+  cut from one pass over the step's rows, each changing only the rows of its range
+  that are not yet erased, so a repeated batch is a no-op and a re-run resumes by
+  walking the ranges again. A last look erases rows added meanwhile.
 - The people rows (the account's email and phone) are deleted LAST, in one
   transaction with the account's closing and a scan of every text column of every
   table for those values. If any remains outside what the law keeps, the transaction
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
     Select,
     String,
     Table,
@@ -38,6 +41,7 @@ from sqlalchemy import (
     func,
     literal,
     not_,
+    null,
     or_,
     select,
     type_coerce,
@@ -240,7 +244,8 @@ def sql_erasure(model: type[DeclarativeBase]) -> tuple[dict[str, Any], ColumnEle
     for entry in datamap.fields(table.name):
         col = table.c[entry.column]
         if entry.erasure is Strategy.NULL:
-            values[entry.column] = None
+            # SQL NULL, also for JSON (None would store JSON 'null', which stays "pending")
+            values[entry.column] = null() if isinstance(col.type, JSON) else None
             pending.append(col.is_not(None))
         elif entry.erasure is Strategy.REDACT:
             values[entry.column] = REDACTED
@@ -288,20 +293,79 @@ class Step:
             stmt = stmt.where(condition)
         return stmt
 
-    async def batch(
+    async def bounds(
         self, session: AsyncSession, ctx: ActionContext, plan: Plan, contacts: list[str]
-    ) -> int:
+    ) -> list[Any]:
+        """The ids that end each batch: every BATCH-th id in scope, and the last one.
+
+        Taken from the scope's index alone (erased or not), in one pass: each batch is
+        then the range up to its bound, changed as `id > previous AND id <= bound` plus
+        the pending condition, instead of a list of 10,000 ids chosen by rescanning the
+        rows earlier batches already erased. A range holds at most BATCH rows (bar any
+        committed into it since, which PostgreSQL's sequences allow).
+        """
         table = cast(Table, self.model.__table__)
-        chosen = self.pending(ctx, plan, contacts).order_by(table.c.id).limit(BATCH)
+        scope = self.scope(ctx, plan, contacts)
+        numbered = (
+            select(table.c.id, func.row_number().over(order_by=table.c.id).label("n"))
+            .where(scope)
+            .subquery()
+        )
+        ends = list(
+            (
+                await session.execute(
+                    select(numbered.c.id).where(numbered.c.n % BATCH == 0).order_by(numbered.c.id)
+                )
+            ).scalars()
+        )
+        last = await session.scalar(select(func.max(table.c.id)).where(scope))
+        if last is not None and (not ends or last > ends[-1]):
+            ends.append(last)
+        return ends
+
+    async def anything_pending(
+        self,
+        session: AsyncSession,
+        ctx: ActionContext,
+        plan: Plan,
+        contacts: list[str],
+        after: Any,
+    ) -> bool:
+        """Whether a row still needs erasing after a round whose last bound was `after`.
+
+        SQLite has one writer at a time and gives a new row the highest id yet, so rows
+        added meanwhile lie after the last bound. PostgreSQL's sequences hand out ids
+        before commit, so a row committed late can lie inside a range already done:
+        there the look covers every row in scope.
+        """
+        table = cast(Table, self.model.__table__)
+        stmt = self.pending(ctx, plan, contacts)
+        if after is not None and not ctx.db.is_postgres:
+            stmt = stmt.where(table.c.id > after)
+        return await session.scalar(stmt.limit(1)) is not None
+
+    async def batch(
+        self,
+        session: AsyncSession,
+        ctx: ActionContext,
+        plan: Plan,
+        contacts: list[str],
+        after: Any,
+        last: Any,
+    ) -> int:
+        """Erase the pending rows with `after < id <= last` (from the start when `after` is
+        None): at most BATCH of them, as `bounds` chose the range."""
+        table = cast(Table, self.model.__table__)
+        scope = [self.scope(ctx, plan, contacts), table.c.id <= last]
+        if after is not None:
+            scope.append(table.c.id > after)
         if self.delete_rows:
             _row_deleted(self.model)
-            stmt: Any = delete(self.model).where(table.c.id.in_(chosen))
+            stmt: Any = delete(self.model).where(*scope)
         else:
-            values, _condition = sql_erasure(self.model)
+            values, condition = sql_erasure(self.model)
             stmt = (
-                update(self.model)
-                .where(table.c.id.in_(chosen))
-                .values({**values, **self.extra(ctx)})  # noqa: S610 - not Django
+                update(self.model).where(*scope, condition).values({**values, **self.extra(ctx)})  # noqa: S610 - not Django
             )
         result = await session.execute(stmt.execution_options(synchronize_session=False))
         return int(cast(CursorResult[Any], result).rowcount)
@@ -460,13 +524,22 @@ CUSTOM: tuple[_Custom, ...] = (
 
 async def _run_batches(ctx: ActionContext, plan: Plan) -> None:
     for step in STEPS:
-        while True:
+        # One round over the ranges, then a look for anything still pending (rows
+        # added or committed behind a range meanwhile), which normally finds nothing.
+        after: Any = None
+        for round_ in range(3):
             async with ctx.db.transaction() as session:
                 contacts = await _contacts(session, ctx.account_id)
-                done = await step.batch(session, ctx, plan, contacts)
-            after_batch(step.name, done)
-            if done < BATCH:
-                break
+                if round_ and not await step.anything_pending(session, ctx, plan, contacts, after):
+                    break
+                bounds = await step.bounds(session, ctx, plan, contacts)
+            after = None
+            for last in bounds:
+                async with ctx.db.transaction() as session:
+                    contacts = await _contacts(session, ctx.account_id)
+                    done = await step.batch(session, ctx, plan, contacts, after, last)
+                after_batch(step.name, done)
+                after = last
     for custom in CUSTOM:
         while True:
             async with ctx.db.transaction() as session:

@@ -1,0 +1,96 @@
+"""The export's files are byte for byte what `json.dumps` and `csv.writer` make of the rows,
+whichever fast path wrote them (the driver's cursor, PostgreSQL's ISO 8601 text,
+timestamps sliced from SQLite's text), also for values that need escaping or quoting."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models import SmsMessage
+from tests.executors.conftest import START, MakeCtx, zip_members
+from workflow.executors import access, export_zip
+
+TRICKY = [
+    'He said "hi", then left',
+    "two\nlines\r\nand a\rreturn",
+    "tab\there, bell\x07, escape\x1b, unit\x1f and del\x7f",
+    "back\\slash and /slash/",
+    "æøå ÆØÅ — emoji 🎉 and ‘quotes’ \u2028 line separator",
+    "",
+    " leading and trailing spaces ",
+    ",",
+    '"',
+    None,
+]
+
+
+async def _reference(db: Database, account_id: int) -> tuple[bytes, bytes]:
+    """The SMS section as the plain, slow formatting writes it."""
+    async with db.sessions() as session:
+        result = await session.execute(access.sms_rows(account_id))
+        columns = list(result.keys())
+        rows = [dict(zip(columns, row, strict=True)) for row in result]
+    objects = [json.dumps(row, ensure_ascii=False, default=export_zip.plain) for row in rows]
+    as_json = "[\n" + ",\n".join(objects) + "\n]\n" if objects else "[\n]\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    cells: list[list[Any]] = [[_cell(v) for v in row.values()] for row in rows]
+    writer.writerows(cells)
+    return as_json.encode(), buffer.getvalue().encode()
+
+
+def _cell(value: Any) -> Any:
+    value = export_zip.plain(value)
+    return "" if value is None else value
+
+
+async def test_tricky_text_and_timestamps_are_written_exactly_as_json_and_csv_would(
+    seeded: Database, anna: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    async with seeded.transaction() as session:
+        for index, text in enumerate(TRICKY):
+            session.add(
+                SmsMessage(
+                    account_id=anna,
+                    sender_number=None if text is None else text[:20],
+                    sender_name=None if text is None else text[:11],
+                    recipient="+4512345678",
+                    content=text,
+                    status="delivered",
+                    # whole seconds (no fraction in ISO 8601) and microseconds alternate
+                    sent_at=START + timedelta(seconds=index, microseconds=index % 2 * 1500),
+                    anonymised_at=START if index % 3 == 0 else None,
+                )
+            )
+    result = await access.run(make_ctx(anna, "access"))
+    members = zip_members(data_dir / "exports" / result.effects["files"][0])
+    as_json, as_csv = await _reference(seeded, anna)
+    assert members["sms_messages.json"] == as_json
+    assert members["sms_messages.csv"] == as_csv
+    sms = json.loads(members["sms_messages.json"])
+    assert [m["content"] for m in sms[-len(TRICKY) :]] == TRICKY
+    assert sms[-len(TRICKY)]["sent_at"] == START.isoformat()  # "...T10:00:00+00:00"
+
+
+async def test_an_account_without_messages_gets_empty_files(
+    seeded: Database, anna: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    async with seeded.transaction() as session:
+        await session.execute(SmsMessage.__table__.delete().where(SmsMessage.account_id == anna))
+    result = await access.run(make_ctx(anna, "access"))
+    members = zip_members(data_dir / "exports" / result.effects["files"][0])
+    assert (members["sms_messages.json"], members["sms_messages.csv"]) == await _reference(
+        seeded, anna
+    )
+    assert result.effects["rows"]["sms_messages"] == 0
+    async with seeded.sessions() as session:
+        assert await session.scalar(select(SmsMessage.id).limit(1)) is not None  # others' kept
