@@ -1,12 +1,23 @@
-"""The async engine and session factory, for SQLite (default) and PostgreSQL."""
+"""The async engine and session factory, for SQLite (default) and PostgreSQL.
+
+SQLite has one writer per database. Writers of one process would otherwise collide
+inside SQLite and sleep in its busy handler (back-off of up to 100 ms per try); instead
+a write transaction first waits for a per-process asyncio lock, then starts with
+`BEGIN IMMEDIATE`, so it holds the database's write lock from its first statement
+(its reads see the state it writes over, and it never fails half-way on a stale snapshot).
+Other processes still wait in the busy handler, as before.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +31,14 @@ _ASYNC_DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
+# Session.info key: the transaction began with BEGIN IMMEDIATE and holds SQLite's write lock.
+WRITE_LOCKED = "sqlite_write_locked"
+# How long a writer waits for the in-process lock before it goes on without it, as a
+# plain deferred transaction under SQLite's busy handler (the behaviour before the lock):
+# so a holder that waits for another writer's progress can never deadlock the process.
+LOCK_WAIT = 2.0
+_in_write: ContextVar[bool] = ContextVar("sqlite_write_transaction", default=False)
+log = logging.getLogger(__name__)
 
 
 def async_url(url: str) -> str:
@@ -47,13 +66,16 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = async_url(url)
         self.backend = make_url(self.url).get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        kwargs: dict[str, Any] = {"echo": echo}
         if self.backend == "postgresql":
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+            # A server can restart under us; a local SQLite file can't, so no ping there.
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -62,8 +84,34 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        # PostgreSQL; a transaction opened while this task holds the write lock (it would
+        # wait for itself); or the lock stayed busy: a plain transaction, as before.
+        if self.backend != "sqlite" or _in_write.get() or not await self._acquire():
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        token = _in_write.set(True)
+        try:
+            async with self.sessions() as session, session.begin():
+                await session.execute(text("BEGIN IMMEDIATE"))
+                session.info[WRITE_LOCKED] = True
+                yield session
+        finally:
+            _in_write.reset(token)
+            self._write_lock.release()
+
+    async def _acquire(self) -> bool:
+        """The in-process write lock; False (go on without it) after LOCK_WAIT seconds."""
+        loop = asyncio.get_running_loop()
+        if self._lock_loop is not loop:  # an asyncio lock belongs to one event loop
+            self._write_lock, self._lock_loop = asyncio.Lock(), loop
+        try:
+            async with asyncio.timeout(LOCK_WAIT):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            log.info("SQLite write lock busy for %.0fs; relying on busy_timeout", LOCK_WAIT)
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

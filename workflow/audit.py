@@ -21,12 +21,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import WRITE_LOCKED
 from storage.privacy_models import AuditEntry
 from storage.types import utcnow
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x50524956_41554454 & 0x7FFFFFFFFFFFFFFF  # "PRIVAUDT": one lock for the chain
 _VERIFY_BATCH = 1000
+_LAST = "audit_last_entry"  # Session.info: (transaction, id, hash) of our newest entry
 
 
 def canonical(
@@ -74,7 +76,10 @@ async def _lock_chain(session: AsyncSession) -> None:
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite: reads outside a write
     transaction hold no lock, so a write statement (matching no row) takes the
-    database's write lock first; another writer then waits for our commit."""
+    database's write lock first; another writer then waits for our commit. A
+    transaction that began with BEGIN IMMEDIATE (`Database.transaction`) holds it already."""
+    if session.info.get(WRITE_LOCKED):
+        return
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     else:
@@ -90,29 +95,42 @@ async def append(
     data: dict[str, Any],
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Add the next entry to the chain in the caller's transaction."""
-    await _lock_chain(session)
-    await session.flush()  # earlier entries of this transaction are in the table
-    last = (
-        await session.execute(
-            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-        )
-    ).first()
+    """Add the next entry to the chain in the caller's transaction.
+
+    The chain's lock is held until commit, so after this transaction's first append its
+    own newest entry is the chain's last one: later appends take it from the session
+    instead of reading the table again (none of our code rolls back to a savepoint).
+    """
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_LAST)
+    if cached is not None and cached[0] is transaction:
+        last_id, last_hash = cached[1], cached[2]
+    else:
+        # Flush first: this transaction's own row writes (and earlier entries) go out
+        # before the chain's lock is taken, so it is held as briefly as possible.
+        await session.flush()
+        await _lock_chain(session)
+        last = (
+            await session.execute(
+                select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+            )
+        ).first()
+        last_id, last_hash = (last.id, last.hash) if last else (0, GENESIS)
     # JSON round-trip now, so the hash covers exactly what the database will hand back.
     stored = json.loads(json.dumps(data, default=str))
     entry = AuditEntry(
-        id=(last.id + 1) if last else 1,
+        id=last_id + 1,
         at=(now or utcnow()).astimezone(UTC),
         actor=actor,
         event=event,
         request_id=request_id,
         data=stored,
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=last_hash,
         hash="",
     )
     entry.hash = entry_hash(entry)
-    session.add(entry)
-    await session.flush()
+    session.add(entry)  # inserted at the next flush: a transaction's entries go in together
+    session.info[_LAST] = (transaction, entry.id, entry.hash)
     return entry
 
 

@@ -94,6 +94,19 @@ async def load(
     return found
 
 
+async def load_unless_locked(session: AsyncSession, request_id: int) -> PrivacyRequest | None:
+    """The request, row-locked on PostgreSQL, or None when another transaction holds it
+    (SKIP LOCKED): for a caller that already holds action rows and must not wait for a
+    request lock out of the usual order."""
+    stmt = (
+        select(PrivacyRequest)
+        .where(PrivacyRequest.id == request_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar()
+
+
 def can_move(current: str, target: str) -> bool:
     return target in ALLOWED.get(current, frozenset())
 

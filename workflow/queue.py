@@ -5,8 +5,9 @@ Claiming is safe across processes and machines:
   wait for each other; a transaction-scoped advisory lock on the account, taken after
   the "no running action for this account" check is re-read, keeps two actions of one
   account from running at once even when two workers pick them in the same instant.
-- SQLite: one `UPDATE … WHERE id = (SELECT …) RETURNING` statement; SQLite's single
-  writer makes it atomic (it must be the first statement of its transaction).
+- SQLite: `UPDATE … WHERE id = (SELECT …) RETURNING` statements (ready actions, then
+  expired leases); SQLite's single writer makes each atomic, and the first one takes the
+  write lock if the transaction does not hold it yet (call it before any read).
 
 A claim sets a lease; a worker that dies simply stops renewing it, and the action is
 claimed again once the lease has expired. Every later step checks the lease owner, so
@@ -22,16 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, exists, or_, select, text, update
+from sqlalchemy import and_, exists, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Exists
 
 from storage.db import Database
 from storage.privacy_models import Action, PrivacyRequest
+from workflow.executors import ExecutorResult
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +121,6 @@ async def in_transaction(
     raise AssertionError("unreachable")
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Ready and due, or running under a lease that has expired (a dead worker's)."""
-    return or_(
-        and_(Action.status == "ready", Action.run_after <= now),
-        and_(Action.status == "running", Action.lease_expires_at < now),
-    )
-
-
 _other = aliased(Action, name="other")  # built once: aliasing is costly per call
 
 
@@ -162,22 +155,30 @@ def _claim_values(owner: str, now: datetime, lease: timedelta) -> dict[str, obje
 async def _claim_sqlite(
     session: AsyncSession, owner: str, now: datetime, lease: timedelta
 ) -> Claimed | None:
-    candidate = (
-        select(Action.id)
-        .where(_claimable(now), ~_account_busy(now))
-        .order_by(Action.run_after, Action.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    stmt = (
-        update(Action)
-        .where(Action.id == candidate)
-        .values(**_claim_values(owner, now, lease))
-        .returning(Action)
-        .execution_options(synchronize_session=False)
-    )
-    action = (await session.execute(stmt)).scalar_one_or_none()
-    return _claimed(action) if action is not None else None
+    """Ready actions first, then expired leases, like PostgreSQL: each condition alone
+    can use its partial index (the two OR-ed together made SQLite scan the whole table,
+    while holding the write lock)."""
+    ready = and_(Action.status == "ready", Action.run_after <= now)
+    expired = and_(Action.status == "running", Action.lease_expires_at < now)
+    for due, order in ((ready, Action.run_after), (expired, Action.lease_expires_at)):
+        candidate = (
+            select(Action.id)
+            .where(due, ~_account_busy(now))
+            .order_by(order, Action.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(Action)
+            .where(Action.id == candidate)
+            .values(**_claim_values(owner, now, lease))
+            .returning(Action)
+            .execution_options(synchronize_session=False)
+        )
+        action = (await session.execute(stmt)).scalar_one_or_none()
+        if action is not None:
+            return _claimed(action)
+    return None
 
 
 async def _claim_postgres(
@@ -203,19 +204,18 @@ async def _claim_postgres(
     for action_id, account_id in rows:
         if not await _lock_account(session, account_id):
             continue  # another worker is claiming for this account right now
-        # Re-read under the account lock: a claim committed since our snapshot shows now.
-        busy = await session.scalar(select(_account_busy(now)).where(Action.id == action_id))
-        if busy:
-            continue
+        # A new statement under the account lock: its snapshot shows a claim committed
+        # since the candidates were read, and then the account is busy and nothing changes.
         stmt = (
             update(Action)
-            .where(Action.id == action_id)
+            .where(Action.id == action_id, ~_account_busy(now))
             .values(**_claim_values(owner, now, lease))
             .returning(Action)
             .execution_options(synchronize_session=False)
         )
-        action = (await session.execute(stmt)).scalar_one()
-        return _claimed(action)
+        action = (await session.execute(stmt)).scalar_one_or_none()
+        if action is not None:
+            return _claimed(action)
     return None
 
 
@@ -250,6 +250,27 @@ async def renew(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def complete(
+    session: AsyncSession, action_id: int, owner: str, *, now: datetime, result: ExecutorResult
+) -> bool:
+    """Mark the action done if `owner` still holds it (one statement, row-locked until
+    commit); False when the lease was lost."""
+    done = await session.execute(
+        update(Action)
+        .where(Action.id == action_id, Action.lease_owner == owner, Action.status == "running")
+        .values(
+            status="done",
+            finished_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+            result={"effects": result.effects},
+        )
+        .returning(Action.id)
+        .execution_options(synchronize_session=False)
+    )
+    return done.first() is not None
 
 
 async def held(session: AsyncSession, action_id: int, owner: str) -> Action | None:

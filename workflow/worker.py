@@ -1,9 +1,12 @@
 """The worker: claims actions, runs their executors, retries, and closes requests.
 
-One action goes through three short transactions, never one long one:
+One action goes through short transactions, never one long one:
 1. claim (queue.claim) — the action is `running` under this worker's lease;
 2. start — the request moves approved → in_progress (or the action is dropped when
-   the request was cancelled meanwhile);
+   the request was cancelled meanwhile). The claim loop does 1 and 2 in one transaction
+   (one commit less per action); on PostgreSQL, when another transaction holds the
+   request row, the claim commits alone and the start follows in its own transaction,
+   so the usual lock order (request, then actions) is never inverted into a deadlock;
 3. finish — the action is `done` and, in the same transaction, the request is
    completed, the executor's effects are audited and the customer's notification is
    queued. A crash before 3 re-runs the idempotent executor; a crash after it can't
@@ -106,13 +109,50 @@ async def claim_next(deps: WorkerDeps, owner: str) -> queue.Claimed | None:
     return await queue.in_transaction(deps.db, work)
 
 
-async def process(deps: WorkerDeps, claimed: queue.Claimed) -> str:
-    """Carry out one claimed action. Returns done | retried | failed | skipped | lost."""
+class _StartLater:
+    """The claim committed without the start (the request row was busy)."""
+
+
+_LATER = _StartLater()
+Started = ActionContext | None | _StartLater
+
+
+async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, Started] | None:
+    """Claim the next action and start it in the same transaction; None when none is due."""
+
+    async def work(session: AsyncSession) -> tuple[queue.Claimed, Started] | None:
+        claimed = await queue.claim(session, owner, now=deps.clock(), lease=deps.config.lease)
+        if claimed is None:
+            return None
+        if claimed.attempts > claimed.max_attempts:
+            return claimed, _LATER  # `process` gives it up
+        request = await lifecycle.load_unless_locked(session, claimed.request_id)
+        if request is None:
+            return claimed, _LATER
+        return claimed, await _start(session, deps, claimed, request=request)
+
+    try:
+        return await queue.in_transaction(deps.db, work)
+    except Exception as exc:
+        # Claim alone, as before: the failing start then runs (and fails) after the claim
+        # committed, so the attempts count up and a poisoned action is given up in the end.
+        log.warning("claim with start failed: %s; claiming alone", error_name(exc))
+        claimed = await claim_next(deps, owner)
+        return None if claimed is None else (claimed, _LATER)
+
+
+async def process(deps: WorkerDeps, claimed: queue.Claimed, started: Started = _LATER) -> str:
+    """Carry out one claimed action (`started`: what `claim_and_start` already did).
+    Returns done | retried | failed | skipped | lost."""
     if claimed.attempts > claimed.max_attempts:  # its workers kept dying mid-run
         return await _fail(
             deps, claimed, "gave up: the worker stopped during every attempt", permanent=True
         )
-    ctx = await queue.in_transaction(deps.db, lambda s: _start(s, deps, claimed))
+    ctx = (
+        await queue.in_transaction(deps.db, lambda s: _start(s, deps, claimed))
+        if isinstance(started, _StartLater)
+        else started
+    )
     if ctx is None:
         return "skipped"
     try:
@@ -127,14 +167,23 @@ async def process(deps: WorkerDeps, claimed: queue.Claimed) -> str:
 
 
 async def _start(
-    session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed
+    session: AsyncSession,
+    deps: WorkerDeps,
+    claimed: queue.Claimed,
+    *,
+    request: PrivacyRequest | None = None,
 ) -> ActionContext | None:
+    """Move the request to in_progress. `request` is given (already locked) when the
+    action was claimed in this same transaction, so the lease is ours for certain."""
     now = deps.clock()
-    request = await lifecycle.load(session, request_id=claimed.request_id)
-    action = await queue.held(session, claimed.id, claimed.lease_owner)
-    if action is None:
-        return None
+    if request is None:
+        request = await lifecycle.load(session, request_id=claimed.request_id)
+        if await queue.held(session, claimed.id, claimed.lease_owner) is None:
+            return None
     if request.status not in ("approved", "in_progress"):
+        action = await queue.held(session, claimed.id, claimed.lease_owner)
+        if action is None:
+            return None
         action.status, action.finished_at = "failed", now
         action.last_error = f"request is {request.status}"
         action.lease_owner = None
@@ -194,13 +243,9 @@ async def _finish(
 ) -> str:
     now = deps.clock()
     request = await lifecycle.load(session, request_id=claimed.request_id)
-    action = await queue.held(session, claimed.id, claimed.lease_owner)
-    if action is None:
+    if not await queue.complete(session, claimed.id, claimed.lease_owner, now=now, result=result):
         deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
         return "lost"
-    action.status, action.finished_at, action.lease_owner = "done", now, None
-    action.lease_expires_at = None
-    action.result = {"effects": result.effects}
     await audit.append(
         session,
         actor=WORKER,
@@ -330,10 +375,11 @@ async def run_worker(
         failures = 0
         while not stop.is_set():
             try:
-                claimed = await claim_next(deps, owner)
-                if claimed is not None:
+                found = await claim_and_start(deps, owner)
+                if found is not None:
+                    claimed, begun = found
                     started = time.monotonic()
-                    outcome = await process(deps, claimed)
+                    outcome = await process(deps, claimed, begun)
                     setattr(stats, outcome, getattr(stats, outcome) + 1)
                     if deps.observe is not None:
                         deps.observe(claimed.kind, outcome, time.monotonic() - started)

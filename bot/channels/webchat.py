@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import MAX_TEXT, ConversationNotFound
 from bot.web.errors import json_error
@@ -23,6 +24,7 @@ from bot.web.keys import RUNTIME
 from bot.web.ratelimit import RateLimiter
 from handlers.types import Incoming
 from storage import conversations
+from storage.models import Conversation
 
 CHANNEL = "webchat"
 MAX_BODY = 64 * 1024
@@ -80,21 +82,44 @@ async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any]:
     return body
 
 
-async def _authorised(request: web.Request) -> str:
-    """The conversation id, once the bearer token matches; 404 unknown, 401 wrong token."""
-    runtime = request.app[RUNTIME]
-    conversation_id = request.match_info["conversation_id"]
-    async with runtime.db.sessions() as session:
-        conversation = await conversations.get(session, conversation_id)
+def _check(request: web.Request, conversation: Conversation | None) -> None:
+    """404 for an unknown conversation, 401 unless the bearer token matches."""
     if conversation is None or conversation.channel != CHANNEL:
         raise web.HTTPNotFound(reason="No such conversation.")
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     expected = conversation.token_hash or ""
-    given = token_hash(runtime.services.secret, token.strip()) if token.strip() else ""
+    secret = request.app[RUNTIME].services.secret
+    given = token_hash(secret, token.strip()) if token.strip() else ""
     if scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
         raise web.HTTPUnauthorized(reason="Missing or wrong conversation token.")
+
+
+async def _authorised(request: web.Request) -> str:
+    """The conversation id, once the bearer token matches; 404 unknown, 401 wrong token."""
+    conversation_id = request.match_info["conversation_id"]
+    async with request.app[RUNTIME].db.sessions() as session:
+        conversation = await conversations.get(session, conversation_id)
+    _check(request, conversation)
     return conversation_id
+
+
+def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The text or button of a message body; 400/413 web errors when it is not valid."""
+    text, button = body.get("text"), body.get("button")
+    if (text is None) == (button is None):
+        raise web.HTTPBadRequest(reason='Send either "text" or "button".')
+    if text is not None and (not isinstance(text, str) or not text.strip()):
+        raise web.HTTPBadRequest(reason='"text" must be a non-empty string.')
+    if button is not None and (not isinstance(button, str) or not 0 < len(button) <= 64):
+        raise web.HTTPBadRequest(reason='"button" must be a button value.')
+    if text is not None and len(text) > MAX_TEXT:
+        raise _TooLong
+    return text, button
+
+
+class _TooLong(Exception):
+    """The text is longer than MAX_TEXT (answered 413 with a JSON error)."""
 
 
 @routes.post("/webchat/api/conversations")
@@ -116,18 +141,28 @@ async def open_conversation(request: web.Request) -> web.Response:
 
 @routes.post("/webchat/api/conversations/{conversation_id}/messages")
 async def post_message(request: web.Request) -> web.Response:
-    conversation_id = await _authorised(request)
-    _limit(request.app[LIMITS].per_conversation, conversation_id)
-    body = await _json_body(request, required=True)
-    text, button = body.get("text"), body.get("button")
-    if (text is None) == (button is None):
-        raise web.HTTPBadRequest(reason='Send either "text" or "button".')
-    if text is not None and (not isinstance(text, str) or not text.strip()):
-        raise web.HTTPBadRequest(reason='"text" must be a non-empty string.')
-    if button is not None and (not isinstance(button, str) or not 0 < len(button) <= 64):
-        raise web.HTTPBadRequest(reason='"button" must be a button value.')
-    if text is not None and len(text) > MAX_TEXT:
-        return json_error(413, f"The message is too long: at most {MAX_TEXT} characters.")
+    """Answer one message. The token is checked, and the per-conversation limit counted,
+    inside the turn's own transaction (one read of the conversation, not two); a body
+    that is not valid is checked after the token, so the answers keep their order:
+    404, 401, 429, then 400/413."""
+    conversation_id = request.match_info["conversation_id"]
+    try:
+        text, button = _message(await _json_body(request, required=True))
+    except (web.HTTPException, _TooLong) as invalid:
+        await _authorised(request)
+        _limit(request.app[LIMITS].per_conversation, conversation_id)
+        if isinstance(invalid, _TooLong):
+            return json_error(413, f"The message is too long: at most {MAX_TEXT} characters.")
+        raise
+    counted = False
+
+    async def admit(_session: AsyncSession, conversation: Conversation) -> None:
+        nonlocal counted
+        _check(request, conversation)
+        if not counted:  # a turn retried after a conflict is still one message
+            counted = True
+            _limit(request.app[LIMITS].per_conversation, conversation_id)
+
     incoming = Incoming(
         channel=CHANNEL,
         external_id=conversation_id,
@@ -137,7 +172,7 @@ async def post_message(request: web.Request) -> web.Response:
     )
     try:
         replies = await request.app[RUNTIME].router.handle(
-            incoming, conversation_id=conversation_id
+            incoming, conversation_id=conversation_id, prepare=admit
         )
     except ConversationNotFound:
         raise web.HTTPNotFound(reason="No such conversation.") from None

@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from bot.web.keys import RUNTIME
 from storage.db import Database
-from storage.migrate import schema_is_current
 
 routes = web.RouteTableDef()
 
@@ -33,6 +32,9 @@ async def healthz(_request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
+    # Imported here: Alembic costs the web process ~35 MB, and only this probe needs it.
+    from storage.migrate import schema_is_current
+
     db = request.app[RUNTIME].db
     try:
         async with asyncio.timeout(PROBE_SECONDS):

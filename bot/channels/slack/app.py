@@ -11,9 +11,11 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.error import BoltError
+from slack_bolt.response import BoltResponse
 
 from bot.channels.slack import approvals_actions, commands, dm
-from bot.channels.slack.context import Slack
+from bot.channels.slack.context import Overloaded, Slack
+from bot.web.errors import RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,13 @@ def build_app(slack: Slack, *, socket_mode: bool = False) -> AsyncApp:
     )
 
     @app.error
-    async def on_error(error: Exception) -> None:
+    async def on_error(error: Exception) -> BoltResponse | None:
+        if isinstance(error, Overloaded):  # Slack delivers it again; nothing was recorded
+            log.warning("slack event refused: every turn slot is busy")
+            return BoltResponse(status=503, body="", headers={"Retry-After": RETRY_AFTER})
         # No traceback: a database error can quote the values it was given. Status 500.
         log.error("slack listener failed: %s", type(error).__name__)
+        return None
 
     dm.register(app, slack)
     approvals_actions.register(app, slack)

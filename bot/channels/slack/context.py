@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +30,15 @@ CHANNEL = "slack"
 AGENT_LANGUAGE = "en"  # the privacy team reads Slack in English
 # What a Web API call may raise: Slack's refusal, the SDK's own errors, the network.
 SLACK_ERRORS = (SlackApiError, SlackClientError, aiohttp.ClientError, OSError, TimeoutError)
+# Customer turns running in the background at once. Beyond it a new event waits up to
+# ADMIT_WAIT seconds for a free slot (inside Slack's 3-second ack window), else it is
+# refused with 503 before its delivery is recorded, so Slack's retry is processed then.
+MAX_TURNS = 32
+ADMIT_WAIT = 2.0
+
+
+class Overloaded(Exception):
+    """Every turn slot stayed busy: answer 503 so Slack delivers the event again later."""
 
 
 def is_configured(settings: Settings) -> bool:
@@ -81,6 +90,8 @@ class Slack:
     approvers: Approvers
     approvals_channel: str | None
     dm_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    turn_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_TURNS))
+    admit_wait: float = ADMIT_WAIT
 
     @classmethod
     def build(cls, runtime: Runtime, client: AsyncWebClient | None = None) -> Slack:
@@ -106,6 +117,31 @@ class Slack:
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> None:
         self.runtime.tasks.spawn(coro, name=f"slack-{name}")
+
+    @asynccontextmanager
+    async def turn_slot(self) -> AsyncIterator[Callable[[Coroutine[Any, Any, Any], str], None]]:
+        """A slot for one background customer turn, or Overloaded after ADMIT_WAIT.
+
+        Yields `start(coro, name)`: the turn's task keeps the slot until it ends. A slot
+        that was not used (a duplicate, an error) is given back on leaving the block."""
+        try:
+            async with asyncio.timeout(self.admit_wait):
+                await self.turn_slots.acquire()
+        except TimeoutError:
+            raise Overloaded from None
+        used = False
+
+        def start(coro: Coroutine[Any, Any, Any], name: str) -> None:
+            nonlocal used
+            task = self.runtime.tasks.spawn(coro, name=f"slack-{name}")
+            used = True
+            task.add_done_callback(lambda _task: self.turn_slots.release())
+
+        try:
+            yield start
+        finally:
+            if not used:
+                self.turn_slots.release()
 
     async def ephemeral(self, channel: str, user: str, text: str) -> None:
         """A message only `user` sees; failures are logged, not raised."""

@@ -48,19 +48,21 @@ def is_customer_message(event: dict[str, Any]) -> bool:
 def register(app: AsyncApp, slack: Slack) -> None:
     @app.event("message")
     async def on_message(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        # The ack is sent when this listener returns (process_before_response).
         await ack()
-        if not is_customer_message(event):
-            return
         key = dedup.event_key(body)
-        if key is None or not await dedup.first_delivery(slack.db, key):
+        if not is_customer_message(event) or key is None:
             return
-        incoming = Incoming(
-            channel=CHANNEL,
-            external_id=event["channel"],
-            sender_id=event["user"],
-            text=str(event.get("text") or "")[:MAX_TEXT],
-        )
-        slack.spawn(answer(slack, incoming), name="dm-turn")
+        async with slack.turn_slot() as start:  # Overloaded: 503 before anything is recorded
+            if not await dedup.first_delivery(slack.db, key):
+                return
+            incoming = Incoming(
+                channel=CHANNEL,
+                external_id=event["channel"],
+                sender_id=event["user"],
+                text=str(event.get("text") or "")[:MAX_TEXT],
+            )
+            start(answer(slack, incoming), "dm-turn")
 
     @app.action(_REPLY_BUTTON)
     async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -70,10 +72,11 @@ def register(app: AsyncApp, slack: Slack) -> None:
         value = action.get("value")
         if not channel.startswith("D") or not user or not isinstance(value, str):
             return  # reply buttons live only in direct messages
-        if not await dedup.first_delivery(slack.db, dedup.action_key(body, action)):
-            return
-        incoming = Incoming(channel=CHANNEL, external_id=channel, sender_id=user, button=value)
-        slack.spawn(answer(slack, incoming), name="dm-button")
+        async with slack.turn_slot() as start:
+            if not await dedup.first_delivery(slack.db, dedup.action_key(body, action)):
+                return
+            incoming = Incoming(channel=CHANNEL, external_id=channel, sender_id=user, button=value)
+            start(answer(slack, incoming), "dm-button")
 
     @app.action(LINK_ACTION)
     async def on_link(ack: AsyncAck) -> None:

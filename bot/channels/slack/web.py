@@ -2,7 +2,7 @@
 
 Nothing is mounted unless SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set. At shutdown
 the sync loop is stopped and in-flight Slack work is given a moment to finish before
-the runtime cancels what is left.
+the runtime cancels what is left. Web API calls share one pooled HTTP session.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -47,7 +48,17 @@ def setup(
     stop = asyncio.Event()
     loop_task: list[asyncio.Task[None]] = []
 
+    owned: list[aiohttp.ClientSession] = []
+
     async def start(_app: web.Application) -> None:
+        if slack.client.session is None:
+            # One pooled HTTP session for every Web API call: without it the SDK opens a
+            # new session and connection per call (a reply, a notification).
+            session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=slack.client.timeout)
+            )
+            slack.client.session = session
+            owned.append(session)
         delivery.register_sender(CHANNEL, dm.notification_sender(runtime.db, slack.client))
         if sync_interval is not None and slack.approvals_channel:
             loop_task.append(
@@ -63,6 +74,8 @@ def setup(
         delivery.unregister_sender(CHANNEL)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(runtime.tasks.drain(), timeout=DRAIN_SECONDS)
+        for session in owned:  # a late call finds it closed and uses a session of its own
+            await session.close()
 
     app.on_startup.append(start)
     app.on_shutdown.append(shutdown)
