@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 import locales
-from bot.channels.slack import labels
+from bot import agent_labels as labels
 from bot.channels.slack.blocks import escape
 from bot.channels.slack.context import AGENT_LANGUAGE, SLACK_ERRORS
 from locales import _, ngettext

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
-from bot.channels.slack import labels
+from bot import agent_labels as labels
 from bot.channels.slack.blocks import Block, escape, plain
 from locales import _, ngettext
 from storage.models import Account

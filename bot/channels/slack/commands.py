@@ -14,7 +14,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import select
 
 import locales
-from bot.channels.slack import approval_view, dedup, labels
+from bot import agent_labels as labels
+from bot.channels.slack import approval_view, dedup
 from bot.channels.slack.blocks import Block, escape
 from bot.channels.slack.context import AGENT_LANGUAGE, SLACK_ERRORS, Slack
 from locales import _, ngettext

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.approvers import Approvers, parse_ids
 from bot.config import Settings
+from bot.keyed_locks import KeyedLocks
 from bot.runtime import Runtime
 from storage.db import Database
 from workflow.approvals import Agent
@@ -57,28 +58,6 @@ def make_client(settings: Settings) -> AsyncWebClient:
         else (settings.slack_api_url + "/")
     )
     return AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=base_url)
-
-
-class KeyedLocks:
-    """One asyncio lock per key (a DM channel), dropped when nobody holds or waits for it,
-    so one customer's messages are answered in the order they were sent."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 @dataclass

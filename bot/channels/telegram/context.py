@@ -7,9 +7,7 @@ runtime's `BackgroundTasks`: referenced, and awaited at shutdown.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +20,7 @@ from aiogram.utils.token import TokenValidationError
 
 from bot.channels.telegram.configured import has_token, is_configured
 from bot.config import Settings, SettingsError
+from bot.keyed_locks import KeyedLocks
 from bot.runtime import Runtime
 
 CHANNEL = "telegram"
@@ -46,31 +45,6 @@ def make_bot(settings: Settings) -> Bot:
         raise SettingsError(
             "TELEGRAM_BOT_TOKEN: not a bot token (expected the form 123456:ABC-...)"
         ) from None
-
-
-class KeyedLocks:
-    """One asyncio lock per chat, dropped when nobody holds or waits for it, so one
-    customer's messages are answered, and the answers sent, in the order they came."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import locales
-from bot.web.agent import labels
+from bot import agent_labels as labels
 from bot.web.agent.html import Child, Markup, document, el, fragment
 from bot.web.agent.queries import Detail, FailedAlert, is_overdue
 from locales import _, ngettext

@@ -22,8 +22,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 import locales
+from bot import agent_labels as labels
 from bot.runtime import Runtime
-from bot.web.agent import accounts, labels, pages, queries, sessions
+from bot.web.agent import accounts, pages, queries, sessions
 from bot.web.agent.pages import Context, FormState
 from bot.web.keys import RUNTIME
 from bot.web.ratelimit import RateLimiter

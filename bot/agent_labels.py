@@ -1,7 +1,7 @@
 """Agent-facing names for request kinds, statuses, alert and audit events.
 
-The msgids are the same as the Slack approvals channel's, so an agent reads the same
-words in Slack, in the console and in both languages.
+One table for the Slack approvals channel, the console and the alerts, so an agent reads
+the same words everywhere and in both languages.
 """
 
 from __future__ import annotations
