@@ -23,6 +23,7 @@ import locales
 from locales import _
 from storage import conversations
 from storage.db import Database
+from storage.models import Conversation
 from storage.privacy_models import Notification
 from workflow import queue
 
@@ -49,6 +50,18 @@ def register_sender(channel: str, sender: Sender) -> None:
 
 def unregister_sender(channel: str) -> None:
     _senders.pop(channel, None)
+
+
+async def conversation_on(db: Database, note: Notification, channel: str) -> Conversation:
+    """The conversation on `channel` a notification goes to; LookupError when it has none
+    there (the sender then fails and the notification is retried or given up)."""
+    async with db.sessions() as session:
+        conversation = (
+            await conversations.get(session, note.conversation_id) if note.conversation_id else None
+        )
+    if conversation is None or conversation.channel != channel:
+        raise LookupError(f"the notification has no {channel} conversation")
+    return conversation
 
 
 def _due(params: dict[str, Any]) -> str:

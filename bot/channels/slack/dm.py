@@ -21,7 +21,7 @@ from bot.channels.slack.blocks import BUTTON_PREFIX, LINK_ACTION, fallback, repl
 from bot.channels.slack.context import CHANNEL, SLACK_ERRORS, Slack, make_client
 from bot.config import Settings
 from bot.conversation import MAX_TEXT
-from bot.delivery import Sender
+from bot.delivery import Sender, conversation_on
 from handlers.types import Incoming, Reply
 from locales import _
 from storage import conversations
@@ -131,14 +131,7 @@ def notification_sender(db: Database, client: AsyncWebClient) -> Sender:
     """`bot.delivery`'s sender for Slack: the request's DM gets the notification."""
 
     async def send(note: Notification, text: str) -> None:
-        async with db.sessions() as session:
-            conversation = (
-                await conversations.get(session, note.conversation_id)
-                if note.conversation_id
-                else None
-            )
-        if conversation is None or conversation.channel != CHANNEL:
-            raise LookupError("the notification has no Slack conversation")
+        conversation = await conversation_on(db, note, CHANNEL)
         await client.chat_postMessage(
             channel=conversation.external_id, text=fallback(text), blocks=sections(text)
         )

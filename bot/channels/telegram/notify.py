@@ -25,9 +25,8 @@ from bot import delivery
 from bot.channels.telegram import render
 from bot.channels.telegram.context import CHANNEL, has_token, make_bot
 from bot.config import Settings
-from bot.delivery import Sender
+from bot.delivery import Sender, conversation_on
 from handlers.types import Reply
-from storage import conversations
 from storage.db import Database
 from storage.privacy_models import Notification
 from storage.types import utcnow
@@ -97,14 +96,7 @@ def notification_sender(
     folder = exports_dir(settings.data_dir)
 
     async def send(note: Notification, text: str) -> None:
-        async with db.sessions() as session:
-            conversation = (
-                await conversations.get(session, note.conversation_id)
-                if note.conversation_id
-                else None
-            )
-        if conversation is None or conversation.channel != CHANNEL:
-            raise LookupError("the notification has no Telegram conversation")
+        conversation = await conversation_on(db, note, CHANNEL)
         chat_id = int(conversation.external_id)
         document = None
         if note.event == "completed":
