@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.expression import Exists
+from sqlalchemy.sql.expression import ColumnElement, Exists
 
 from storage.db import Database
 from storage.privacy_models import Action, PrivacyRequest
@@ -168,16 +168,9 @@ async def _claim_sqlite(
             .limit(1)
             .scalar_subquery()
         )
-        stmt = (
-            update(Action)
-            .where(Action.id == candidate)
-            .values(**_claim_values(owner, now, lease))
-            .returning(Action)
-            .execution_options(synchronize_session=False)
-        )
-        action = (await session.execute(stmt)).scalar_one_or_none()
-        if action is not None:
-            return _claimed(action)
+        claimed = await _take(session, owner, now, lease, Action.id == candidate)
+        if claimed is not None:
+            return claimed
     return None
 
 
@@ -206,17 +199,31 @@ async def _claim_postgres(
             continue  # another worker is claiming for this account right now
         # A new statement under the account lock: its snapshot shows a claim committed
         # since the candidates were read, and then the account is busy and nothing changes.
-        stmt = (
-            update(Action)
-            .where(Action.id == action_id, ~_account_busy(now))
-            .values(**_claim_values(owner, now, lease))
-            .returning(Action)
-            .execution_options(synchronize_session=False)
+        claimed = await _take(
+            session, owner, now, lease, Action.id == action_id, ~_account_busy(now)
         )
-        action = (await session.execute(stmt)).scalar_one_or_none()
-        if action is not None:
-            return _claimed(action)
+        if claimed is not None:
+            return claimed
     return None
+
+
+async def _take(
+    session: AsyncSession,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    *where: ColumnElement[bool],
+) -> Claimed | None:
+    """Claim the one action `where` picks, if it still qualifies; None when it doesn't."""
+    stmt = (
+        update(Action)
+        .where(*where)
+        .values(**_claim_values(owner, now, lease))
+        .returning(Action)
+        .execution_options(synchronize_session=False)
+    )
+    action = (await session.execute(stmt)).scalar_one_or_none()
+    return None if action is None else _claimed(action)
 
 
 async def _lock_account(session: AsyncSession, account_id: int) -> bool:
