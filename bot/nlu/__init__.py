@@ -42,14 +42,18 @@ class Recognition:
     language_request: str | None
 
 
+def _backed(intent: str, scores: Scores) -> bool:
+    """True when some cue of the message speaks for `intent` (not just the prior)."""
+    return any(name == intent and amount > 0 for _text, name, amount in scores.contributions)
+
+
 def _may_overrule(intent: str, probability: float, scores: Scores) -> bool:
     """The n-gram guess wins over a bare default if fairly sure, or when near-certain.
 
     The n-gram model cannot read negation ("I don't want to delete...") and is often
     overconfident, so a rule-backed privacy intent only yields to a near-certain guess.
     """
-    backed = any(name == intent and amount > 0 for _text, name, amount in scores.contributions)
-    if intent in ("greeting", "other") and not backed:
+    if intent in ("greeting", "other") and not _backed(intent, scores):
         return probability >= RULES.fallback_floor
     return probability >= RULES.fallback_certainty and not scores.negated
 
@@ -76,7 +80,12 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         f"language: {language_note}"
     )
     others = alternatives(ranking, conf)
-    if conf < RULES.fallback_below:
+    language_request = requested_language(tokens)
+    if language_request and conf < RULES.fallback_below and not _backed(intent, scores):
+        # "english please", "kan du skrive på dansk?": a switch of language, not a right
+        explanation += f"; asks for {language_request}, nothing else"
+        intent = "other"
+    elif conf < RULES.fallback_below:
         guess, probability = MODEL.posterior(tokens)[0]
         if guess != intent and _may_overrule(intent, probability, scores):
             explanation += f"; unsure, n-grams chose {guess} ({probability:.2f}) over {intent}"
@@ -89,5 +98,5 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         confidence=round(conf, 3),
         explanation=explanation,
         alternatives=others,
-        language_request=requested_language(tokens),
+        language_request=language_request,
     )

@@ -3,8 +3,9 @@
 Also marks which cues sit inside a negation's scope, after a contrast word following
 a negation ("don't delete anything, *just change my email*"), inside a temporal
 clause ("until *my complaint is resolved*"), after a sequence word ("see my data and
-*afterwards delete it*": the first step is what the customer asks for now) or after a
-hedge ("before I decide *whether to delete it*"), which scale how much a cue counts.
+*afterwards delete it*": the first step is what the customer asks for now), after a
+hedge ("before I decide *whether to delete it*") or waved aside ("*unsubscribing* isn't
+enough"), which scale how much a cue counts.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ _FIRST_WORDS = frozenset(p[0] for p in (*NEGATORS, *CONTRAST))
 HEDGES = _phrases(_RULES["hedges"])
 HEDGE_SCALE = float(_RULES["hedge_scale"])
 HEDGE_WORDS = int(_RULES["hedge_words"])
+DISMISS_BEFORE = _phrases(_RULES["dismiss_before"])
+DISMISS_AFTER = _phrases(_RULES["dismiss_after"])
+DISMISS_SCALE = float(_RULES["dismiss_scale"])
+_DISMISS_FIRST = frozenset(p[0] for p in (*DISMISS_BEFORE, *DISMISS_AFTER))
 _LATER_FIRST = frozenset(p[0] for p in LATER)
 _HEDGE_FIRST = frozenset(p[0] for p in HEDGES)
 
@@ -143,6 +148,10 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int]]
             while end < min(size, at + hedge + HEDGE_WORDS) and is_word(tokens[end]):
                 scale[end] *= HEDGE_SCALE
                 end += 1
+        dismissed = _dismissal(tokens, at, scale) if token in _DISMISS_FIRST else 0
+        if dismissed:
+            at += dismissed
+            continue
         later = _sequence_at(tokens, at, LATER) if token in _LATER_FIRST else 0
         if later:
             _mark_rest_of_sentence(tokens, at + later, scale, LATER_SCALE)
@@ -160,6 +169,27 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int]]
             _mark_rest_of_sentence(tokens, at + contrast, scale, CONTRAST_SCALE)
         at += max(contrast, 1)
     return negated, scale, negators
+
+
+def _dismissal(tokens: Sequence[str], at: int, scale: list[float]) -> int:
+    """Scale down what "X isn't enough" / "not interested in X" waves aside; its length.
+
+    The customer names X only to say it is not what they want, so X's cues barely count
+    (and the words of the phrase are no negation of what follows).
+    """
+    before = _sequence_at(tokens, at, DISMISS_BEFORE)
+    if before:
+        for pos in range(_clause_start(tokens, at), at):
+            scale[pos] *= DISMISS_SCALE
+        return before
+    after = _sequence_at(tokens, at, DISMISS_AFTER)
+    pos = at + after
+    while after and pos < len(tokens) and is_word(tokens[pos]):
+        if _sequence_at(tokens, pos, CONTRAST):
+            break
+        scale[pos] *= DISMISS_SCALE
+        pos += 1
+    return after
 
 
 def _negates(tokens: Sequence[str], at: int, length: int) -> bool:
@@ -232,6 +262,7 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
             cues.append(_cue(hit.concept, [at], tokens, hit.language, hit.how))
     cues.extend(_question_aux(tokens))
     cues.extend(_own_requests(tokens, cues))
+    cues.extend(_possessive(tokens))
     if QUESTION in tokens:
         cues.append(Cue("QMARK", 0, 1, "?", "", "structure", False, 1.0))
     return [_placed(cue, negated, scale, negators) for cue in cues]
@@ -277,6 +308,14 @@ def _question_aux(tokens: Sequence[str]) -> list[Cue]:
             found.append(Cue("Q_AUX", at, at + 1, token, "", "structure", False, 1.0))
         start = start and token in QUESTION_WORDS
     return found
+
+
+def _possessive(tokens: Sequence[str]) -> list[Cue]:
+    """A MINE cue when the customer speaks of something of theirs ("my", "mine", "vores")."""
+    for at, token in enumerate(tokens):
+        if token in POSSESSIVES:
+            return [Cue("MINE", at, at + 1, token, "", "structure", False, 1.0)]
+    return []
 
 
 def _own_requests(tokens: Sequence[str], cues: Sequence[Cue]) -> list[Cue]:

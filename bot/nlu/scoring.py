@@ -82,7 +82,9 @@ def score(cues: Sequence[Cue]) -> Scores:
     positive: dict[str, float] = {}
     negative: dict[str, float] = {}
     texts: dict[str, str] = {}
+    spans: dict[str, set[tuple[int, int]]] = {}
     for cue in cues:
+        spans.setdefault(cue.concept, set()).add((cue.start, cue.end))
         bucket = negative if cue.negated else positive
         if cue.scale > bucket.get(cue.concept, 0.0):
             bucket[cue.concept] = cue.scale
@@ -104,7 +106,7 @@ def score(cues: Sequence[Cue]) -> Scores:
     for number in sorted(candidates):
         combo = RULES.combos[number]
         amount = _combo_scale(combo, present, negative)
-        if amount:
+        if amount and not _one_word(combo, present, negative, spans):
             label = "+".join(g[0][0] for g in combo.groups)
             _add(totals, contributions, label, dict(combo.add), amount)
     top_privacy = max(v for k, v in totals.items() if k not in ("greeting", "other"))
@@ -139,6 +141,27 @@ def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, fl
             return 0.0
         weakest = min(weakest, best)
     return weakest
+
+
+def _one_word(
+    combo: Combo,
+    present: dict[str, float],
+    negative: dict[str, float],
+    spans: dict[str, set[tuple[int, int]]],
+) -> bool:
+    """True when one word satisfies every group, e.g. the typo "completly" evoking both
+    "complete" and "completed": a combination needs words that work together (a phrase
+    such as "cancel my account" may evoke two concepts on purpose)."""
+    if len(combo.groups) < 2:
+        return False
+    seen: set[tuple[int, int]] = set()
+    for group in combo.groups:
+        for concept, only_negated in group:
+            if concept in (negative if only_negated else present):
+                seen.update(spans.get(concept, ()))
+        if len(seen) > 1:
+            return False
+    return len(seen) == 1 and all(end - start == 1 for start, end in seen)
 
 
 def ranked(totals: dict[str, float]) -> list[tuple[str, float]]:

@@ -23,6 +23,8 @@ _APOSTROPHE = re.compile(r"(?<=[a-z0-9])'")
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
 _TOKEN = re.compile(rf"[a-z0-9]+|[?]+|[.!;:]+|[,()\[\]/\u2013\u2014]|(?<=\s)-(?=\s)|[{_EMOJI}]")
 _DANISH_LETTERS = re.compile(r"[æøå]")
+_STRETCHED = re.compile(r"([a-z])\1{2,}")  # "heeej", "pleeease": one letter
+_ORDINAL_DOT = re.compile(r"(?<=\d)\.(?=\s+[a-zæøå])")  # "den 12. maj": no sentence end
 MAX_CHARS = 4000
 
 
@@ -39,8 +41,8 @@ def fold(text: str) -> str:
 
 def tokenise(text: str) -> list[str]:
     """Words, emoji and boundary markers (`.`, `?`, `,`) of folded `text`."""
-    text = _ADDRESSES.sub(" ", text[:MAX_CHARS])
-    folded = _APOSTROPHE.sub("", _E_MAIL.sub("e", fold(text)))
+    text = _ORDINAL_DOT.sub("", _ADDRESSES.sub(" ", text[:MAX_CHARS]))
+    folded = _STRETCHED.sub(r"\1", _APOSTROPHE.sub("", _E_MAIL.sub("e", fold(text))))
     tokens: list[str] = []
     for match in _TOKEN.finditer(folded):
         token = match.group()
