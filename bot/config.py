@@ -77,7 +77,8 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value().encode()
         if not self.demo:
             raise SettingsError(
-                "SECRET_KEY is not set: set it (32+ random characters) or use --demo"
+                "SECRET_KEY is not set: set it (32+ random characters), or use demo mode"
+                " (`serve --demo`; DEMO=true for the other commands)"
             )
         path = self.data_dir / "secret_key"
         if not path.exists():
