@@ -145,6 +145,9 @@ def test_held_out_sets_are_new_varied_and_cover_every_intent() -> None:
         # idioms whose words would otherwise mislead
         ("I was wondering if you could erase my data? We closed the shop.", "erasure"),
         ("vi har fundet ud af det selv, I kan bare droppe sagen", "cancel"),
+        # asking what the bot can do gets the greeting with its capabilities
+        ("what can you do?", "greeting"),
+        ("hvad kan du hjælpe med?", "greeting"),
         # a language switch on its own is no right
         ("kan du skrive på engelsk?", "other"),
         ("can we switch to danish?", "other"),
