@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import aiosqlite
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
@@ -28,7 +29,11 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-DRIVER = "aiosqlite_onehop"
+# The adapter queues its call on aiosqlite's thread with `Connection._execute`, as
+# SQLAlchemy's own adapter uses `Connection._tx`; should a release drop it, `storage.db`
+# falls back to SQLAlchemy's adapter instead of failing.
+SUPPORTED = callable(getattr(aiosqlite.Connection, "_execute", None))
+DRIVER = "aiosqlite_onehop" if SUPPORTED else "aiosqlite"
 
 _Outcome = tuple[Any, list[Any], int, int | None]
 
@@ -124,4 +129,5 @@ class OneHopSQLiteDialect(SQLiteDialect_aiosqlite):
         return OneHopDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
 
 
-registry.register(f"sqlite.{DRIVER}", __name__, "OneHopSQLiteDialect")
+if SUPPORTED:
+    registry.register(f"sqlite.{DRIVER}", __name__, "OneHopSQLiteDialect")

@@ -1,0 +1,70 @@
+"""The SQLite adapter (`storage.sqlite_driver`): one thread hop per statement, same results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from storage import sqlite_driver
+from storage.db import Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'driver.db'}")
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+    yield database  # type: ignore[misc]
+    await database.dispose()
+
+
+def test_the_engine_uses_the_one_hop_adapter(tmp_path: Path) -> None:
+    assert sqlite_driver.SUPPORTED
+    database = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    assert database.engine.dialect.driver == sqlite_driver.DRIVER == "aiosqlite_onehop"
+
+
+async def test_rows_rowcount_lastrowid_and_executemany_come_back(db: Database) -> None:
+    async with db.transaction() as session:
+        inserted = await session.execute(text("INSERT INTO t (name) VALUES ('a')"))
+        assert inserted.lastrowid == 1  # type: ignore[attr-defined]
+        await session.execute(text("INSERT INTO t (name) VALUES (:n)"), [{"n": "b"}, {"n": "c"}])
+        changed = await session.execute(text("UPDATE t SET name = name || '!' WHERE id > 1"))
+        assert changed.rowcount == 2  # type: ignore[attr-defined]
+    async with db.sessions() as session:
+        result = await session.execute(text("SELECT id, name FROM t ORDER BY id"))
+        assert list(result.keys()) == ["id", "name"]
+        assert [tuple(row) for row in result] == [(1, "a"), (2, "b!"), (3, "c!")]
+        assert (await session.execute(text("SELECT name FROM t WHERE id = 99"))).first() is None
+
+
+async def test_a_constraint_error_is_sqlalchemys_and_rolls_back(db: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO t (name) VALUES ('dup')"))
+            await session.execute(text("INSERT INTO t (name) VALUES ('dup')"))
+    async with db.sessions() as session:
+        assert await session.scalar(text("SELECT count(*) FROM t")) == 0
+
+
+async def test_a_statement_is_one_call_on_aiosqlites_thread(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with db.sessions() as session:
+        await session.execute(text("SELECT 1"))  # connected, pragmas set
+        calls = 0
+        original = aiosqlite.Connection._execute
+
+        async def counting(self: aiosqlite.Connection, fn: object, *args: object) -> object:
+            nonlocal calls
+            calls += 1
+            return await original(self, fn, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+        rows = (await session.execute(text("SELECT id FROM t"))).all()
+        assert rows == []
+        assert calls == 1, "execute, fetch and close in one hop (SQLAlchemy's adapter: four)"
