@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -14,11 +15,11 @@ from storage.db import Database
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Database:
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'driver.db'}")
     async with database.transaction() as session:
         await session.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
-    yield database  # type: ignore[misc]
+    yield database
     await database.dispose()
 
 
