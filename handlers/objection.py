@@ -13,8 +13,9 @@ PURPOSES = ("marketing_email", "tracking", "profiling")
 def explain() -> str:
     return _(
         "I'll stop using your data for the purposes you object to: marketing emails, "
-        "tracking on our website and profiling for advertising. This takes effect straight "
-        "away; no approval is needed. Shall I go ahead?"
+        "tracking on our website, profiling for advertising, or all three; you choose which "
+        "before anything changes. This takes effect straight away; no approval is needed. "
+        "Shall I go ahead?"
     )
 
 
