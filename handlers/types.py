@@ -59,7 +59,20 @@ class Incoming:
 
 
 class Understanding(Protocol):
-    """What the conversation core knows about a text: language and intent."""
+    """What the conversation core knows about a text.
+
+    `intent`: a right (access, portability, rectification, erasure, restriction,
+    objection, human_review), status, cancel, handover, greeting, other, or
+    `question` (about the privacy policy; `topic` says which), `complaint`,
+    `recipient` (someone who received an SMS sent through the gateway).
+    `act`: what a short reply does in a dialog, whatever the intent: yes, no, thanks,
+    bye, no_code ("I didn't get a code"), how_long, what_next, more; None otherwise.
+    `rights`: every right the message asks for, in the order named (several at once).
+    `purposes`: objection purposes named (marketing_email, tracking, profiling).
+    `field`: the detail a correction names (email, phone, name, company, address).
+    `upset`: the customer sounds angry or fed up. `language_sure`: the text itself shows
+    its language clearly enough to switch a conversation to it.
+    """
 
     @property
     def language(self) -> str: ...
@@ -71,3 +84,17 @@ class Understanding(Protocol):
     def alternatives(self) -> tuple[tuple[str, float], ...]: ...
     @property
     def language_request(self) -> str | None: ...
+    @property
+    def topic(self) -> str | None: ...
+    @property
+    def act(self) -> str | None: ...
+    @property
+    def rights(self) -> tuple[str, ...]: ...
+    @property
+    def purposes(self) -> tuple[str, ...]: ...
+    @property
+    def field(self) -> str | None: ...
+    @property
+    def upset(self) -> bool: ...
+    @property
+    def language_sure(self) -> bool: ...

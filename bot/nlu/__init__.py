@@ -40,6 +40,13 @@ class Recognition:
     explanation: str
     alternatives: tuple[tuple[str, float], ...]
     language_request: str | None
+    topic: str | None = None
+    act: str | None = None
+    rights: tuple[str, ...] = ()
+    purposes: tuple[str, ...] = ()
+    field: str | None = None
+    upset: bool = False
+    language_sure: bool = True
 
 
 def _backed(intent: str, scores: Scores) -> bool:
