@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 import locales
 from bot import metrics
 from handlers import registry
+from handlers.state import DialogState
 from handlers.turn import Services, Turn
 from handlers.types import Incoming, Reply, Understanding
 from storage import conversations
@@ -106,42 +106,54 @@ class ConversationRouter:
             if prepare is not None:
                 await prepare(session, conversation)
             text = clean_text(incoming.text)
+            dialog = DialogState.from_json(conversation.state)
             hint = conversation.locale or _hint(incoming.locale_hint)
             understanding = self.recognise(text, hint) if text else None
-            self._settle_language(conversation, incoming, understanding)
+            self._settle_language(conversation, dialog, incoming, understanding)
             conversations.append(
-                session, conversation, "customer", self._customer_line(conversation, incoming, text)
+                session,
+                conversation,
+                "customer",
+                self._customer_line(conversation, dialog, incoming, text),
             )
             with locales.use(conversation.locale):
-                turn = Turn(conversation, incoming, understanding, session, self.services)
+                turn = Turn(conversation, incoming, understanding, session, self.services, dialog)
                 await registry.dispatch(turn)
             for reply in turn.replies:
                 data = reply.to_json()
                 conversations.append(
                     session, conversation, "bot", reply.text, data["buttons"], data.get("link")
                 )
-            conversation.state["last_buttons"] = {
-                b.value: b.label for reply in turn.replies for b in reply.buttons
-            }
-            flag_modified(conversation, "state")
+            dialog.offered = {b.value: b.label for reply in turn.replies for b in reply.buttons}
+            conversation.state = dialog.to_json()
             outbound = any(isinstance(row, OutboxMessage) for row in session.new)
             return turn.replies, outbound
 
     @staticmethod
     def _settle_language(
-        conversation: Conversation, incoming: Incoming, understanding: Understanding | None
+        conversation: Conversation,
+        dialog: DialogState,
+        incoming: Incoming,
+        understanding: Understanding | None,
     ) -> None:
-        """The customer's own words decide; an explicit request sticks; hints fill gaps."""
+        """The customer's own words decide; an explicit request sticks; one word in the
+        other language ("ok", "yes") does not switch a conversation; hints fill gaps."""
         if understanding is not None and understanding.language_request:
             conversation.locale = understanding.language_request
-            conversation.state["language_locked"] = True
-        elif understanding is not None and not conversation.state.get("language_locked"):
+            dialog.language_locked = True
+        elif (
+            understanding is not None
+            and not dialog.language_locked
+            and (conversation.locale is None or understanding.language_sure)
+        ):
             conversation.locale = understanding.language
         elif conversation.locale is None:
             conversation.locale = _hint(incoming.locale_hint) or locales.DEFAULT_LANGUAGE
 
     @staticmethod
-    def _customer_line(conversation: Conversation, incoming: Incoming, text: str) -> str:
+    def _customer_line(
+        conversation: Conversation, dialog: DialogState, incoming: Incoming, text: str
+    ) -> str:
         """What the transcript shows for this message: the text, or the pressed button's label.
 
         A button the bot did not offer in its last turn (the web chat's quick starts, a
@@ -150,7 +162,7 @@ class ConversationRouter:
         if text:
             return text
         button = incoming.button or ""
-        labels = conversation.state.get("last_buttons") or {}
+        labels = dialog.offered
         if button in labels:
             return str(labels[button])
         if button in registry.INTENT_LABELS:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from handlers.privacy import Right, register
+from handlers.turn import Turn
 from locales import _
 
 
-def explain() -> str:
+def summary(_turn: Turn) -> str:
     return _(
-        "I'll prepare a copy of the personal data we hold about you: account and contact "
-        "details, API key details (never the keys themselves), the access log with IP "
-        "addresses, your SMS messages, invoices and payments, consents and chat "
-        "transcripts. It comes with an explanation of why we hold the data, who receives it, "
-        "how long we keep it and what your rights are. A member of our team approves the "
-        "request, and then you get a download link here. Shall I go ahead?"
+        "I'll prepare a copy of the personal data we hold about you, with an explanation of "
+        "how we use it. A person on our team approves it, then you get a download link. "
+        "Shall I go ahead?"
     )
 
 
-handle = register(Right("access", explain))
+def details() -> str:
+    return _(
+        "The copy holds your account and contact details, API key details (never the keys "
+        "themselves), the access log with IP addresses, your SMS messages, invoices and "
+        "payments, consents and chat transcripts. It comes with why we hold the data, who "
+        "receives it, how long we keep it and what your rights are."
+    )
+
+
+handle = register(Right("access", summary, details))

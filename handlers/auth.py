@@ -2,97 +2,133 @@
 
 Used by every flow that shows or changes something personal. The wording never
 reveals whether an account exists: the same words follow a known and an unknown
-address.
+address, and they never claim a code was sent, because for an unknown address (or one
+that has had its codes for the hour) none is.
 """
 
 from __future__ import annotations
 
+from handlers import menu
+from handlers.state import Step
 from handlers.turn import Turn
 from handlers.types import Button
 from locales import _
-from workflow import identity
+from workflow import contacts, identity
 
-IDENTIFY = "identify"
-CODE = "code"
+NO_CODE = "no_code"
+RESEND = "resend"
 
 
 def is_verified(turn: Turn) -> bool:
-    return identity.verified_account(turn.conversation, turn.now()) is not None
+    return account_id(turn) is not None
 
 
-def account_id(turn: Turn) -> int:
-    """The verified account; only call after `is_verified`."""
-    verified = identity.verified_account(turn.conversation, turn.now())
-    if verified is None:
-        raise RuntimeError("account_id() called on an unverified conversation")
-    return verified
+def account_id(turn: Turn) -> int | None:
+    """The verified account while the verification is fresh, else None."""
+    return identity.verified_account(turn.conversation, turn.now())
 
 
-def cancel_button() -> Button:
-    return Button(_("Cancel"), "cancel")
+def region_hints(turn: Turn) -> tuple[str, ...]:
+    return contacts.regions(turn.language)
 
 
-def ask_for_contact(turn: Turn) -> None:
-    turn.state["step"] = IDENTIFY
-    turn.say(
-        _(
+def ask_for_contact(turn: Turn, *, again: bool = False) -> None:
+    turn.dialog.step = Step.IDENTIFY
+    if again:
+        text = _(
+            "Your verification has expired, so I need to confirm it's you again. What is the "
+            "email address or phone number registered on your account?"
+        )
+    else:
+        text = _(
             "First I need to confirm it's you. What is the email address or phone number "
             "registered on your account? I'll send a one-time code to it."
-        ),
-        (cancel_button(),),
+        )
+    turn.say(text, (menu.cancel_button(),))
+
+
+def _code_buttons() -> tuple[Button, ...]:
+    return (Button(_("I didn't get a code"), NO_CODE), menu.cancel_button())
+
+
+async def send_code(turn: Turn, contact: identity.Contact) -> None:
+    """Ask for a code to `contact`; the answer is the same whether or not it is registered."""
+    outcome = await identity.start(
+        turn.session, turn.conversation, contact, secret=turn.services.secret, now=turn.now()
+    )
+    if outcome is identity.StartOutcome.CONVERSATION_LIMIT:
+        turn.dialog.step = Step.IDENTIFY
+        turn.say(
+            _(
+                "You have asked for several codes in a short time. Please wait an hour and "
+                "try again, or ask to talk to a person."
+            ),
+            menu.buttons_for(("handover",)),
+        )
+        return
+    turn.dialog.step = Step.CODE
+    turn.dialog.contact = {"kind": contact.kind, "value": contact.value}
+    turn.say(
+        _(
+            "If {contact} is registered on an account, a 6-digit code is on its way to it. "
+            "Please type the code here; it is valid for 10 minutes."
+        ).format(contact=identity.mask(contact)),
+        _code_buttons(),
     )
 
 
 async def on_identify(turn: Turn) -> None:
-    contact = identity.parse_contact(turn.incoming.text or "")
+    contact = contacts.parse_contact(turn.text, region_hints(turn))
     if contact is None:
         turn.say(
             _(
                 "That doesn't look like an email address or a phone number. Please type the "
                 "email address or phone number registered on your account."
             ),
-            (cancel_button(),),
+            (menu.cancel_button(),),
         )
         return
-    outcome = await identity.start(
-        turn.session, turn.conversation, contact, secret=turn.services.secret, now=turn.now()
-    )
-    if outcome is identity.StartOutcome.CONVERSATION_LIMIT:
-        turn.say(
-            _(
-                "You have asked for several codes in a short time. Please wait an hour and "
-                "try again, or ask to talk to a person."
-            ),
-            (Button(_("Talk to a person"), "handover"),),
-        )
-        return
-    turn.state["step"] = CODE
+    await send_code(turn, contact)
+
+
+def _no_code_help(turn: Turn) -> None:
+    """The customer did not get the code: resend, the other contact, the spam folder."""
     turn.say(
         _(
-            "If {contact} is registered on an account, we have just sent a 6-digit code to "
-            "it. Type the code here. It is valid for 10 minutes."
-        ).format(contact=identity.mask(contact)),
-        (Button(_("Send a new code"), "resend"), cancel_button()),
+            "Sorry about that. An email can take a minute and sometimes lands in the spam "
+            "folder. I can send a new code, or you can type the other email address or "
+            "phone number on your account and I'll send it there."
+        ),
+        (Button(_("Send a new code"), RESEND), menu.cancel_button()),
     )
 
 
 async def on_code(turn: Turn) -> bool:
     """True once the customer is verified; otherwise explains what to do next."""
-    if turn.incoming.button == "resend":
-        ask_for_contact(turn)
+    act = turn.understanding.act if turn.understanding is not None else None
+    if turn.incoming.button == RESEND:
+        await _resend(turn)
         return False
-    code = identity.parse_code(turn.incoming.text or "")
+    if turn.incoming.button == NO_CODE:
+        _no_code_help(turn)
+        return False
+    code = identity.parse_code(turn.text)
     if code is None:
-        turn.say(
-            _("Please type the 6-digit code we sent you."),
-            (Button(_("Send a new code"), "resend"), cancel_button()),
-        )
+        other = contacts.parse_contact(turn.text, region_hints(turn))
+        if other is not None:  # "maybe it's under ben@example.com": send it there
+            await send_code(turn, other)
+            return False
+        if act == NO_CODE:
+            _no_code_help(turn)
+            return False
+        turn.say(_("Please type the 6-digit code we sent you."), _code_buttons())
         return False
     result = await identity.check(
         turn.session, turn.conversation, code, secret=turn.services.secret, now=turn.now()
     )
     outcome = result.outcome
     if outcome is identity.CheckOutcome.VERIFIED:
+        turn.dialog.contact = None
         turn.say(_("Thank you, you are verified."))
         return True
     if outcome is identity.CheckOutcome.WRONG:
@@ -100,17 +136,17 @@ async def on_code(turn: Turn) -> bool:
             _("That code is not right. You have {tries} tries left.").format(
                 tries=result.tries_left
             ),
-            (Button(_("Send a new code"), "resend"), cancel_button()),
+            _code_buttons(),
         )
         return False
-    turn.state["step"] = IDENTIFY
+    turn.dialog.step = Step.IDENTIFY
     if outcome is identity.CheckOutcome.EXPIRED:
         turn.say(
             _(
                 "That code has expired. Type your email address or phone number again and "
                 "I'll send a new one."
             ),
-            (cancel_button(),),
+            (menu.cancel_button(),),
         )
     elif outcome is identity.CheckOutcome.EXHAUSTED:
         turn.say(
@@ -118,15 +154,23 @@ async def on_code(turn: Turn) -> bool:
                 "Too many wrong tries, so that code no longer works. Type your email address "
                 "or phone number again to get a new one."
             ),
-            (cancel_button(),),
+            (menu.cancel_button(),),
         )
     else:
         ask_for_contact(turn)
     return False
 
 
+async def _resend(turn: Turn) -> None:
+    stored = turn.dialog.contact
+    if stored is None:
+        ask_for_contact(turn)
+        return
+    await send_code(turn, identity.Contact(stored["kind"], stored["value"]))
+
+
 async def step(turn: Turn) -> bool:
-    """Run the current authentication step; True when the customer just got verified.
+    """Run the current authentication step; True when the customer is verified.
 
     A channel that can vouch for the customer itself (a Telegram contact shared by its
     owner, matching the account's phone) marks the conversation verified before the
@@ -134,7 +178,7 @@ async def step(turn: Turn) -> bool:
     """
     if is_verified(turn):
         return True
-    if turn.state.get("step") == CODE:
+    if turn.dialog.step is Step.CODE:
         return await on_code(turn)
     await on_identify(turn)
     return False

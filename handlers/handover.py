@@ -1,30 +1,32 @@
-"""'Let me talk to a person': record the wish and say honestly when someone answers."""
+"""'Let me talk to a person': a support case for the team, and an honest word on when."""
 
 from __future__ import annotations
 
 from handlers.turn import Turn
 from locales import _
-from workflow import alerts
+from workflow import support_cases
 
 
-async def handle(turn: Turn) -> None:
-    already = "handover_requested_at" in turn.state
-    turn.state["handover_requested_at"] = turn.now().isoformat()
-    if already:
-        turn.say(_("You are already in the queue for a person. They will answer you here."))
-        return
-    # the team sees the wish where it sees everything else (Slack channel, console, CLI)
-    await alerts.raise_alert(
+async def open_case(turn: Turn, reason: str) -> bool:
+    """Open the support case (and its alert); False when one is open already."""
+    return await support_cases.open_case(
         turn.session,
-        "handover",
+        turn.conversation.id,
+        reason=reason,
         now=turn.now(),
         params={
             "channel": turn.conversation.channel,
-            "conversation_id": turn.conversation.id,
             "language": turn.language,
             "verified": turn.conversation.account_id is not None,
+            "reason": reason,
         },
     )
+
+
+async def handle(turn: Turn) -> None:
+    if not await open_case(turn, "handover"):
+        turn.say(_("You are already in the queue for a person. They will answer you here."))
+        return
     turn.say(
         _(
             "I've passed your wish on to our support team. A person gets back to you on "

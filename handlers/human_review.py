@@ -2,43 +2,54 @@
 
 from __future__ import annotations
 
-from handlers.privacy import Right, register, scratch
+from handlers import menu
+from handlers.privacy import Right, Slots, register
+from handlers.state import Step
 from handlers.turn import Turn
-from handlers.types import Button
 from locales import _
+from workflow.text import clean_free_text
 
 _MIN_WORDS = 6
+MAX_DESCRIPTION = 500
 
 
-def explain() -> str:
+def summary(_turn: Turn) -> str:
     return _(
-        "I'll ask a person on our team to review an automated decision that affected you. "
-        "They look at it afresh, and you get their answer here. Shall I go ahead?"
+        "I'll ask a person on our team to review the automated decision that affected you, "
+        "for example a blocked account or message or a refused payment. You get their answer "
+        "here. Shall I go ahead?"
     )
 
 
-def prefill(turn: Turn) -> None:
+def details() -> str:
+    return _(
+        "A person looks at the decision afresh, with the information you give, and can "
+        "change it. You can also tell us your point of view."
+    )
+
+
+def prefill(turn: Turn, slots: Slots) -> None:
     """A message long enough to describe the decision is used as the description."""
-    text = (turn.incoming.text or "").strip()
+    text = clean_free_text(turn.text, MAX_DESCRIPTION)
     if len(text.split()) >= _MIN_WORDS:
-        turn.state["details"]["decision"] = text[:500]
+        slots["decision"] = text
 
 
 async def collect(turn: Turn) -> bool:
-    details = turn.state["details"]
-    if details.get("decision"):
+    dialog = turn.dialog
+    if dialog.slots.get("decision"):
         return True
-    text = (turn.incoming.text or "").strip() if turn.incoming.text else ""
-    if scratch(turn).get("asked_decision") and text:
-        details["decision"] = text[:500]
-        scratch(turn).pop("asked_decision", None)
+    text = clean_free_text(turn.text, MAX_DESCRIPTION)
+    if dialog.asking == "decision" and text:
+        dialog.slots["decision"] = text
+        dialog.asking = None
         return True
-    scratch(turn)["asked_decision"] = True
+    dialog.step, dialog.asking = Step.DETAILS, "decision"
     turn.say(
         _("Which automated decision should a person look at? Describe it in a sentence or two."),
-        (Button(_("Cancel"), "cancel"),),
+        (menu.cancel_button(),),
     )
     return False
 
 
-handle = register(Right("human_review", explain, collect=collect, prefill=prefill))
+handle = register(Right("human_review", summary, details, collect=collect, prefill=prefill))

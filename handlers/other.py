@@ -1,8 +1,8 @@
-"""Anything that is not a privacy request: point to the docs and to people who can help."""
+"""Anything that is not about personal data: point to the docs and to people who can help."""
 
 from __future__ import annotations
 
-from handlers.greeting import main_menu
+from handlers import menu
 from handlers.turn import Turn
 from handlers.types import Link
 from locales import _
@@ -15,6 +15,6 @@ async def handle(turn: Turn) -> None:
             "covers the SMS API, prices and payment, and our support team answers at {email}. "
             "If your question is about your personal data, choose below."
         ).format(email=turn.services.support_email),
-        main_menu(),
+        menu.main_menu(),
         link=Link(turn.services.docs_url, _("Documentation")),
     )

@@ -1,8 +1,9 @@
-"""The dialog every GDPR right follows: explain and confirm, verify, collect, submit.
+"""The dialog every GDPR right follows: read back and confirm, verify, collect, submit.
 
 A right module (access, erasure, ...) describes itself with a `Right`; this module
-runs the steps. Nothing is opened until the customer has pressed `confirm` on a text
-that says in plain words what will happen, and has proved who they are.
+runs the steps. Nothing is opened until the customer has said yes to a short text that
+reads back what will happen, and has proved who they are. Several rights asked for in
+one message are taken one after another after a single verification, each confirmed.
 """
 
 from __future__ import annotations
@@ -13,32 +14,33 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import auth
+from handlers import auth, menu
+from handlers.state import Pending, Step
 from handlers.turn import Turn
 from handlers.types import Button
 from locales import _, format_date
 from workflow import requests as privacy_requests
 
-CONFIRM = "confirm"
-DETAILS = "details"
-
-_YES = {"yes", "y", "ja", "jo", "ok", "okay", "sure", "gerne", "confirm", "continue", "fortsæt"}
-_NO = {"no", "n", "nej", "stop", "cancel", "annuller", "fortryd"}
+Slots = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Right:
     """One GDPR right as the dialog needs it.
 
-    `explain` is the confirmation text; `collect` asks for the details the request
-    needs (returns True once `turn.state["details"]` is complete); `prefill` reads
-    details from the customer's first message.
+    `summary` is the short confirmation (at most ~40 words; it reads back the slots and
+    ends with a yes/no question); `details` is the longer text behind "More".
+    `prefill` takes the slots from the customer's message; `collect` asks for what is
+    still missing after verification and returns True once the slots are complete.
+    `immediate`: carried out without an agent's approval.
     """
 
     kind: str
-    explain: Callable[[], str]
+    summary: Callable[[Turn], str]
+    details: Callable[[], str]
     collect: Callable[[Turn], Awaitable[bool]] | None = None
-    prefill: Callable[[Turn], None] | None = None
+    prefill: Callable[[Turn, Slots], None] | None = None
+    immediate: bool = False
 
 
 RIGHTS: dict[str, Right] = {}
@@ -48,85 +50,144 @@ def register(right: Right) -> Callable[[Turn], Awaitable[None]]:
     """Make `right` resumable and return the handler that starts its dialog."""
     RIGHTS[right.kind] = right
 
-    async def start(turn: Turn) -> None:
-        end_flow(turn)
-        turn.state.update({"flow": right.kind, "step": CONFIRM, "details": {}})
-        if right.prefill is not None and turn.incoming.text:
-            right.prefill(turn)
-        turn.say(
-            right.explain(),
-            (Button(_("Yes, continue"), "confirm"), Button(_("No, cancel"), "cancel")),
+    async def start_handler(turn: Turn) -> None:
+        await start(turn, right.kind)
+
+    return start_handler
+
+
+def kind_name(kind: str) -> str:
+    names = {
+        "access": _("a copy of your data"),
+        "portability": _("an export of your data"),
+        "rectification": _("a correction of your details"),
+        "erasure": _("deleting your account"),
+        "restriction": _("restricting the use of your data"),
+        "objection": _("stopping marketing and tracking"),
+        "human_review": _("a person reviewing a decision"),
+    }
+    return names.get(kind, kind)
+
+
+def _prefilled(turn: Turn, kind: str) -> Slots:
+    slots: Slots = {}
+    right = RIGHTS[kind]
+    if right.prefill is not None and turn.incoming.text:
+        right.prefill(turn, slots)
+    return slots
+
+
+async def start(turn: Turn, kind: str) -> None:
+    """Open `kind`'s dialog; other rights named in the same message wait their turn."""
+    named = turn.understanding.rights if turn.understanding is not None else ()
+    rest = [k for k in dict.fromkeys(named) if k in RIGHTS and k != kind]
+    turn.dialog.start(kind, Step.CONFIRM, _prefilled(turn, kind))
+    turn.dialog.pending = [Pending(k, _prefilled(turn, k)) for k in rest]
+    confirm(turn)
+
+
+def confirm(turn: Turn, *, lead: str | None = None) -> None:
+    """Read back what will happen and ask yes or no."""
+    right = RIGHTS[turn.dialog.flow or ""]
+    parts = [lead] if lead else []
+    if turn.understanding is not None and turn.understanding.upset and not lead:
+        parts.append(_("I'm sorry for the trouble."))
+    parts.append(right.summary(turn))
+    if turn.dialog.pending:
+        parts.append(
+            _("After that I'll help you with {rest}.").format(
+                rest=_join([kind_name(p.kind) for p in turn.dialog.pending])
+            )
         )
+    turn.dialog.step = Step.CONFIRM
+    turn.say(" ".join(parts), menu.yes_no(more=True))
 
-    return start
 
-
-def scratch(turn: Turn) -> dict[str, Any]:
-    """Working notes of the open dialog (sub-steps); dropped with the dialog."""
-    notes: dict[str, Any] = turn.state.setdefault("scratch", {})
-    return notes
+def _join(items: list[str]) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return _("{first} and {last}").format(first=", ".join(items[:-1]), last=items[-1])
 
 
 def end_flow(turn: Turn) -> None:
-    for key in ("flow", "step", "details", "scratch"):
-        turn.state.pop(key, None)
+    turn.dialog.end()
+    turn.dialog.pending = []
 
 
 def yes_or_no(turn: Turn) -> bool | None:
     if turn.incoming.button in ("confirm", "cancel"):
         return turn.incoming.button == "confirm"
-    words = set((turn.incoming.text or "").casefold().replace(",", " ").replace(".", " ").split())
-    if words & _NO:
-        return False
-    if words & _YES:
+    act = turn.understanding.act if turn.understanding is not None else None
+    if act == "yes":
         return True
+    if act == "no":
+        return False
     return None
 
 
 async def resume(turn: Turn) -> bool:
     """Continue the open right dialog with this message. False: not for this dialog."""
-    right = RIGHTS.get(turn.state.get("flow", ""))
+    right = RIGHTS.get(turn.dialog.flow or "")
     if right is None:
         return False
-    step = turn.state.get("step")
+    step = turn.dialog.step
     if turn.incoming.button == "cancel":
         cancel(turn)
         return True
-    if step == CONFIRM:
+    if turn.incoming.button == "more" and step is Step.CONFIRM:
+        turn.say(right.details())
+        confirm(turn, lead=_("Shall I go ahead?"))
+        return True
+    if step is Step.CONFIRM:
         answer = yes_or_no(turn)
         if answer is None:
-            return False
+            return _refill(turn, right)
         if not answer:
             cancel(turn)
             return True
-        await proceed(turn, right)
+        await proceed(turn)
         return True
-    if step in (auth.IDENTIFY, auth.CODE):
+    if step in (Step.IDENTIFY, Step.CODE):
         if await auth.step(turn):
-            await proceed(turn, right)
+            await proceed(turn)
         return True
-    if step == DETAILS and right.collect is not None:
+    if step is Step.DETAILS and right.collect is not None:
         if await right.collect(turn):
-            await submit(turn, right)
+            await submit(turn)
         return True
     return False
 
 
-async def proceed(turn: Turn, right: Right) -> None:
-    """After confirmation or verification: verify if needed, then collect, then submit."""
+def _refill(turn: Turn, right: Right) -> bool:
+    """A message at the confirmation that adds details ("just the newsletter"): read back."""
+    if right.prefill is None or not turn.incoming.text:
+        return False
+    added: Slots = {}
+    right.prefill(turn, added)
+    new = {k: v for k, v in added.items() if v and turn.dialog.slots.get(k) != v}
+    if not new:
+        return False
+    turn.dialog.slots.update(new)
+    confirm(turn)
+    return True
+
+
+async def proceed(turn: Turn) -> None:
+    """After a yes or a verification: verify if needed, then collect, then submit."""
+    right = RIGHTS[turn.dialog.flow or ""]
     if not auth.is_verified(turn):
         auth.ask_for_contact(turn)
         return
     if right.collect is not None:
-        turn.state["step"] = DETAILS
+        turn.dialog.step = Step.DETAILS
         if not await right.collect(turn):
             return
-    await submit(turn, right)
+    await submit(turn)
 
 
 def cancel(turn: Turn) -> None:
     end_flow(turn)
-    turn.say(_("All right, I have stopped. Nothing was sent or changed."))
+    turn.say(_("All right, I have stopped. Nothing has been changed."))
 
 
 def requester_ref(turn: Turn) -> str:
@@ -135,29 +196,66 @@ def requester_ref(turn: Turn) -> str:
     return hmac.new(turn.services.secret, who.encode(), hashlib.sha256).hexdigest()
 
 
-async def submit(turn: Turn, right: Right) -> None:
+async def submit(turn: Turn) -> None:
+    right = RIGHTS[turn.dialog.flow or ""]
+    account = auth.account_id(turn)
+    if account is None:  # the verification expired while the customer was answering
+        auth.ask_for_contact(turn, again=True)
+        return
     request = await privacy_requests.open_request(
         turn.session,
         kind=right.kind,
-        account_id=auth.account_id(turn),
+        account_id=account,
         conversation_id=turn.conversation.id,
         channel=turn.conversation.channel,
         language=turn.language,
         verified_via=turn.conversation.verified_via,
-        details=dict(turn.state.get("details") or {}),
+        details=dict(turn.dialog.slots),
         requester_ref=requester_ref(turn),
         now=turn.now(),
     )
+    pending = list(turn.dialog.pending)
     end_flow(turn)
-    if request.status == "awaiting_approval":
-        follow_up = _("A member of our privacy team will review it, and I'll write to you here.")
-    else:
-        follow_up = _("It is being carried out now; I'll write to you here when it is done.")
-    turn.say(
-        _(
-            "Your request is registered with reference {reference}. We will answer by "
-            "{due_date} at the latest. {follow_up}"
-        ).format(
-            reference=request.reference, due_date=format_date(request.due_at), follow_up=follow_up
-        )
+    turn.dialog.last_reference = request.reference
+    route = (
+        _("by SMS") if (turn.conversation.verified_via or "").startswith("sms") else _("by email")
     )
+    if request.status == "awaiting_approval":
+        text = _(
+            "Done: your request has reference {reference}. A person on our privacy team "
+            "reviews it, and we answer by {due_date} at the latest. I'll write to you here "
+            "and {route}."
+        ).format(reference=request.reference, due_date=format_date(request.due_at), route=route)
+    else:
+        text = _(
+            "Done: your request has reference {reference}. It takes effect within a few "
+            "minutes, and I'll confirm here and {route}."
+        ).format(reference=request.reference, route=route)
+    turn.say(text)
+    if pending:
+        following = pending.pop(0)
+        turn.dialog.start(following.kind, Step.CONFIRM, following.slots)
+        turn.dialog.pending = pending
+        confirm(turn, lead=_("Next:"))
+
+
+def remind(turn: Turn) -> None:
+    """Say where the open dialog stands (after a question or a thank-you in the middle)."""
+    step = turn.dialog.step
+    if step is Step.CONFIRM and turn.dialog.flow in RIGHTS:
+        turn.say(
+            _("Shall I go ahead with {what}?").format(what=kind_name(turn.dialog.flow or "")),
+            menu.yes_no(),
+        )
+    elif step is Step.IDENTIFY:
+        turn.say(
+            _("When you're ready, type the email address or phone number on your account."),
+            (menu.cancel_button(),),
+        )
+    elif step is Step.CODE:
+        turn.say(
+            _("When you have the code, type it here."),
+            (Button(_("I didn't get a code"), auth.NO_CODE), menu.cancel_button()),
+        )
+    elif step is Step.DETAILS:
+        turn.say(_("I'm still waiting for your answer to my question above."))

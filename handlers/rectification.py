@@ -1,69 +1,111 @@
 """Right to rectification (Art. 16): correct email, phone, name, company or address.
 
-A new email address or phone number is confirmed with a code sent to it before the
-request is opened, so nobody can move an account to a contact they don't control.
+The field and the new value are read from the message when the customer gave them
+("it needs to be ben@bensbikes.co.uk now") and read back before anything is sent. A
+new email address or phone number is confirmed with a code sent to it, so nobody can
+move an account to a contact they don't control; at that step the customer can still
+correct a mistyped value.
 """
 
 from __future__ import annotations
 
-from handlers.privacy import Right, register, scratch
+from handlers import auth, menu, values
+from handlers.privacy import Right, Slots, register
+from handlers.state import Step
 from handlers.turn import Turn
 from handlers.types import Button
-from locales import N_, _
-from workflow import identity
+from locales import _
+from workflow import account_details, contacts, identity
 
-FIELDS = {
-    "email": N_("Email address"),
-    "phone": N_("Phone number"),
-    "name": N_("Name"),
-    "company": N_("Company name"),
-    "address": N_("Address"),
-}
+FIELDS = ("email", "phone", "name", "company", "address")
+CONTACT_FIELDS = ("email", "phone")
 MAX_LENGTH = 200
 
 
-def explain() -> str:
+def field_name(field: str) -> str:
+    return {
+        "email": _("email address"),
+        "phone": _("phone number"),
+        "name": _("name"),
+        "company": _("company name"),
+        "address": _("address"),
+    }.get(field, field)
+
+
+def summary(turn: Turn) -> str:
+    field, value = turn.dialog.slots.get("field"), turn.dialog.slots.get("value")
+    if field and value:
+        if field in CONTACT_FIELDS:
+            return _(
+                "I'll change the {field} on your account to {value}. A code sent to it "
+                "confirms it's yours, and a person on our team approves the change. Is that "
+                "right?"
+            ).format(field=field_name(field), value=value)
+        return _(
+            "I'll change the {field} on your account to {value}. A person on our team "
+            "approves the change. Is that right?"
+        ).format(field=field_name(field), value=value)
+    if field:
+        return _(
+            "I'll help you correct the {field} on your account; a person on our team approves "
+            "the change. Shall I go ahead?"
+        ).format(field=field_name(field))
     return _(
-        "I'll help you correct the details on your account: email address, phone number, "
-        "name, company name or address. A new email address or phone number is confirmed "
-        "with a code before anything changes, and a member of our team approves the change. "
-        "Shall I go ahead?"
+        "I'll help you correct your details: email address, phone number, name, company name "
+        "or address. A person on our team approves the change. Shall I go ahead?"
     )
 
 
-def prefill(turn: Turn) -> None:
-    """'My phone number is wrong, the right one is +45 ...': take the new value along."""
-    contact = identity.parse_contact(turn.incoming.text or "")
-    if contact is not None:
-        turn.state["details"].update({"field": contact.kind, "value": contact.value})
+def details() -> str:
+    return _(
+        "First you confirm it's you with a code. A new email address or phone number gets a "
+        "code of its own, so we know it's yours. An address is held only on invoices already "
+        "issued, which must stay as they were; a person answers such a request."
+    )
+
+
+def _hints(turn: Turn, phone_hint: str | None = None) -> tuple[str, ...]:
+    """Where national numbers are read: the account's own country first, when known."""
+    return contacts.regions(turn.language, phone_hint)
+
+
+def prefill(turn: Turn, slots: Slots) -> None:
+    """'the email is still X and needs to be Y': field email, value Y."""
+    named = turn.understanding.field if turn.understanding is not None else None
+    field = named if named in FIELDS else None
+    if field in (None, *CONTACT_FIELDS):
+        value = values.new_contact(turn.text, field, _hints(turn))
+        if value is not None:
+            field = field or ("email" if "@" in value else "phone")
+            slots.update({"field": field, "value": value})
+            return
+    if field is not None:
+        slots["field"] = field
+        value = values.new_text_value(turn.text) if field not in CONTACT_FIELDS else None
+        if value and 0 < len(value) <= MAX_LENGTH:
+            slots["value"] = value
+
+
+def _validated(turn: Turn, field: str, hints: tuple[str, ...]) -> str | None:
+    if field in CONTACT_FIELDS:
+        return values.new_contact(turn.text, field, hints)
+    value = values.answer_value(turn.text)
+    return value if value and len(value) <= MAX_LENGTH else None
 
 
 def _ask_field(turn: Turn) -> None:
-    scratch(turn)["sub"] = "field"
-    buttons = tuple(Button(_(label), value) for value, label in FIELDS.items())
-    turn.say(_("What would you like to correct?"), (*buttons, Button(_("Cancel"), "cancel")))
+    turn.dialog.step, turn.dialog.asking = Step.DETAILS, "field"
+    buttons = tuple(Button(field_name(f).capitalize(), f) for f in FIELDS)
+    turn.say(_("What would you like to correct?"), (*buttons, menu.cancel_button()))
 
 
-def _ask_value(turn: Turn, field: str) -> None:
-    scratch(turn)["sub"] = "value"
-    turn.say(
-        _('Please type the new value for "{field}".').format(field=_(FIELDS[field])),
-        (Button(_("Cancel"), "cancel"),),
-    )
+def _ask_value(turn: Turn, field: str, lead: str | None = None) -> None:
+    turn.dialog.step, turn.dialog.asking = Step.DETAILS, "value"
+    question = _("What is the new {field}?").format(field=field_name(field))
+    turn.say(f"{lead} {question}" if lead else question, (menu.cancel_button(),))
 
 
-def _validated(field: str, text: str) -> str | None:
-    if field == "email":
-        contact = identity.parse_email(text)
-        return contact.value if contact else None
-    if field == "phone":
-        contact = identity.parse_phone(text)
-        return contact.value if contact else None
-    value = " ".join(text.split())
-    return value if 0 < len(value) <= MAX_LENGTH else None
-
-
-async def _send_new_contact_code(turn: Turn, field: str, value: str) -> bool:
+async def _send_new_contact_code(turn: Turn, field: str, value: str) -> None:
     outcome = await identity.start(
         turn.session,
         turn.conversation,
@@ -71,82 +113,140 @@ async def _send_new_contact_code(turn: Turn, field: str, value: str) -> bool:
         secret=turn.services.secret,
         now=turn.now(),
         purpose="new_contact",
-        account_id=turn.conversation.account_id,
+        account_id=auth.account_id(turn),
     )
     if outcome is identity.StartOutcome.CONVERSATION_LIMIT:
         turn.say(
             _("You have asked for several codes in a short time. Please try again in an hour.")
         )
-        return False
-    scratch(turn)["sub"] = "new_code"
+        return
+    turn.dialog.step, turn.dialog.asking = Step.DETAILS, "new_code"
     turn.say(
         _(
-            "To make sure {contact} is yours, I've sent a 6-digit code to it. Type the code here."
-        ).format(contact=identity.mask(identity.Contact(field, value))),
-        (Button(_("Cancel"), "cancel"),),
+            "I'm changing your {field} to {value}. To make sure it's yours, I've sent a "
+            "6-digit code to it. Please type the code here. If the {field} is mistyped, just "
+            "write the right one."
+        ).format(field=field_name(field), value=value),
+        (Button(_("I didn't get a code"), auth.NO_CODE), menu.cancel_button()),
     )
+
+
+async def _on_new_code(turn: Turn, field: str, hints: tuple[str, ...]) -> bool:
+    slots = turn.dialog.slots
+    if turn.incoming.button == auth.RESEND:
+        await _send_new_contact_code(turn, field, str(slots["value"]))
+        return False
+    code = identity.parse_code(turn.text)
+    if code is None:
+        corrected = values.new_contact(turn.text, field, hints)
+        if corrected is not None and corrected != slots.get("value"):
+            slots["value"] = corrected
+            await _send_new_contact_code(turn, field, corrected)
+            return False
+        act = turn.understanding.act if turn.understanding is not None else None
+        if turn.incoming.button == auth.NO_CODE or act == auth.NO_CODE:
+            turn.say(
+                _(
+                    "Sorry about that. Check that {value} is right and look in the spam "
+                    "folder. I can send the code again, or you can write the right {field}."
+                ).format(value=slots["value"], field=field_name(field)),
+                (Button(_("Send a new code"), auth.RESEND), menu.cancel_button()),
+            )
+            return False
+        turn.say(_("Please type the 6-digit code we sent you."))
+        return False
+    result = await identity.check(
+        turn.session,
+        turn.conversation,
+        code,
+        secret=turn.services.secret,
+        now=turn.now(),
+        purpose="new_contact",
+    )
+    if result.outcome is identity.CheckOutcome.VERIFIED:
+        slots["confirmed"] = True
+        turn.dialog.asking = None
+        return True
+    if result.outcome is identity.CheckOutcome.WRONG:
+        turn.say(
+            _("That code is not right. You have {tries} tries left.").format(
+                tries=result.tries_left
+            )
+        )
+        return False
+    slots.pop("value", None)
+    _ask_value(turn, field, _("That code no longer works, so let's start again."))
     return False
 
 
 async def collect(turn: Turn) -> bool:
-    details = turn.state["details"]
-    sub = scratch(turn).get("sub")
-    text = turn.incoming.text or ""
-    if sub == "field":
+    dialog, slots = turn.dialog, turn.dialog.slots
+    asking = dialog.asking
+    account = auth.account_id(turn)
+    current = await account_details.current(turn.session, account) if account else {}
+    hints = _hints(turn, current.get("phone"))
+    if asking == "field":
         field = turn.incoming.button if turn.incoming.button in FIELDS else None
+        if field is None and turn.understanding is not None:
+            field = turn.understanding.field if turn.understanding.field in FIELDS else None
         if field is None:
             _ask_field(turn)
             return False
-        details["field"] = field
-        details.pop("value", None)
-        _ask_value(turn, field)
-        return False
-    if sub == "value":
-        value = _validated(details["field"], text)
+        slots["field"] = field
+        slots.pop("value", None)
+        prefill_value = _validated(turn, field, hints) if field in CONTACT_FIELDS else None
+        if prefill_value:
+            slots["value"] = prefill_value
+    elif asking == "value":
+        field = str(slots.get("field"))
+        value = _validated(turn, field, hints)
         if value is None:
-            turn.say(_("That doesn't look right. Please type the new value again."))
+            _ask_value(turn, field, _("That doesn't look right."))
             return False
-        details["value"] = value
-    elif sub == "new_code":
-        code = identity.parse_code(text)
-        result = None
-        if code is not None:
-            result = await identity.check(
-                turn.session,
-                turn.conversation,
-                code,
-                secret=turn.services.secret,
-                now=turn.now(),
-                purpose="new_contact",
-            )
-        if result is not None and result.outcome is identity.CheckOutcome.VERIFIED:
-            scratch(turn).pop("sub", None)
-            details["confirmed"] = True
-            return True
-        if result is not None and result.outcome is identity.CheckOutcome.WRONG:
+        slots["value"] = value
+        if field not in CONTACT_FIELDS:
+            dialog.step, dialog.asking = Step.DETAILS, "readback"
             turn.say(
-                _("That code is not right. You have {tries} tries left.").format(
-                    tries=result.tries_left
-                )
+                _("I'll change the {field} to {value}. Is that right?").format(
+                    field=field_name(field), value=value
+                ),
+                menu.yes_no(),
             )
             return False
-        if result is None:
-            turn.say(_("Please type the 6-digit code we sent you."))
+    elif asking == "readback":
+        answer = turn.incoming.button == "confirm" or (
+            turn.understanding is not None and turn.understanding.act == "yes"
+        )
+        if not answer:
+            slots.pop("value", None)
+            _ask_value(turn, str(slots.get("field")))
             return False
-        turn.say(_("That code no longer works. Let's start again with the new value."))
-        _ask_value(turn, details["field"])
-        return False
-    field, value = details.get("field"), details.get("value")
+        dialog.asking = None
+        return True
+    elif asking == "new_code":
+        return await _on_new_code(turn, str(slots.get("field")), hints)
+    field, value = slots.get("field"), slots.get("value")
     if field not in FIELDS:
         _ask_field(turn)
         return False
     if value is None:
         _ask_value(turn, field)
         return False
-    if field in ("email", "phone") and not details.get("confirmed"):
-        return await _send_new_contact_code(turn, field, value)
-    scratch(turn).pop("sub", None)
+    if current.get(field) is not None and str(current[field]).casefold() == str(value).casefold():
+        slots.pop("value", None)
+        _ask_value(
+            turn,
+            field,
+            _("{value} is already the {field} on your account.").format(
+                value=value, field=field_name(field)
+            ),
+        )
+        return False
+    if field in CONTACT_FIELDS and not slots.get("confirmed"):
+        await _send_new_contact_code(turn, field, str(value))
+        return False
+    dialog.asking = None
     return True
 
 
-handle = register(Right("rectification", explain, collect=collect, prefill=prefill))
+handle = register(Right("rectification", summary, details, collect=collect, prefill=prefill))

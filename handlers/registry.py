@@ -1,4 +1,11 @@
-"""Which handler answers a turn: a pressed button, an open dialog, or the recognised intent."""
+"""Which handler answers a turn: a pressed button, the open dialog, a short reply, an intent.
+
+An open dialog sees the message first, unless the message clearly asks for something
+else: a question is answered and the dialog waits where it was; another right asked
+for during a dialog is taken after it; "stop" ends it. Thanks, goodbye, "how long?"
+and "what now?" get a short answer at any step. A guess below CONFIDENT is never acted
+on: the likely intents are offered as buttons.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +13,35 @@ from collections.abc import Awaitable, Callable
 
 from handlers import (
     access,
+    acts,
+    auth,
     cancel,
+    complaint,
     erasure,
     greeting,
     handover,
     human_review,
+    menu,
     objection,
     other,
     portability,
     privacy,
+    questions,
+    recipient,
     rectification,
     restriction,
     status,
 )
+from handlers.state import Pending, Step
 from handlers.turn import Turn
-from handlers.types import Button
-from locales import N_, _
+from handlers.types import Button, Understanding
+from locales import _
+from workflow import contacts, identity
 
 Handler = Callable[[Turn], Awaitable[None]]
 
-# Below this the bot never acts on its guess: it asks, with the likely intents as buttons.
 CONFIDENT = 0.6
+INTENT_LABELS = menu.INTENT_LABELS
 
 HANDLERS: dict[str, Handler] = {
     "access": access.handle,
@@ -41,30 +56,24 @@ HANDLERS: dict[str, Handler] = {
     "handover": handover.handle,
     "greeting": greeting.handle,
     "other": other.handle,
+    "question": questions.answer,
+    "complaint": complaint.handle,
+    "recipient": recipient.handle,
 }
 
-# Dialogs that expect the customer's next message (a code, an email...): flow -> resume.
-# `resume` returns False when the message does not belong to the dialog.
+# Dialogs that expect the customer's next message: flow -> resume. `resume` returns
+# False when the message does not belong to the dialog.
 FLOWS: dict[str, Callable[[Turn], Awaitable[bool]]] = {
     **{kind: privacy.resume for kind in privacy.RIGHTS},
     "status": status.resume,
     "cancel": cancel.resume,
+    "recipient": recipient.resume,
 }
-
-INTENT_LABELS = {
-    "access": N_("See my data"),
-    "portability": N_("Export my data"),
-    "rectification": N_("Correct my details"),
-    "erasure": N_("Delete my account"),
-    "restriction": N_("Restrict use of my data"),
-    "objection": N_("Stop marketing"),
-    "human_review": N_("Human review of a decision"),
-    "status": N_("Status of my request"),
-    "cancel": N_("Cancel my request"),
-    "handover": N_("Talk to a person"),
-    "greeting": N_("Hello"),
-    "other": N_("Something else"),
-}
+# Buttons a channel may show without the bot having offered them in its last turn
+# (the web chat's quick starts, Telegram's /start menu).
+ALWAYS_OPEN = frozenset({*menu.MAIN, "status", "question"})
+_FREE_TEXT = frozenset({"decision", "value", "readback"})
+_ELSEWHERE = frozenset({"question", "complaint", "handover", "recipient", "status", "cancel"})
 
 
 async def dispatch(turn: Turn) -> None:
@@ -72,41 +81,129 @@ async def dispatch(turn: Turn) -> None:
     if forced in HANDLERS:  # a platform command such as Telegram's /start
         await HANDLERS[forced](turn)
         return
-    button = turn.incoming.button
-    if button:
-        await _on_button(turn, button)
+    if turn.incoming.button:
+        await _on_button(turn, turn.incoming.button)
         return
     understanding = turn.understanding
-    flow = turn.state.get("flow")
+    flow = turn.dialog.flow
     if understanding is None:
         if flow in FLOWS and await FLOWS[flow](turn):  # e.g. a shared contact, no text
             return
-        turn.say(_("I didn't catch that. What would you like to do?"), greeting.main_menu())
+        turn.say(_("I didn't catch that. What would you like to do?"), menu.main_menu())
         return
-    if understanding.language_request and understanding.intent in ("greeting", "other"):
-        turn.say(_("Of course, I'll write in English from now on."), greeting.main_menu())
+    if understanding.upset and understanding.intent != "complaint":
+        turn.say(_("I'm sorry for the trouble, and I'll do my best to help."))
+    if flow in FLOWS:
+        if _asks_for_something_else(turn, understanding):
+            await _interrupt(turn, understanding)
+            return
+        if await FLOWS[flow](turn):
+            return
+        if turn.dialog.flow is not None and await _answer_act(turn, understanding):
+            return
+        if turn.dialog.flow is not None:
+            turn.say(_("Sorry, I didn't quite get that."))
+            privacy.remind(turn)
+            return
+    await _route(turn, understanding)
+
+
+async def _route(turn: Turn, understanding: Understanding) -> None:
+    """A message outside any dialog: a short reply, a question, or a new request."""
+    intent = understanding.intent
+    if understanding.language_request and intent in ("greeting", "other"):
+        turn.say(_("Of course, I'll write in English from now on."), menu.main_menu())
         return
-    switching = (
-        understanding.intent != flow
-        and understanding.intent not in ("greeting", "other")
-        and understanding.confidence >= CONFIDENT
+    short_reply = intent in ("greeting", "other") or (
+        intent == "status" and understanding.act in ("how_long", "what_next")
     )
-    if flow in FLOWS and not switching and await FLOWS[flow](turn):
+    if short_reply and await _answer_act(turn, understanding):
         return
-    if understanding.confidence < CONFIDENT and understanding.intent not in ("greeting", "other"):
-        _offer_choices(turn, understanding.intent, understanding.alternatives)
+    if understanding.confidence < CONFIDENT and intent not in ("greeting", "other", "question"):
+        _offer_choices(turn, intent, understanding.alternatives)
         return
-    await HANDLERS.get(understanding.intent, other.handle)(turn)
+    await HANDLERS.get(intent, other.handle)(turn)
+
+
+async def _answer_act(turn: Turn, understanding: Understanding) -> bool:
+    """Thanks, bye, how long, what now: True when answered."""
+    act = understanding.act
+    if act == "thanks":
+        await acts.thanks(turn)
+    elif act == "bye":
+        await acts.bye(turn)
+    elif act == "how_long":
+        await acts.how_long(turn)
+    elif act == "what_next":
+        await acts.what_next(turn)
+    else:
+        return False
+    return True
+
+
+def _asks_for_something_else(turn: Turn, understanding: Understanding) -> bool:
+    """The message clearly starts something other than an answer to the open dialog."""
+    dialog = turn.dialog
+    if understanding.act in ("yes", "no", "no_code"):
+        return False
+    if dialog.step is Step.CODE and identity.parse_code(turn.text):
+        return False
+    if dialog.step in (Step.IDENTIFY, Step.CODE) and contacts.parse_contact(
+        turn.text, auth.region_hints(turn)
+    ):
+        return False
+    if dialog.step is Step.DETAILS and dialog.asking in _FREE_TEXT:
+        return False
+    if understanding.confidence < CONFIDENT:
+        return False
+    intent = understanding.intent
+    if intent in _ELSEWHERE:
+        return True
+    return intent in privacy.RIGHTS and intent != dialog.flow
+
+
+async def _interrupt(turn: Turn, understanding: Understanding) -> None:
+    intent = understanding.intent
+    dialog = turn.dialog
+    if intent == "question":
+        await questions.answer(turn)
+        privacy.remind(turn)
+        return
+    if intent in ("complaint", "handover"):
+        await HANDLERS[intent](turn)
+        return
+    if intent == "cancel":
+        await cancel.handle(turn)
+        return
+    if (
+        intent in privacy.RIGHTS
+        and dialog.flow in privacy.RIGHTS
+        and dialog.step is not Step.CONFIRM
+    ):
+        if all(p.kind != intent for p in dialog.pending):
+            dialog.pending.append(Pending(intent))
+        turn.say(
+            _("Noted: I'll help you with {what} right after this.").format(
+                what=privacy.kind_name(intent)
+            )
+        )
+        privacy.remind(turn)
+        return
+    await HANDLERS.get(intent, other.handle)(turn)
 
 
 async def _on_button(turn: Turn, value: str) -> None:
+    offered = turn.dialog.offered
+    if value not in offered and value not in ALWAYS_OPEN:
+        turn.say(_("That choice is no longer open. What would you like to do?"), menu.main_menu())
+        return
+    resume = FLOWS.get(turn.dialog.flow or "")
+    if resume is not None and (value not in HANDLERS or value == "cancel") and await resume(turn):
+        return
     if value in HANDLERS:
         await HANDLERS[value](turn)
         return
-    flow = turn.state.get("flow")
-    if flow in FLOWS and await FLOWS[flow](turn):
-        return
-    turn.say(_("That choice is no longer open. What would you like to do?"), greeting.main_menu())
+    turn.say(_("That choice is no longer open. What would you like to do?"), menu.main_menu())
 
 
 def _offer_choices(turn: Turn, best: str, alternatives: tuple[tuple[str, float], ...]) -> None:
@@ -117,8 +214,7 @@ def _offer_choices(turn: Turn, best: str, alternatives: tuple[tuple[str, float],
         if name in INTENT_LABELS and name not in seen and name != "other":
             seen.append(name)
     buttons = tuple(Button(_(INTENT_LABELS[name]), name) for name in seen[:3])
-    something_else = INTENT_LABELS["other"]
     turn.say(
         _("I'm not sure I understood. Did you mean one of these?"),
-        (*buttons, Button(_(something_else), "other")),
+        (*buttons, Button(_(INTENT_LABELS["other"]), "other")),
     )

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from handlers.privacy import Right, register
+from handlers.privacy import Right, Slots, register
 from handlers.turn import Turn
 from locales import _
+from workflow.text import clean_free_text
+
+MAX_REASON = 500
 
 
-def explain() -> str:
+def summary(_turn: Turn) -> str:
     return _(
-        "I'll restrict the processing of your data: we keep it, but we stop using it for "
-        "anything other than storing it, legal claims or what you allow. No marketing and "
-        "no profiling until the restriction is lifted, which you can ask for here at any "
-        "time. A member of our team approves the request. Shall I go ahead?"
+        "I'll restrict the use of your data: we keep it but stop using it, apart from storing "
+        "it, until you ask us to lift the restriction. A person on our team approves it. "
+        "Shall I go ahead?"
     )
 
 
-def prefill(turn: Turn) -> None:
-    """Keep the customer's own reason, shortened, for the agent deciding."""
-    turn.state["details"]["reason"] = (turn.incoming.text or "")[:500]
+def details() -> str:
+    return _(
+        "While the restriction lasts we use your data only to store it, for legal claims or "
+        "with your consent: no marketing and no profiling. You can ask here at any time to "
+        "lift it."
+    )
 
 
-handle = register(Right("restriction", explain, prefill=prefill))
+def prefill(turn: Turn, slots: Slots) -> None:
+    """Keep the customer's own reason, cleaned and shortened, for the agent deciding."""
+    reason = clean_free_text(turn.text, MAX_REASON)
+    if reason:
+        slots["reason"] = reason
+
+
+handle = register(Right("restriction", summary, details, prefill=prefill))

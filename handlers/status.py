@@ -1,11 +1,16 @@
-"""'How is my request going?': the customer's requests, once they are verified."""
+"""'How is my request going?': the customer's requests, once they are verified.
+
+Open requests show their deadline; finished ones show how they ended and, while it is
+valid, the link to what they delivered, so a customer who closed the tab finds it again.
+"""
 
 from __future__ import annotations
 
 from handlers import auth
-from handlers.privacy import end_flow
+from handlers.state import Step
 from handlers.turn import Turn
 from locales import N_, _, format_date
+from workflow import lifecycle
 from workflow import requests as privacy_requests
 
 KIND_LABELS = {
@@ -32,35 +37,56 @@ STATUS_LABELS = {
 
 
 async def show(turn: Turn) -> None:
-    found = await privacy_requests.customer_requests(turn.session, auth.account_id(turn))
+    account = auth.account_id(turn)
+    if account is None:
+        begin(turn)
+        return
+    found = await privacy_requests.customer_requests(turn.session, account, turn.now())
     if not found:
         turn.say(_("You have no privacy requests with us at the moment."))
         return
-    lines = [
-        _("{reference}: {kind}, {status}. Answer due by {due_date}.").format(
-            reference=request.reference,
-            kind=_(KIND_LABELS.get(request.kind, request.kind)),
-            status=_(STATUS_LABELS.get(request.status, request.status)),
-            due_date=format_date(request.due_at),
-        )
-        for request in found
-    ]
+    links = await privacy_requests.result_links(turn.session, [r.id for r in found], turn.now())
+    lines = []
+    for request in found:
+        kind = _(KIND_LABELS.get(request.kind, request.kind))
+        status = _(STATUS_LABELS.get(request.status, request.status))
+        if request.status in lifecycle.OPEN:
+            line = _("{reference}: {kind}, {status}. Answer due by {due_date}.").format(
+                reference=request.reference,
+                kind=kind,
+                status=status,
+                due_date=format_date(request.due_at),
+            )
+        else:
+            line = _("{reference}: {kind}, {status}.").format(
+                reference=request.reference, kind=kind, status=status
+            )
+        if request.id in links:
+            line += " " + _("Download: {url}").format(url=links[request.id])
+        lines.append(line)
     turn.say(_("Your requests:") + "\n" + "\n".join(lines))
+
+
+def begin(turn: Turn) -> None:
+    turn.dialog.start("status")
+    auth.ask_for_contact(turn)
 
 
 async def handle(turn: Turn) -> None:
     if auth.is_verified(turn):
         await show(turn)
         return
-    end_flow(turn)
-    turn.state["flow"] = "status"
-    auth.ask_for_contact(turn)
+    begin(turn)
 
 
 async def resume(turn: Turn) -> bool:
-    if turn.state.get("step") not in (auth.IDENTIFY, auth.CODE):
+    if turn.dialog.step not in (Step.IDENTIFY, Step.CODE):
         return False
+    if turn.incoming.button == "cancel":
+        turn.dialog.end()
+        turn.say(_("All right, I have stopped. Nothing has been changed."))
+        return True
     if await auth.step(turn):
-        end_flow(turn)
+        turn.dialog.end()
         await show(turn)
     return True

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.state import DialogState
 from handlers.types import Button, Incoming, Link, Reply, Understanding
 from storage.models import Conversation
 from storage.types import utcnow
@@ -28,13 +28,14 @@ class Services:
 
 @dataclass(slots=True)
 class Turn:
-    """One customer message being answered. Handlers add replies and edit `state`."""
+    """One customer message being answered. Handlers add replies and edit `dialog`."""
 
     conversation: Conversation
     incoming: Incoming
     understanding: Understanding | None
     session: AsyncSession
     services: Services
+    dialog: DialogState = field(default_factory=DialogState)
     replies: list[Reply] = field(default_factory=list)
 
     @property
@@ -42,9 +43,8 @@ class Turn:
         return self.conversation.locale or "en"
 
     @property
-    def state(self) -> dict[str, Any]:
-        """Dialog state, persisted with the conversation. Mutate it freely."""
-        return self.conversation.state
+    def text(self) -> str:
+        return self.incoming.text or ""
 
     def say(self, text: str, buttons: tuple[Button, ...] = (), link: Link | None = None) -> None:
         self.replies.append(Reply(text=text, buttons=buttons, link=link))

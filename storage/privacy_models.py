@@ -180,3 +180,20 @@ class AgentAlert(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+class SupportCase(Base):
+    """A customer asked for a person: open until the team marks its alert done.
+
+    While a case is open, its conversation's transcript is kept past the retention
+    period (the person answering needs it).
+    """
+
+    __tablename__ = "support_cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("agent_alerts.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20), default="handover")  # handover | complaint
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]

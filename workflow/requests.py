@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.privacy_models import Action, PrivacyRequest, RequestEvent
+from storage.privacy_models import Action, Notification, PrivacyRequest, RequestEvent
 from storage.types import utcnow
 from workflow import alerts, approvals, audit, deadlines, lifecycle, notifications, queue
 from workflow.approvals import ApprovalPolicy
@@ -183,3 +183,27 @@ async def cancel_actions(session: AsyncSession, request_id: int, *, now: datetim
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def result_links(
+    session: AsyncSession, request_ids: Sequence[int], now: datetime
+) -> dict[int, str]:
+    """The download link each finished request delivered, while it is still valid."""
+    if not request_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(Notification.request_id, Notification.params)
+            .where(
+                Notification.request_id.in_(list(request_ids)), Notification.event == "completed"
+            )
+            .order_by(Notification.id)
+        )
+    ).all()
+    links: dict[int, str] = {}
+    for request_id, params in rows:
+        url = (params or {}).get("download_url") or (params or {}).get("receipt_url")
+        expires = (params or {}).get("expires_at")
+        if url and (not isinstance(expires, str) or datetime.fromisoformat(expires) > now):
+            links[int(request_id)] = str(url)
+    return links

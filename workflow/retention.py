@@ -54,7 +54,7 @@ from storage.models import (
     VerificationCode,
 )
 from storage.privacy_models import Notification, PrivacyRequest
-from workflow import lifecycle
+from workflow import lifecycle, support_cases
 from workflow.executors.erasure import CHECKPOINT_DIR
 from workflow.exports import LIFETIME, exports_dir
 
@@ -114,10 +114,8 @@ def _masked_recipient() -> object:
 
 
 def _open_case_conversations() -> Select[Any]:
-    """Conversations whose transcript is still needed: a support case (handover) is open."""
-    return select(Conversation.id).where(
-        Conversation.state["handover_requested_at"].as_string().is_not(None)
-    )
+    """Conversations whose transcript is still needed: a support case is open."""
+    return support_cases.open_case_conversations()
 
 
 def _open_request_conversations() -> Select[Any]:

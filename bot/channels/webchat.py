@@ -22,6 +22,7 @@ from bot.conversation import MAX_TEXT, ConversationNotFound
 from bot.web.errors import json_error
 from bot.web.keys import RUNTIME
 from bot.web.ratelimit import RateLimiter
+from handlers import state as dialog_state
 from handlers.types import Incoming
 from storage import conversations
 from storage.models import Conversation
@@ -135,7 +136,7 @@ async def open_conversation(request: web.Request) -> web.Response:
             session, CHANNEL, locale=locale, token_hash=token_hash(runtime.services.secret, token)
         )
         if locale:
-            conversation.state = {"language_locked": True}
+            conversation.state = dialog_state.locked_to_language()
     return web.json_response({"conversation_id": conversation.id, "token": token}, status=201)
 
 

@@ -12,12 +12,13 @@ import json
 from typing import Any
 
 import click
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.config import Settings
 from storage.db import Database
 from storage.privacy_models import AgentAlert
 from storage.types import utcnow
+from workflow import alerts as workflow_alerts
 
 EXIT_NOT_FOUND = 1
 OPEN = ("pending",)
@@ -58,12 +59,7 @@ async def _done(settings: Settings, ids: tuple[int, ...]) -> int:
     db = Database(settings.database_url)
     try:
         async with db.transaction() as session:
-            result = await session.execute(
-                update(AgentAlert)
-                .where(AgentAlert.id.in_(ids), AgentAlert.status.in_(OPEN))
-                .values(status="done", delivered_at=utcnow())
-            )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return await workflow_alerts.mark_done(session, ids, utcnow())
     finally:
         await db.dispose()
 

@@ -46,7 +46,7 @@ class Recognition:
     purposes: tuple[str, ...] = ()
     field: str | None = None
     upset: bool = False
-    language_sure: bool = True
+    language_sure: bool = False
 
 
 def _backed(intent: str, scores: Scores) -> bool:

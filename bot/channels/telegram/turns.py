@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import locales
 from bot.channels.telegram import contact, dedup, send
 from bot.channels.telegram.context import CHANNEL, Telegram
-from handlers import auth
+from handlers import state as dialog_state
 from handlers.types import Incoming
 from locales import _
 from storage import conversations
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 # Errors that mean "the database is not available now": the webhook answers 503.
 DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
-_VERIFYING = (auth.IDENTIFY, auth.CODE)
 
 
 @dataclass
@@ -37,7 +37,7 @@ class _Seen:
     """What the turn's `prepare` hook saw of the conversation."""
 
     conversation: Conversation | None = None
-    step_before: str | None = None
+    state_before: dict[str, Any] | None = None
 
 
 async def converse(
@@ -54,7 +54,7 @@ async def converse(
 
     async def prepare(session: AsyncSession, conversation: Conversation) -> None:
         await dedup.claim(session, update_id)
-        seen.conversation, seen.step_before = conversation, conversation.state.get("step")
+        seen.conversation, seen.state_before = conversation, dict(conversation.state or {})
         if shared_phone is not None:
             await contact.verify(session, conversation, shared_phone, tg.now())
 
@@ -86,7 +86,7 @@ async def converse(
         return
     conversation = seen.conversation
     assert conversation is not None  # prepare ran in the committed attempt
-    step_after = conversation.state.get("step")
+    before, after = seen.state_before, conversation.state
     verified = identity.verified_account(conversation, tg.now()) is not None
     answer = send.Answer(
         chat_id=chat_id,
@@ -94,9 +94,11 @@ async def converse(
         language=conversation.locale or locales.DEFAULT_LANGUAGE,
         callback_id=callback_id,
         offer_contact=(
-            step_after == auth.IDENTIFY and seen.step_before != auth.IDENTIFY and not verified
+            dialog_state.awaiting_contact(after)
+            and not dialog_state.awaiting_contact(before)
+            and not verified
         ),
-        close_keyboard=seen.step_before in _VERIFYING and step_after not in _VERIFYING,
+        close_keyboard=dialog_state.verifying(before) and not dialog_state.verifying(after),
     )
     tg.spawn(send.deliver(tg, answer), name="answer")
 

@@ -1,0 +1,88 @@
+"""The new value of a correction, read from what the customer wrote.
+
+"The email on our account is still ben@example.com and it needs to be
+ben@bensbikes.co.uk now" names two addresses: the new one is the one introduced as
+new ("to", "til", "ny", "should be", "now"...), never the one introduced as current
+("still", "stadig", "from", "was"...). For a name or company name, the value is what
+follows "to"/"til" up to the end of that wish.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from workflow.contacts import Found, find_all
+
+_NEW = re.compile(
+    r"(?:\b(?:to|til|into|ny|nye|nyt|new|now|nu|instead|i stedet|replace with|erstat med|"
+    r"skal (?:nu )?(?:være|vaere|vare)|should be|must be|needs? to be|is now|er nu|"
+    r"(?:correct|right) one is|(?:den|det) rigtige (?:er)?|rigtig(?:e)? er|opdater(?:e)? til|"
+    r"update(?:d)? to|change(?:d)? (?:it )?to|ændre(?:s)? (?:den |det )?til|"
+    r"ret(?:te)? (?:den |det )?til)\b"
+    r"|->|=>|→)",
+    re.IGNORECASE,
+)
+_OLD = re.compile(
+    r"\b(?:still|stadig|from|fra|currently|nuværende|nuvaerende|old|gamle|gammel|was|var|"
+    r"forkert|wrong|outdated|forældet|instead of|i stedet for)\b",
+    re.IGNORECASE,
+)
+_WINDOW = 40
+_END = re.compile(
+    r"[.!?](?:\s|$)|\n|\s+(?:and|og|,)\s+(?:also|og(?:så)?|så|then|derefter|send|please|pls|can|kan|"
+    r"could|i|jeg|stop|slet|delete|sluk|give|giv|make|lav|remove|fjern)\b|,\s|\s+(?:please|pls|"
+    r"tak|thanks|thank you|now|nu|asap|hurtigst muligt)\s*$",
+    re.IGNORECASE,
+)
+_FRAME = re.compile(
+    r"^\s*(?:(?:it|it's|its|it is|the new (?:one|name|value) is|new:|ny:|den nye er|det nye er|"
+    r"det er|den er|det skal være|it should be|please|pls|gerne|til)\s+)+",
+    re.IGNORECASE,
+)
+_QUOTES = "\"'“”«»„`"
+
+
+def new_contact(text: str, kind: str | None, hints: Iterable[str]) -> str | None:
+    """The email address or phone number introduced as the new one, if any.
+
+    With one candidate and no marker, that one is returned: the handler compares it
+    with the value on the account and says so when they are the same.
+    """
+    found = [f for f in find_all(text, hints) if kind is None or f.contact.kind == kind]
+    if not found:
+        return None
+    scored = [(_newness(text, f), index, f) for index, f in enumerate(found)]
+    best = max(scored, key=lambda item: (item[0], item[1]))
+    if best[0] < 0 and len(found) == 1:
+        return None  # only the current value was named ("my email ben@... is wrong")
+    return best[2].contact.value
+
+
+def _newness(text: str, found: Found) -> int:
+    before = text[max(0, found.start - _WINDOW) : found.start]
+    new_at = max((m.end() for m in _NEW.finditer(before)), default=-1)
+    old_at = max((m.end() for m in _OLD.finditer(before)), default=-1)
+    if new_at < 0 and old_at < 0:
+        return 0
+    return 1 if new_at > old_at else -1
+
+
+def new_text_value(text: str) -> str | None:
+    """The words after the last "to"/"til" marker up to the end of that wish."""
+    markers = list(_NEW.finditer(text))
+    if not markers:
+        return None
+    return _tidy(text[markers[-1].end() :])
+
+
+def answer_value(text: str) -> str | None:
+    """A reply to "what is the new X?": the message without its framing words."""
+    return _tidy(_FRAME.sub("", text))
+
+
+def _tidy(rest: str) -> str | None:
+    end = _END.search(rest)
+    value = rest[: end.start()] if end else rest
+    value = " ".join(value.split()).strip(" :;,-" + _QUOTES)
+    return value or None
