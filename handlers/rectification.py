@@ -23,13 +23,34 @@ MAX_LENGTH = 200
 
 
 def field_name(field: str) -> str:
+    """The field as a definite noun phrase ("the email address"), as sentences need it."""
     return {
-        "email": _("email address"),
-        "phone": _("phone number"),
-        "name": _("name"),
-        "company": _("company name"),
-        "address": _("address"),
+        "email": _("the email address"),
+        "phone": _("the phone number"),
+        "name": _("the name"),
+        "company": _("the company name"),
+        "address": _("the address"),
     }.get(field, field)
+
+
+def field_label(field: str) -> str:
+    return {
+        "email": _("Email address"),
+        "phone": _("Phone number"),
+        "name": _("Name"),
+        "company": _("Company name"),
+        "address": _("Address"),
+    }.get(field, field)
+
+
+def new_value_question(field: str) -> str:
+    return {
+        "email": _("What is the new email address?"),
+        "phone": _("What is the new phone number?"),
+        "name": _("What is the new name?"),
+        "company": _("What is the new company name?"),
+        "address": _("What is the new address?"),
+    }.get(field, _("What is the new value?"))
 
 
 def summary(turn: Turn) -> str:
@@ -37,18 +58,17 @@ def summary(turn: Turn) -> str:
     if field and value:
         if field in CONTACT_FIELDS:
             return _(
-                "I'll change the {field} on your account to {value}. A code sent to it "
-                "confirms it's yours, and a person on our team approves the change. Is that "
-                "right?"
+                "I'll change {field} on your account to {value}. A code sent to it confirms "
+                "it's yours, and a person on our team approves the change. Is that right?"
             ).format(field=field_name(field), value=value)
         return _(
-            "I'll change the {field} on your account to {value}. A person on our team "
-            "approves the change. Is that right?"
+            "I'll change {field} on your account to {value}. A person on our team approves "
+            "the change. Is that right?"
         ).format(field=field_name(field), value=value)
     if field:
         return _(
-            "I'll help you correct the {field} on your account; a person on our team approves "
-            "the change. Shall I go ahead?"
+            "I'll help you correct {field} on your account; a person on our team approves the "
+            "change. Shall I go ahead?"
         ).format(field=field_name(field))
     return _(
         "I'll help you correct your details: email address, phone number, name, company name "
@@ -95,13 +115,13 @@ def _validated(turn: Turn, field: str, hints: tuple[str, ...]) -> str | None:
 
 def _ask_field(turn: Turn) -> None:
     turn.dialog.step, turn.dialog.asking = Step.DETAILS, "field"
-    buttons = tuple(Button(field_name(f).capitalize(), f) for f in FIELDS)
+    buttons = tuple(Button(field_label(f), f) for f in FIELDS)
     turn.say(_("What would you like to correct?"), (*buttons, menu.cancel_button()))
 
 
 def _ask_value(turn: Turn, field: str, lead: str | None = None) -> None:
     turn.dialog.step, turn.dialog.asking = Step.DETAILS, "value"
-    question = _("What is the new {field}?").format(field=field_name(field))
+    question = new_value_question(field)
     turn.say(f"{lead} {question}" if lead else question, (menu.cancel_button(),))
 
 
@@ -123,9 +143,9 @@ async def _send_new_contact_code(turn: Turn, field: str, value: str) -> None:
     turn.dialog.step, turn.dialog.asking = Step.DETAILS, "new_code"
     turn.say(
         _(
-            "I'm changing your {field} to {value}. To make sure it's yours, I've sent a "
-            "6-digit code to it. Please type the code here. If the {field} is mistyped, just "
-            "write the right one."
+            "I'm changing {field} to {value}. To make sure it belongs to you, a 6-digit code "
+            "is on its way to it. Please type the code here. If there is a typo, just write it "
+            "again correctly."
         ).format(field=field_name(field), value=value),
         (Button(_("I didn't get a code"), auth.NO_CODE), menu.cancel_button()),
     )
@@ -148,8 +168,8 @@ async def _on_new_code(turn: Turn, field: str, hints: tuple[str, ...]) -> bool:
             turn.say(
                 _(
                     "Sorry about that. Check that {value} is right and look in the spam "
-                    "folder. I can send the code again, or you can write the right {field}."
-                ).format(value=slots["value"], field=field_name(field)),
+                    "folder. I can send the code again, or you can write it again correctly."
+                ).format(value=slots["value"]),
                 (Button(_("Send a new code"), auth.RESEND), menu.cancel_button()),
             )
             return False
@@ -207,7 +227,7 @@ async def collect(turn: Turn) -> bool:
         if field not in CONTACT_FIELDS:
             dialog.step, dialog.asking = Step.DETAILS, "readback"
             turn.say(
-                _("I'll change the {field} to {value}. Is that right?").format(
+                _("I'll change {field} to {value}. Is that right?").format(
                     field=field_name(field), value=value
                 ),
                 menu.yes_no(),
@@ -237,9 +257,7 @@ async def collect(turn: Turn) -> bool:
         _ask_value(
             turn,
             field,
-            _("{value} is already the {field} on your account.").format(
-                value=value, field=field_name(field)
-            ),
+            _("{value} is already on your account.").format(value=value),
         )
         return False
     if field in CONTACT_FIELDS and not slots.get("confirmed"):
