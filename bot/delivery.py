@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
+from bot import contact_notices
 from locales import _
 from storage import conversations
 from storage.db import Database
@@ -180,7 +181,20 @@ def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def _to_transcript(session: AsyncSession, note: Notification, text: str) -> bool:
+async def _language_now(session: AsyncSession, note: Notification) -> str:
+    """The conversation's language now (the customer may have switched since the request)."""
+    if note.conversation_id:
+        locale = await session.scalar(
+            select(Conversation.locale).where(Conversation.id == note.conversation_id)
+        )
+        if locale:
+            return str(locale)
+    return note.language
+
+
+async def _to_transcript(
+    session: AsyncSession, note: Notification, text: str, language: str
+) -> bool:
     """Append to the conversation in this transaction: delivered exactly once."""
     conversation = None
     if note.conversation_id:
@@ -195,7 +209,7 @@ async def _to_transcript(session: AsyncSession, note: Notification, text: str) -
         conversation,
         "bot",
         text,
-        link=download_link(note.event, note.params or {}, note.language),
+        link=download_link(note.event, note.params or {}, language),
     )
     return True
 
@@ -226,9 +240,12 @@ async def _deliver_one(session: AsyncSession, notification_id: int, now: datetim
     note = (await session.execute(stmt)).scalar_one_or_none()
     if note is None:
         return False  # another dispatcher has it, or had it
-    text = render(note.event, note.params or {}, note.language)
+    language = await _language_now(session, note)
+    text = render(note.event, note.params or {}, language)
     if note.channel in TRANSCRIPT_CHANNELS:
-        delivered = await _to_transcript(session, note, text)
+        delivered = await _to_transcript(session, note, text, language)
+    elif note.channel in contact_notices.ROUTES:
+        delivered = await contact_notices.queue(session, note, text, language, now)
     else:
         delivered = await _to_sender(note, text)
     if delivered:
@@ -238,7 +255,7 @@ async def _deliver_one(session: AsyncSession, notification_id: int, now: datetim
 
 async def dispatch(db: Database, now: datetime, *, limit: int = BATCH) -> int:
     """Deliver pending notifications on the channels we can reach; returns how many."""
-    channels = TRANSCRIPT_CHANNELS | set(_senders)
+    channels = TRANSCRIPT_CHANNELS | contact_notices.ROUTES | set(_senders)
     async with db.sessions() as session:
         ids = (
             await session.scalars(

@@ -19,6 +19,13 @@ class Scripted:
     confidence: float = 0.9
     alternatives: tuple[tuple[str, float], ...] = ()
     language_request: str | None = None
+    topic: str | None = None
+    act: str | None = None
+    rights: tuple[str, ...] = ()
+    purposes: tuple[str, ...] = ()
+    field: str | None = None
+    upset: bool = False
+    language_sure: bool = True
 
 
 def router_for(db: Database, script: dict[str, Scripted]) -> ConversationRouter:

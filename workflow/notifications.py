@@ -4,6 +4,10 @@ The workflow only records *what* happened (an event name and parameters); the ru
 (`bot.delivery`) turns that into chat text in the customer's language and delivers it
 on the channel the request came from. Params carry references, dates, agents'
 reasons and the executor's notice, never the customer's contact details.
+
+Outcomes also go to the contact the customer verified with (email or SMS), so closing
+the chat loses nothing: a second row on the `email` or `sms` route, whose address the
+runtime looks up on the account when it delivers.
 """
 
 from __future__ import annotations
@@ -26,6 +30,19 @@ EVENTS = (
     "failed",
     "cancelled",
 )
+
+
+# What a customer must learn even with the chat closed.
+CONTACT_EVENTS = frozenset({"approved", "rejected", "extended", "completed", "failed"})
+CONTACT_ROUTES = ("email", "sms")
+
+
+def contact_route(verified_via: str | None) -> str | None:
+    """The route to the contact the customer proved: an email code, or a phone (SMS code
+    or a phone number the platform vouched for)."""
+    if not verified_via:
+        return None
+    return "email" if verified_via.startswith("email") else "sms"
 
 
 def notify(
@@ -59,4 +76,18 @@ def notify(
         delivered_at=now if delivered else None,
     )
     session.add(row)
+    route = contact_route(request.verified_via)
+    if event in CONTACT_EVENTS and route is not None and request.account_id is not None:
+        session.add(
+            Notification(
+                request_id=request.id,
+                conversation_id=request.conversation_id,
+                channel=route,
+                language=request.language,
+                event=event,
+                params=dict(row.params),
+                status="pending",
+                created_at=now,
+            )
+        )
     return row
