@@ -68,12 +68,22 @@ def _newness(text: str, found: Found) -> int:
     return 1 if new_at > old_at else -1
 
 
+_FIELD_WORD = re.compile(
+    r"\b(?:name|navn\w*|company|firma\w*|virksomhed\w*|address|adresse\w*|hedder|called)\b",
+    re.IGNORECASE,
+)
+
+
 def new_text_value(text: str) -> str | None:
-    """The words after the last "to"/"til" marker up to the end of that wish."""
+    """The words after the "to"/"til" that follows the field's name, up to the end of
+    that wish ("change our company name to X and also ..." gives X)."""
     markers = list(_NEW.finditer(text))
     if not markers:
         return None
-    return _tidy(text[markers[-1].end() :])
+    field = _FIELD_WORD.search(text)
+    after_field = [m for m in markers if field is not None and m.start() >= field.end()]
+    chosen = after_field[0] if after_field else markers[-1]
+    return _tidy(text[chosen.end() :])
 
 
 def answer_value(text: str) -> str | None:
