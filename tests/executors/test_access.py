@@ -90,7 +90,9 @@ async def test_api_keys_are_exported_without_their_hashes(
     result = await access.run(make_ctx(anna, "access"))
     members = zip_members(data_dir / "exports" / result.effects["files"][0])
     keys, keys_csv = _sections(members, "api_keys")
-    assert set(keys[0]) == {"label", "prefix", "created_at", "last_used_at", "revoked_at"}
+    assert set(keys[0]) == {
+        *("id", "account_id", "label", "prefix", "created_at", "last_used_at", "revoked_at")
+    }
     assert "key_hash" not in keys_csv[0]
     async with seeded.sessions() as session:
         hashes = list(
