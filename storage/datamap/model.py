@@ -300,7 +300,7 @@ class DataMap:
         return text(self.purpose_specs[key].text)
 
     def basis_text(self, purpose: str) -> str:
-        return self.legal_bases[self.purpose_specs[purpose].basis]
+        return text(self.legal_bases[self.purpose_specs[purpose].basis])
 
     def rule_days(self, table: str, rule: str) -> int:
         for candidate in self.tables[table].retention:

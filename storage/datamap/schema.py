@@ -182,7 +182,7 @@ class DataMapFile(Strict):
     version: Literal[1] = 1
     controller: str = ""
     account: Account | None = None
-    legal_bases: dict[Key, str] = Field(default_factory=dict)
+    legal_bases: dict[Key, Text] = Field(default_factory=dict)
     purposes: dict[Key, Purpose] = Field(default_factory=dict)
     categories: dict[Key, Category] = Field(default_factory=dict)
     recipients: dict[Key, Recipient] = Field(default_factory=dict)
