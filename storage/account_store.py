@@ -95,7 +95,7 @@ async def _find(session: AsyncSession, kind: str, value: str) -> FoundAccount | 
     from storage.datamap.tables import store_tables
 
     data_map = datamap.current()
-    columns = [c for c in data_map.identifiers() if c.spec.identifier == kind]
+    columns = [c for c in data_map.identifiers() if c.spec.identifier in (kind, "contact")]
     if not columns:
         return None
     engine_db = _session_database(session)

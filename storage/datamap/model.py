@@ -79,6 +79,7 @@ class RectifiableField:
     max_length: int
     table: str
     column: str
+    where: dict[str, str]
 
 
 def _with_defaults(column: Column, defaults: Column) -> Column:
@@ -320,6 +321,6 @@ class DataMap:
     def rectifiable_fields(self) -> list[RectifiableField]:
         """The fields a customer can have corrected, with their labels in the current language."""
         return [
-            RectifiableField(key, text(r.label), r.kind, r.max_length, c.table, c.name)
+            RectifiableField(key, text(r.label), r.kind, r.max_length, c.table, c.name, dict(r.where))
             for key, (c, r) in self.rectifiable.items()
         ]

@@ -74,6 +74,7 @@ class Rectify(Strict):
     label: Text
     kind: Literal["email", "phone", "text"] = "text"
     max_length: int = Field(default=200, ge=1, le=10_000)
+    where: dict[Name, str] = Field(default_factory=dict)  # which rows hold it (kind = mail)
 
 
 class Column(Strict):
@@ -83,7 +84,8 @@ class Column(Strict):
     provided: bool = False  # given by the customer or made by their use (portability)
     erasure: Strategy = Strategy.KEEP
     anonymise: Strategy | None = None  # what an `anonymise` retention rule does to it
-    identifier: Literal["email", "phone"] | None = None  # the account's contact values
+    # the account's own contact values: emails, phone numbers, or both in one column
+    identifier: Literal["email", "phone", "contact"] | None = None
     rectify: Rectify | None = None
     export: bool = True  # False: never in an export (a credential hash)
 

@@ -20,6 +20,19 @@ from storage.db import Database
 from storage.models import Base
 from storage.types import UTCDateTime
 
+
+class StoreDateTime(UTCDateTime):
+    """A reflected timestamp: UTC in and out; naive UTC for SQLite and MariaDB, which keep
+    no time zone (MariaDB's DATETIME refuses an offset)."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        bound = super().process_bind_param(value, dialect)
+        if bound is not None and dialect.name not in ("sqlite", "postgresql"):
+            return bound.replace(tzinfo=None)
+        return bound
+
 _reflected: weakref.WeakKeyDictionary[Engine, dict[str, dict[str, Table]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -34,7 +47,7 @@ def _reflect(connection: Connection, names: list[str]) -> dict[str, Table]:
     for table in metadata.tables.values():
         for column in table.columns:
             if isinstance(column.type, DateTime):
-                column.type = UTCDateTime()
+                column.type = StoreDateTime()
     return {name: metadata.tables[name] for name in names}
 
 

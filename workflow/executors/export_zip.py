@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import (
     ColumnElement,
+    text,
     Select,
     String,
     case,
@@ -396,6 +397,7 @@ async def _snapshot(db: Database) -> AsyncIterator[AsyncSession]:
     async with db.sessions() as session, session.begin():
         if db.is_postgres:
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        await session.execute(text("SELECT 1"))  # begun now: a driver cursor needs the transaction
         yield session
 
 

@@ -94,7 +94,9 @@ async def run(ctx: ActionContext) -> ExecutorResult:
         )
         if found is None:
             raise PermanentFailure("the account no longer exists")
-        stmt = select(*keys, column).where(scope.condition(field.table))
+        stmt = select(*keys, column).where(
+            scope.condition(field.table), *(table.c[c] == v for c, v in field.where.items())
+        )
         person_id = None if is_account else _person_id(ctx.details)
         if person_id is not None:
             stmt = stmt.where(keys[0] == person_id)

@@ -19,7 +19,7 @@ from storage import datamap
 from workflow.executors import ActionContext, ExecutorResult
 from workflow.executors.erasure import plan as plans
 from workflow.executors.erasure import steps
-from workflow.executors.erasure.finish import ErasureIncomplete, finish
+from workflow.executors.erasure.finish import ErasureIncomplete, close_account
 from workflow.executors.erasure.plan import Plan
 from workflow.executors.erasure.receipt import receipt_text
 from workflow.executors.erasure.work import Work
@@ -61,7 +61,7 @@ async def run(ctx: ActionContext) -> ExecutorResult:
     await _run_batches(work, plan)
     async with work.store.sessions() as session:
         contacts = await work.contacts(session)
-    await finish(work, contacts)
+    await close_account(work, contacts)
     receipt = _write_receipt(ctx, plan, data_map)
     link = signed_link(ctx.secret, ctx.public_url, plan.reference, receipt, ctx.now())
     return ExecutorResult(

@@ -59,7 +59,7 @@ def _close_values(work: Work) -> dict[str, Any]:
     return values
 
 
-async def finish(work: Work, contacts: list[str]) -> None:
+async def close_account(work: Work, contacts: list[str]) -> None:
     data_map = work.data_map
     name = data_map.account.table
     table = work.tables[name]
