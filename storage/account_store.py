@@ -37,9 +37,9 @@ def of(db: Database) -> Database:
 
 
 def _same(url: str, other: str) -> bool:
-    return make_url(url).render_as_string(hide_password=False) == make_url(
-        other
-    ).render_as_string(hide_password=False)
+    return make_url(url).render_as_string(hide_password=False) == make_url(other).render_as_string(
+        hide_password=False
+    )
 
 
 def connect(db: Database, url: str | None) -> Database:
@@ -84,7 +84,7 @@ async def find_account(session: AsyncSession, kind: str, value: str) -> FoundAcc
     the same database, else in a session of the attached store.
     """
     bind = session.bind
-    store = _stores.get(bind.sync_engine) if bind is not None else None  # type: ignore[union-attr]
+    store = _stores.get(bind.sync_engine) if bind is not None else None
     if store is None:
         return await _find(session, kind, value)
     async with store.sessions() as store_session:

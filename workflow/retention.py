@@ -176,7 +176,10 @@ async def _purge_links(
                 await session.execute(
                     update(Notification),
                     [
-                        {"id": i, "params": {k: v for k, v in (p or {}).items() if k not in LINK_KEYS}}
+                        {
+                            "id": i,
+                            "params": {k: v for k, v in (p or {}).items() if k not in LINK_KEYS},
+                        }
                         for i, p in rows
                     ],
                 )

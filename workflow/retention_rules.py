@@ -72,8 +72,8 @@ def compile_rule(
     ]
     if rule.incremental and rule.name in since:
         due.append(counted >= since[rule.name] - WATERMARK_MARGIN)
-    for column, values in rule.unless_status.items():
-        due.append(table.c[column].not_in(values))
+    for column, excluded in rule.unless_status.items():
+        due.append(table.c[column].not_in(excluded))
     guarded = table.c[rule.guarded_column or spec.key[0]]
     protections = [guards[g]() for g in rule.keep_when]
     if rule.keep_when and extra_protected is not None:
@@ -91,9 +91,7 @@ def compile_rule(
         else:
             due.append(or_(*(_has_value(table.c[c.name]) for c in columns)))
     elif rule.action == "null":
-        values = {
-            c: null() if isinstance(table.c[c].type, JSON) else None for c in rule.columns
-        }
+        values = {c: null() if isinstance(table.c[c].type, JSON) else None for c in rule.columns}
         due.append(or_(*(_has_value(table.c[c]) for c in rule.columns)))
     else:  # reset
         values = {c: {} if isinstance(table.c[c].type, JSON) else "{}" for c in rule.columns}

@@ -23,8 +23,7 @@ from bot.commands.retention import scheduler_from
 from bot.config import Settings
 from bot.notifier import Dispatcher
 from bot.runtime import configure_workflow
-from storage import migrate
-from storage import account_store
+from storage import account_store, migrate
 from storage.db import Database
 from storage.types import utcnow
 from workflow.worker import WorkerConfig, WorkerDeps, run_worker

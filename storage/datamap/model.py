@@ -115,7 +115,9 @@ class DataMap:
         }
         self.columns: dict[str, dict[str, MappedColumn]] = {
             name: {
-                column: MappedColumn(name, column, _with_defaults(spec, table.defaults), table.database)
+                column: MappedColumn(
+                    name, column, _with_defaults(spec, table.defaults), table.database
+                )
                 for column, spec in table.columns.items()
             }
             for name, table in self.tables.items()
@@ -165,7 +167,9 @@ class DataMap:
             named += [c for c in (rule.mark, rule.or_when_set, rule.bump, rule.guarded_column) if c]
         if table.legal_hold is not None:
             named += [table.legal_hold.counted_from, table.legal_hold.until_column]
-        problems += [f"{where}: column {c!r} is not in its columns" for c in named if c not in columns]
+        problems += [
+            f"{where}: column {c!r} is not in its columns" for c in named if c not in columns
+        ]
         if table.reach is None and name != self.account.table:
             problems.append(f"{where}: says nothing about how its rows reach an account")
         for reach in reaches(table.reach):
@@ -198,7 +202,9 @@ class DataMap:
                 return [f"{where}.reach: {reach.child!r} is in the other database"]
             if len(table.key) != 1:
                 return [f"{where}.reach: a table reached through a child needs a one-column key"]
-            return [f"{where}.reach: no column {c!r}" for c in reach.join.values() if c not in columns]
+            return [
+                f"{where}.reach: no column {c!r}" for c in reach.join.values() if c not in columns
+            ]
         if isinstance(reach, Mentions):
             return [f"{where}.reach: no column {c!r}" for c in reach.mentions if c not in columns]
         if isinstance(reach, EqualsContact):
@@ -321,6 +327,8 @@ class DataMap:
     def rectifiable_fields(self) -> list[RectifiableField]:
         """The fields a customer can have corrected, with their labels in the current language."""
         return [
-            RectifiableField(key, text(r.label), r.kind, r.max_length, c.table, c.name, dict(r.where))
+            RectifiableField(
+                key, text(r.label), r.kind, r.max_length, c.table, c.name, dict(r.where)
+            )
             for key, (c, r) in self.rectifiable.items()
         ]

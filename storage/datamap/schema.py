@@ -158,7 +158,9 @@ class Table(Strict):
     pick_first: list[str] = Field(default_factory=list)  # rectification: "-is_primary", "id"
     defaults: Column = Column()  # purpose/role for every column that names a category
     columns: dict[Name, Column]
-    erase_set: dict[Name, str] = Field(default_factory=dict)  # extra values: now|now_if_null|+1|literal
+    erase_set: dict[Name, str] = Field(
+        default_factory=dict
+    )  # extra values: now|now_if_null|+1|literal
     legal_hold: LegalHold | None = None
     retention: list[Rule] = Field(default_factory=list)
 

@@ -44,10 +44,14 @@ class Scope:
     def condition(self, name: str) -> ColumnElement[bool]:
         """Rows of `name` that belong to the account."""
         if name == self.data_map.account.table:
-            return self.tables[name].c[self.data_map.account.key] == self.account_id
+            own: ColumnElement[bool] = (
+                self.tables[name].c[self.data_map.account.key] == self.account_id
+            )
+            return own
         if self.fixed is not None and name in self.fixed:
             (key,) = self.key(name)
-            return key.in_(self.fixed[name]) if self.fixed[name] else false()
+            fixed: ColumnElement[bool] = key.in_(self.fixed[name]) if self.fixed[name] else false()
+            return fixed
         return self._any(name, reaches(self.data_map.tables[name].reach), depth=0)
 
     def _any(self, name: str, specs: list[Reach], depth: int) -> ColumnElement[bool]:

@@ -33,6 +33,7 @@ class StoreDateTime(UTCDateTime):
             return bound.replace(tzinfo=None)
         return bound
 
+
 _reflected: weakref.WeakKeyDictionary[Engine, dict[str, dict[str, Table]]] = (
     weakref.WeakKeyDictionary()
 )

@@ -70,7 +70,11 @@ async def test_access_exports_every_table_of_the_map(example: Stores, tmp_path: 
     contacts = json.loads(members["customer_contact.json"])
     assert {c["value"] for c in contacts} == {JENS, JENS_BOOKS, JENS_PHONE}
     lines = json.loads(members["order_line.json"])
-    assert [(line["order_no"], line["line_no"]) for line in lines] == [(5001, 1), (5001, 2), (5002, 1)]
+    assert [(line["order_no"], line["line_no"]) for line in lines] == [
+        (5001, 1),
+        (5001, 2),
+        (5002, 1),
+    ]
     summary = members["summary.txt"].decode()
     assert "Hansen Example Gateway A/S" in summary and "Up to 30 days" in summary
     assert "debt collection agency" in summary and "block an account" in summary
@@ -97,13 +101,14 @@ async def test_erasure_keeps_the_orders_under_the_hold_and_erases_the_rest(
     assert await rows(example, "SELECT cust_no FROM customer_contact") == [(20,)] or await rows(
         example, "SELECT contact_id FROM customer_contact"
     ) == [(20,)]
-    (state, firm, closed), = await rows(
+    ((state, firm, closed),) = await rows(
         example, "SELECT state, firm_name, closed_on FROM customer WHERE cust_no = 1"
     )
     assert (state, firm) == ("X", None) and closed is not None
     orders = await rows(
-        example, "SELECT order_no, bill_to_name, bill_mail, keep_until FROM orders "
-        "WHERE cust_no = 1 ORDER BY order_no"
+        example,
+        "SELECT order_no, bill_to_name, bill_mail, keep_until FROM orders "
+        "WHERE cust_no = 1 ORDER BY order_no",
     )
     assert [(o[0], o[1], o[2]) for o in orders] == [
         (5001, "Hansen Cykler ApS", None),
@@ -111,12 +116,15 @@ async def test_erasure_keeps_the_orders_under_the_hold_and_erases_the_rest(
     ]
     assert [str(o[3])[:10] for o in orders] == ["2029-12-31", "2031-12-31"]
     assert await rows(example, "SELECT count(*) FROM order_line WHERE order_no = 5001") == [(2,)]
-    messages = await rows(example, "SELECT body, to_number, sender_id FROM msg_log WHERE cust_no = 1")
+    messages = await rows(
+        example, "SELECT body, to_number, sender_id FROM msg_log WHERE cust_no = 1"
+    )
     assert {m[0] for m in messages} == {"[erased]"} and all(m[1].endswith("XXXX") for m in messages)
     assert await rows(example, "SELECT count(*) FROM web_login WHERE cust_no = 1") == [(0,)]
-    assert await rows(
-        example, "SELECT * FROM msg_log WHERE cust_no = 2 ORDER BY log_id"
-    ) == other_before
+    assert (
+        await rows(example, "SELECT * FROM msg_log WHERE cust_no = 2 ORDER BY log_id")
+        == other_before
+    )
     assert result.effects["kept"] == {"orders": 2, "order_line": 3}
     assert result.effects["exports_deleted"] == 0  # the access request is not on record here
     receipt = (tmp_path / "data" / "exports" / "PR-TEST01-erasure-receipt.txt").read_text()
@@ -138,15 +146,25 @@ async def test_rectification_changes_the_right_contact_row(example: Stores, tmp_
     )
     assert result.effects["changed"] and result.effects["person_id"] == 10
     assert await rows(example, "SELECT value FROM customer_contact ORDER BY contact_id") == [
-        (new,), (JENS_BOOKS,), (JENS_PHONE,), ("olivia@other.example",)
+        (new,),
+        (JENS_BOOKS,),
+        (JENS_PHONE,),
+        ("olivia@other.example",),
     ]
     await rectification.run(
         ctx(example, tmp_path, "rectification", details={"field": "company", "value": "Hansen A/S"})
     )
-    assert await rows(example, "SELECT firm_name FROM customer WHERE cust_no = 1") == [("Hansen A/S",)]
+    assert await rows(example, "SELECT firm_name FROM customer WHERE cust_no = 1") == [
+        ("Hansen A/S",)
+    ]
     with pytest.raises(PermanentFailure):  # the map marks no phone column rectifiable here
         await rectification.run(
-            ctx(example, tmp_path, "rectification", details={"field": "phone", "value": "+4512345678"})
+            ctx(
+                example,
+                tmp_path,
+                "rectification",
+                details={"field": "phone", "value": "+4512345678"},
+            )
         )
     await restriction.run(ctx(example, tmp_path, "restriction"))
     assert (await rows(example, "SELECT frozen FROM customer WHERE cust_no = 1"))[0][0] in (1, True)
@@ -191,7 +209,9 @@ async def test_a_crash_between_the_two_databases_is_resumed_to_the_same_end(
     done = await erasure.run(ctx(example, tmp_path, "erasure"))
     assert done.effects["erased"]["customer_contact"] == 3
     assert done.effects["erased"]["msg_log"] == 5
-    assert await rows(example, "SELECT count(*) FROM msg_log WHERE cust_no = 1 AND body <> '[erased]'") == [(0,)]
+    assert await rows(
+        example, "SELECT count(*) FROM msg_log WHERE cust_no = 1 AND body <> '[erased]'"
+    ) == [(0,)]
     async with example.store.sessions() as session:
         assert account_store.of(example.bot) is example.store
         del session

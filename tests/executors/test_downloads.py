@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import zipfile
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 

@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
+from storage.models import VerificationCode
 from tests.account_store.coverage import changed, erasure_scope, exported_keys, snapshot
 from tests.executors.conftest import ANNA_PHONE, START, MakeCtx, add_chat
-from storage.models import VerificationCode
 from workflow.executors import access, erasure
 
 
 async def test_the_export_and_the_erasure_cover_the_same_rows(
-    seeded: Database, anna: int, ben: int, make_ctx: MakeCtx, data_dir: Path,
+    seeded: Database,
+    anna: int,
+    ben: int,
+    make_ctx: MakeCtx,
+    data_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await add_chat(seeded, anna, ["Hej", "Hej Anna"], conversation_id="conv-linked")
@@ -27,8 +31,12 @@ async def test_the_export_and_the_erasure_cover_the_same_rows(
     async with seeded.transaction() as session:
         session.add(
             VerificationCode(
-                conversation_id="conv-coded", account_id=anna, channel="email",
-                code_hash="x" * 64, expires_at=START, created_at=START,
+                conversation_id="conv-coded",
+                account_id=anna,
+                channel="email",
+                code_hash="x" * 64,
+                expires_at=START,
+                created_at=START,
             )
         )
     exported = await access.run(make_ctx(anna, "access", reference="PR-ACC001"))

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import (
     ColumnElement,
-    text,
     Select,
     String,
     case,
     func,
     literal,
+    text,
     type_coerce,
 )
 from sqlalchemy.engine import Dialect

@@ -59,9 +59,7 @@ def sections(scope: Scope, *, portability: bool = False) -> list[Section]:
         categories = tuple(
             dict.fromkeys(c.spec.category for c in data_map.mapped(name) if c.spec.category)
         )
-        found.append(
-            Section(data_map.export_name(name), categories, query, database=spec.database)  # type: ignore[arg-type]
-        )
+        found.append(Section(data_map.export_name(name), categories, query, database=spec.database))
     return found
 
 

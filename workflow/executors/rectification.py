@@ -111,9 +111,7 @@ async def run(ctx: ActionContext) -> ExecutorResult:
         if data_map.columns[field.table][field.column].spec.identifier:
             mine = [k == v for k, v in zip(keys, key_values, strict=True)]
             taken = await session.scalar(
-                select(func.count()).where(
-                    func.lower(column) == new.lower(), not_(and_(*mine))
-                )
+                select(func.count()).where(func.lower(column) == new.lower(), not_(and_(*mine)))
             )
             if taken:
                 raise PermanentFailure(

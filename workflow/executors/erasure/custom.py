@@ -54,8 +54,10 @@ def _credentials(work: Work, name: str, contacts: list[str]) -> Step | None:
         ).all()
         if rows:
             extra, _pending = sql.extra_values(data_map, name, table, work.ctx.now())
-            stmt = update(table).where(_by_key(table, key)).values(
-                **{c.name: bindparam(f"v_{c.name}") for c in columns}, **extra
+            stmt = (
+                update(table)
+                .where(_by_key(table, key))
+                .values(**{c.name: bindparam(f"v_{c.name}") for c in columns}, **extra)
             )
             await session.execute(
                 stmt,

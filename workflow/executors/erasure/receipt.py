@@ -51,9 +51,7 @@ def _kept_lines(data_map: DataMap, plan: Plan) -> list[str]:
     if held is None or not kept or not plan.hold_until:
         return ["  - " + _("Nothing is kept under a law that requires us to keep records.")]
     name, hold = held
-    categories = list(
-        dict.fromkeys(c.spec.category for c in data_map.personal() if c.kept_by_law)
-    )
+    categories = list(dict.fromkeys(c.spec.category for c in data_map.personal() if c.kept_by_law))
     first = date.fromisoformat(plan.hold_from or plan.hold_until)
     last = date.fromisoformat(plan.hold_until)
     until = (

@@ -26,18 +26,24 @@ def _pending(strategy: Strategy, col: Any) -> ColumnElement[bool] | None:
         result: ColumnElement[bool] = col.is_not(None)
         return result
     if strategy is Strategy.REDACT:
-        return col != REDACTED
-    if strategy is Strategy.MASK_LAST4:
-        return not_(is_masked_sql(col))
-    if strategy is Strategy.RESET:
-        return sa_cast(col, Text) != "{}"
-    if strategy is Strategy.WITHDRAW:
-        return col.is_(True)
-    if strategy is Strategy.REVOKE:
-        return not_(col.startswith(REVOKED_PREFIX, autoescape=True))
-    if strategy is Strategy.HASH:
-        return not_(col.startswith(HASHED_PREFIX, autoescape=True))
-    return None
+        result = col != REDACTED
+    elif strategy is Strategy.MASK_LAST4:
+        result = not_(is_masked_sql(col))
+    elif strategy is Strategy.RESET:
+        result = sa_cast(col, Text) != "{}"
+    elif strategy is Strategy.WITHDRAW:
+        result = col.is_(True)
+    else:
+        return _per_row_pending(strategy, col)
+    return result
+
+
+def _per_row_pending(strategy: Strategy, col: Any) -> ColumnElement[bool] | None:
+    prefix = {Strategy.REVOKE: REVOKED_PREFIX, Strategy.HASH: HASHED_PREFIX}.get(strategy)
+    if prefix is None:
+        return None
+    result: ColumnElement[bool] = not_(col.startswith(prefix, autoescape=True))
+    return result
 
 
 def _value(strategy: Strategy, col: Any, dialect: str) -> Any:
@@ -101,7 +107,9 @@ def in_place(
 def per_row_pending(data_map: DataMap, name: str, table: Table) -> ColumnElement[bool] | None:
     """Rows whose per-row strategies (revoke, hash) are still to apply."""
     parts = [
-        _pending(c.erasure, table.c[c.name]) for c in data_map.personal(name) if c.erasure in PER_ROW
+        _pending(c.erasure, table.c[c.name])
+        for c in data_map.personal(name)
+        if c.erasure in PER_ROW
     ]
     found = [p for p in parts if p is not None]
     return or_(*found) if found else None

@@ -123,6 +123,7 @@ class RangeStep:
             stmt: Any = delete(self.table).where(*where)
         else:
             values, condition = self._sql()
+            assert condition is not None  # pending() said there is SQL to run
             stmt = update(self.table).where(*where, condition).values(values)
         result = await session.execute(stmt.execution_options(synchronize_session=False))
         return int(cast(CursorResult[Any], result).rowcount)
