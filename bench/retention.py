@@ -19,8 +19,8 @@ from sqlalchemy import event, text
 
 from bench import seeding
 from bench.measure import Figure, below, figure, progress, ratio_at_least
-from storage.db import Database
 from storage import datamap
+from storage.db import Database
 from workflow import retention
 
 SMS_DAYS = datamap.current().rule_days("sms_messages", "sms_messages_anonymised")

@@ -207,9 +207,8 @@ class DataMap:
             ]
         if isinstance(reach, Mentions):
             return [f"{where}.reach: no column {c!r}" for c in reach.mentions if c not in columns]
-        if isinstance(reach, EqualsContact):
-            if reach.equals_contact not in columns:
-                return [f"{where}.reach: no column {reach.equals_contact!r}"]
+        if isinstance(reach, EqualsContact) and reach.equals_contact not in columns:
+            return [f"{where}.reach: no column {reach.equals_contact!r}"]
         return []
 
     # --- questions the rights ask --------------------------------------------------
