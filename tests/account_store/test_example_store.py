@@ -91,7 +91,8 @@ async def test_erasure_keeps_the_orders_under_the_hold_and_erases_the_rest(
     real = erasure._run_batches
 
     async def planned_then_run(work: object, plan: erasure.Plan) -> None:
-        scope.update(await erasure_scope(example.bot, 1, asdict(plan)))
+        if not scope:  # the first run's plan
+            scope.update(await erasure_scope(example.bot, 1, asdict(plan)))
         await real(work, plan)  # type: ignore[arg-type]
 
     monkeypatch.setattr(erasure, "_run_batches", planned_then_run)
@@ -129,6 +130,19 @@ async def test_erasure_keeps_the_orders_under_the_hold_and_erases_the_rest(
     assert result.effects["exports_deleted"] == 0  # the access request is not on record here
     receipt = (tmp_path / "data" / "exports" / "PR-TEST01-erasure-receipt.txt").read_text()
     assert "Danish Bookkeeping Act" in receipt and "31 December 2031" in receipt
+    # Art. 19: the recipient of the erased categories is told once, and named in the receipt
+    assert result.effects["recipients_told"] == ["Debt collection agency"]
+    assert "Debt collection agency" in receipt
+    again = await erasure.run(ctx(example, tmp_path, "erasure", language="en"))
+    assert again.effects == result.effects
+    async with example.bot.sessions() as session:
+        notices = (
+            await session.execute(
+                text("SELECT \"to\", text FROM outbox_messages WHERE subject LIKE '%Art. 19%'")
+            )
+        ).all()
+    assert [n[0] for n in notices] == ["privacy@collector.example"]
+    assert JENS not in notices[0][1] and "account 1" in notices[0][1]
     assert JENS not in receipt and JENS_PHONE not in receipt
 
     # the export and the erasure covered exactly the same rows

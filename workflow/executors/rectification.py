@@ -23,7 +23,7 @@ from storage.datamap import keyed_hash
 from storage.datamap.scope import Scope
 from storage.datamap.tables import store_tables
 from workflow import identity
-from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
+from workflow.executors import ActionContext, ExecutorResult, PermanentFailure, recipients
 
 
 def normalise(field: datamap.RectifiableField, value: Any) -> str:
@@ -125,8 +125,11 @@ async def run(ctx: ActionContext) -> ExecutorResult:
                 .values({field.column: new}),
                 execution_options={"synchronize_session": False},
             )
+    category = data_map.columns[field.table][field.column].spec.category
+    told = await recipients.notify(ctx, data_map, [category]) if changed and category else []
     return ExecutorResult(
         effects={
+            "recipients_told": told,
             "field": field.field,
             "person_id": None if is_account else key_values[0],
             "changed": changed,

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from storage import account_store, datamap
 from storage.datamap.tables import store_tables
-from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
+from workflow.executors import ActionContext, ExecutorResult, PermanentFailure, recipients
 
 
 async def run(ctx: ActionContext) -> ExecutorResult:
@@ -47,7 +47,12 @@ async def run(ctx: ActionContext) -> ExecutorResult:
                 update(table).where(me).values(values),
                 execution_options={"synchronize_session": False},
             )
+    told = (
+        await recipients.notify(ctx, data_map, data_map.category_keys())
+        if changed and not lift
+        else []
+    )
     return ExecutorResult(
-        effects={"restricted": not lift, "changed": changed},
+        effects={"restricted": not lift, "changed": changed, "recipients_told": told},
         notice={"lifted": lift},
     )

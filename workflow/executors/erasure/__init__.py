@@ -16,7 +16,7 @@ is not the bot's own: no transaction spans both):
 from __future__ import annotations
 
 from storage import datamap
-from workflow.executors import ActionContext, ExecutorResult
+from workflow.executors import ActionContext, ExecutorResult, recipients
 from workflow.executors.erasure import plan as plans
 from workflow.executors.erasure import steps
 from workflow.executors.erasure.finish import ErasureIncomplete, close_account
@@ -34,14 +34,16 @@ async def _run_batches(work: Work, plan: Plan) -> None:
     await steps.run_all(work, contacts)
 
 
-def _write_receipt(ctx: ActionContext, plan: Plan, data_map: datamap.DataMap) -> str:
+def _write_receipt(
+    ctx: ActionContext, plan: Plan, data_map: datamap.DataMap, told: list[str]
+) -> str:
     from locales import use
 
     filename = f"{plan.reference}-erasure-receipt.txt"
     path = exports_dir(ctx.data_dir) / filename
     if not path.exists():
         with use(ctx.language):
-            plans.write_atomically(path, receipt_text(ctx, plan, data_map).encode("utf-8"))
+            plans.write_atomically(path, receipt_text(ctx, plan, data_map, told).encode("utf-8"))
     return filename
 
 
@@ -62,7 +64,13 @@ async def run(ctx: ActionContext) -> ExecutorResult:
     async with work.store.sessions() as session:
         contacts = await work.contacts(session)
     await close_account(work, contacts)
-    receipt = _write_receipt(ctx, plan, data_map)
+    categories = [
+        c
+        for c in data_map.category_keys()
+        if any(plan.erased.get(col.table) for col in data_map.personal() if col.spec.category == c)
+    ]
+    told = await recipients.notify(ctx, data_map, categories)
+    receipt = _write_receipt(ctx, plan, data_map, told)
     link = signed_link(ctx.secret, ctx.public_url, plan.reference, receipt, ctx.now())
     return ExecutorResult(
         effects={
@@ -70,6 +78,7 @@ async def run(ctx: ActionContext) -> ExecutorResult:
             "kept": plan.kept,
             "legal_hold_until": plan.hold_until,
             "exports_deleted": len(plan.exports),
+            "recipients_told": told,
             "files": [receipt],
         },
         notice={"receipt_url": link["download_url"], "expires_at": link["expires_at"]},
