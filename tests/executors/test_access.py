@@ -62,6 +62,7 @@ async def test_every_category_is_exported_as_json_and_csv_with_the_database_coun
         ),
         "payments": await count(seeded, select(Payment.id).where(Payment.invoice_id.in_(invoices))),
         "consents": await count(seeded, select(Consent.id).where(Consent.account_id == anna)),
+        "conversations": 1,
         "chat_transcripts": 3,
         "verification_codes": 0,
         "messages_to_you": 0,
