@@ -199,6 +199,7 @@ _PLUGGED = (
     ("bot.commands.audit", "audit"),
     ("bot.commands.alerts", "alerts"),
     ("bot.commands.retention", "retention"),
+    ("bot.commands.datamap", "command"),
     ("bot.commands.agents", "agents"),
     ("bot.commands.slack", "slack"),
     ("bot.commands.telegram", "telegram"),

@@ -62,7 +62,17 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(default=5, ge=1, le=50)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     retention_interval_seconds: float = Field(default=3600.0, gt=0)
-    transcript_retention_days: int = Field(default=30, ge=1)
+
+    # the account store the rights act on, and the data map that describes it
+    account_store_url: str | None = None  # default: the bot's own database
+    datamap_path: Path | None = None  # default: the built-in store's map
+
+    @field_validator("account_store_url")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite", "postgres", "mysql", "mariadb")):
+            raise ValueError("must be a sqlite:///, postgresql://, mysql:// or mariadb:// URL")
+        return value or None
 
     @field_validator("database_url")
     @classmethod

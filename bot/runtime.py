@@ -12,6 +12,7 @@ from bot.notifier import Notifier
 from bot.tasks import BackgroundTasks
 from bot.understanding import recognise
 from handlers.turn import Services
+from storage import account_store, datamap
 from storage.db import Database
 from storage.types import utcnow
 from workflow import approvals, queue
@@ -24,6 +25,7 @@ def configure_workflow(settings: Settings) -> None:
     """
     approvals.configure(approvals.ApprovalPolicy.from_settings(settings))
     queue.configure(max_attempts=settings.worker_max_attempts)
+    datamap.configure(settings.datamap_path)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Runtime:
         """`clock` is injectable so tests move time forward instead of sleeping."""
         configure_workflow(settings)
         db = Database(settings.database_url)
+        account_store.connect(db, settings.account_store_url)
         public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
         services = Services(
             secret=settings.secret(),
@@ -56,4 +59,5 @@ class Runtime:
 
     async def close(self) -> None:
         await self.tasks.close()
+        await account_store.close(self.db)
         await self.db.dispose()

@@ -32,6 +32,9 @@ _ASYNC_DRIVERS = {
     "sqlite": f"sqlite+{sqlite_driver.DRIVER}",
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
+    # only for an account store (ACCOUNT_STORE_URL); the bot's own tables never live there
+    "mysql": "mysql+asyncmy",
+    "mariadb": "mysql+asyncmy",
 }
 # Session.info key: the transaction began with BEGIN IMMEDIATE and holds SQLite's write lock.
 WRITE_LOCKED = "sqlite_write_locked"
@@ -48,7 +51,7 @@ def async_url(url: str) -> str:
     parsed = make_url(url)
     backend = parsed.drivername.split("+", 1)[0]
     if backend not in _ASYNC_DRIVERS:
-        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        raise ValueError(f"unsupported database {backend!r}: use sqlite, postgresql or mysql")
     return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
@@ -69,7 +72,7 @@ class Database:
         self.url = async_url(url)
         self.backend = make_url(self.url).get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
-        if self.backend == "postgresql":
+        if self.backend in ("postgresql", "mysql"):
             # A server can restart under us; a local SQLite file can't, so no ping there.
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

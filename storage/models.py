@@ -212,7 +212,8 @@ class Conversation(Base):
     token_hash: Mapped[str | None] = mapped_column(String(128))
     locale: Mapped[str | None] = mapped_column(String(5))
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # the account store may be another database: no foreign key (see migration 0008)
+    account_id: Mapped[int | None] = mapped_column(BigId, index=True)
     verified_until: Mapped[datetime | None]
     verified_via: Mapped[str | None] = mapped_column(String(20))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -248,7 +249,7 @@ class VerificationCode(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(BigId, index=True)
     purpose: Mapped[str] = mapped_column(String(20), default="login")
     channel: Mapped[str] = mapped_column(String(10))  # sms | email
     code_hash: Mapped[str] = mapped_column(String(128))

@@ -23,7 +23,12 @@ def _source_messages() -> set[str]:
     found: set[str] = set()
     for package in PACKAGES:
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
+            ROOT / package,
+            method_map=[
+                ("**.py", "python"),
+                ("datamap/*.yaml", "storage.datamap.extract:extract_datamap"),
+            ],
+            keywords=KEYWORDS,
         ):
             found.add(message[0] if isinstance(message, tuple) else message)
     return found

@@ -22,7 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _, use
-from storage.models import Account, Conversation, OutboxMessage, Person, VerificationCode
+from storage import account_store
+from storage.account_store import FoundAccount
+from storage.models import Conversation, OutboxMessage, VerificationCode
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
@@ -108,17 +110,10 @@ class CheckResult:
     account_id: int | None = None
 
 
-async def find_person(session: AsyncSession, contact: Contact) -> Person | None:
-    """The person on an active account with this contact detail."""
-    column = Person.email if contact.kind == "email" else Person.phone
-    stmt = (
-        select(Person)
-        .join(Account, Account.id == Person.account_id)
-        .where(func.lower(column) == contact.value.lower(), Account.status == "active")
-        .order_by(Person.is_primary.desc(), Person.id)
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def find_person(session: AsyncSession, contact: Contact) -> FoundAccount | None:
+    """The active account with this contact detail, looked up through the data map in the
+    account store (the bot's own database or ACCOUNT_STORE_URL)."""
+    return await account_store.find_account(session, contact.kind, contact.value)
 
 
 async def _codes_since(session: AsyncSession, since: datetime, **where: object) -> int:

@@ -23,7 +23,7 @@ from bot.commands.retention import scheduler_from
 from bot.config import Settings
 from bot.notifier import Dispatcher
 from bot.runtime import configure_workflow
-from storage import migrate
+from storage import account_store, migrate
 from storage.db import Database
 from storage.types import utcnow
 from workflow.worker import WorkerConfig, WorkerDeps, run_worker
@@ -101,6 +101,7 @@ async def _main(
 ) -> int:
     logs.configure(settings.log_level)
     db = Database(settings.database_url)
+    account_store.connect(db, settings.account_store_url)
     runner = None
     try:
         stop = asyncio.Event()
@@ -124,6 +125,7 @@ async def _main(
     finally:
         if runner is not None:
             await runner.cleanup()
+        await account_store.close(db)
         await db.dispose()
 
 
