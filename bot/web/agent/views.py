@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 import locales
 from bot import agent_labels as labels
 from bot.runtime import Runtime
+from bot.web import templating
 from bot.web.agent import accounts, pages, queries, sessions
 from bot.web.agent.pages import Context, FormState
 from bot.web.keys import RUNTIME
@@ -146,7 +147,7 @@ def _error(request: web.Request, status: int, message: str | None = None) -> web
     with locales.use(language):
         text = message or _error_message(status)
         signed = isinstance(request.get(_SIGNED_IN), sessions.SignedIn)
-        body = pages.error_page(language, status, text, sign_in=not signed)
+        body = pages.error_page(request, language, status, text, sign_in=not signed)
     return _html(body, status)
 
 
@@ -240,6 +241,7 @@ def _login_response(
     token = sessions.login_token()
     with locales.use(language):
         body = pages.login_page(
+            request,
             language,
             token=token,
             next_url=next_url or _safe_next(request.query.get("next")),
@@ -368,7 +370,7 @@ async def request_list(request: web.Request) -> web.StreamResponse:
         found = await queries.request_list(session, wanted)
         ctx = await _context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(pages.list_page(ctx, found, wanted, runtime.services.clock()))
+        return _html(pages.list_page(request, ctx, found, wanted, runtime.services.clock()))
 
 
 def _reference(request: web.Request) -> str:
@@ -403,7 +405,9 @@ async def _render_detail(
     with locales.use(ctx.language):
         text = _(flash) if flash else None
         return _html(
-            pages.detail_page(ctx, found, runtime.services.clock(), flash=text, state=state),
+            pages.detail_page(
+                request, ctx, found, runtime.services.clock(), flash=text, state=state
+            ),
             status,
         )
 
@@ -495,7 +499,7 @@ async def alerts(request: web.Request) -> web.StreamResponse:
         found = await queries.failed_alerts(session)
         ctx = await _context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(pages.alerts_page(ctx, found))
+        return _html(pages.alerts_page(request, ctx, found))
 
 
 async def not_found(_request: web.Request) -> web.StreamResponse:
@@ -508,6 +512,7 @@ _PUBLIC = frozenset({login_form, login_submit})
 def create_console() -> web.Application:
     app = web.Application(middlewares=[console_middleware])
     app[LIMITS] = Limits()
+    templating.setup(app)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login_submit)
     app.router.add_post("/logout", logout)
