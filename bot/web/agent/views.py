@@ -25,13 +25,14 @@ import locales
 from bot import agent_labels as labels
 from bot.runtime import Runtime
 from bot.web import templating
-from bot.web.agent import accounts, pages, queries, sessions
+from bot.web.agent import accounts, overview, pages, queries, sessions
 from bot.web.agent.pages import Context, FormState
 from bot.web.keys import RUNTIME
 from bot.web.ratelimit import RateLimiter
 from locales import N_, _, ngettext
 from storage.agent_models import ConsoleAgent
 from workflow import deadlines, decisions, lifecycle
+from workflow.accountability import figures as accountability
 from workflow.approvals import Agent
 
 log = logging.getLogger(__name__)
@@ -493,6 +494,17 @@ async def decide(request: web.Request) -> web.StreamResponse:
     return _redirect(pages.request_path(reference) + "?" + urlencode({"done": outcome}))
 
 
+async def overview_page(request: web.Request) -> web.StreamResponse:
+    runtime = _runtime(request)
+    now = runtime.services.clock()
+    period, error = overview.period_from(request.query, now.date())
+    async with runtime.db.sessions() as session:
+        found = await accountability.collect(session, period, now)
+        ctx = await _context(request, await queries.failed_count(session))
+    with locales.use(ctx.language):
+        return _html(overview.page(request, ctx, found, error), 400 if error else 200)
+
+
 async def alerts(request: web.Request) -> web.StreamResponse:
     runtime = _runtime(request)
     async with runtime.db.sessions() as session:
@@ -519,6 +531,7 @@ def create_console() -> web.Application:
     app.router.add_post("/language", set_language)
     app.router.add_get("/", request_list)
     app.router.add_get("/alerts", alerts)
+    app.router.add_get("/overview", overview_page)
     app.router.add_get("/requests/{reference}", request_detail)
     app.router.add_post("/requests/{reference}/{decision}", decide)
     app.router.add_static("/static/", STATIC)
