@@ -97,10 +97,13 @@ class _Planned:
     language: str
 
 
-def _plan(rng: random.Random, accounts: list[tuple[int, str]], now: datetime) -> list[_Planned]:
+def _plan(
+    rng: random.Random, accounts: list[tuple[int, str]], now: datetime, per_month: int
+) -> list[_Planned]:
     """A year of requests, oldest first; the last month's are partly still open."""
-    planned, erased = [], set()
-    for n in range(PER_MONTH * 12):
+    planned: list[_Planned] = []
+    erased: set[int] = set()
+    for n in range(per_month * 12):
         days = rng.uniform(4, 365)
         received = (now - timedelta(days=days)).replace(second=0, microsecond=0)
         kind = _pick(rng, KINDS)
@@ -229,6 +232,7 @@ async def seed_history(
     public_url: str,
     now: datetime,
     sweeps: int = 12,
+    per_month: int = PER_MONTH,
 ) -> HistoryResult:
     """A year of past requests on the history accounts; nothing when they already have some."""
     async with db.transaction() as session:
@@ -240,7 +244,7 @@ async def seed_history(
         return HistoryResult(created=False)
     accounts = [(ids[i], HISTORY_COMPANIES[i][1]) for i in range(len(ids))]
     rng = random.Random(SEED)  # noqa: S311 - demo data, not security
-    planned = _plan(rng, accounts, now)
+    planned = _plan(rng, accounts, now, per_month)
     replay = _Replay(db, secret, data_dir, public_url, now)
     outcomes = await _replay(replay, rng, planned)
     await _settle(db, ids)
