@@ -26,7 +26,7 @@ from pathlib import Path
 from bench import classify, seeding
 from bench.measure import Figure, at_least, figure, format_table, progress
 
-BENCHMARKS = ("ingestion", "export", "erasure", "retention", "queue", "classify")
+BENCHMARKS = ("ingestion", "export", "erasure", "retention", "queue", "dashboard", "classify")
 BACKENDS = ("sqlite", "postgresql")
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 

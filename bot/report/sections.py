@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import locales
 from bot import agent_labels as labels
@@ -76,6 +77,11 @@ def period_text(period: Period) -> str:
 
 
 def _month(value: str) -> str:
+    return _month_in(value, locales.current())
+
+
+@cache
+def _month_in(value: str, language: str) -> str:
     year, month = value.split("-")
     return locales.format_date(date(int(year), int(month), 1), "MMM yy")
 

@@ -13,14 +13,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, func, literal, select
+from sqlalchemy import Integer, cast, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import VerificationCode
 from storage.privacy_models import AuditEntry
 from workflow.accountability.period import Period, bucket
 from workflow.identity import MAX_TRIES
-from workflow.retention import CATEGORIES
 from workflow.retention_runs import DONE, INTERRUPTED
 
 
@@ -29,15 +28,21 @@ def _dialect(session: AsyncSession) -> str:
 
 
 async def retention_rows_per_day(session: AsyncSession, period: Period) -> dict[str, int]:
-    """Rows the retention sweep changed (all categories), per UTC day."""
-    day = bucket(AuditEntry.at, "day", _dialect(session))
-    counts = AuditEntry.data["counts"]
-    rows = sum(
-        (func.coalesce(counts[category].as_integer(), 0) for category in CATEGORIES),
-        start=literal(0, Integer),
-    )
+    """Rows the retention sweep changed (all categories), per UTC day.
+
+    Each sweep's `counts` object is expanded once by the database's own JSON function
+    (json_each / json_each_text) and summed, whatever categories it holds.
+    """
+    dialect = _dialect(session)
+    day = bucket(AuditEntry.at, "day", dialect)
+    if dialect == "postgresql":
+        counts = func.json_each_text(AuditEntry.data["counts"]).table_valued("key", "value")
+    else:
+        counts = func.json_each(AuditEntry.data, "$.counts").table_valued("key", "value")
     stmt = (
-        select(day, func.sum(rows))
+        select(day, func.sum(cast(counts.c.value, Integer)))
+        .select_from(AuditEntry)
+        .join(counts, true())
         .where(
             AuditEntry.event.in_((DONE, INTERRUPTED)),
             AuditEntry.at >= period.start,
