@@ -4,7 +4,8 @@ Runs the demo (web app + in-process worker, SQLite in a temporary folder) and wa
 same path as the browser test with Debian's Chromium: a Danish customer on a phone gets
 a copy of her data after an agent approves in the console; an English customer on a
 desktop asks to delete his account. A few older requests are added first, so the
-console's list shows an overdue one. Files (fixed names) go to docs/screenshots/.
+console's list shows an overdue one, and a year of history (`demo seed --history`) for
+the overview. Files (fixed names) go to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from storage import demo_seed, migrate
 from storage.db import Database
+from storage.types import utcnow
 from tests.browser.live import CHROMIUM, ROOT, WAIT_MS, DemoServer, demo_settings
 from tests.browser.pages import REFERENCE, Console, CustomerChat, code_from_outbox, screenshot
+from tests.conftest import TEST_SECRET
+from workflow.demo_history import seed_history
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -31,6 +35,8 @@ NAMES = (
     "console-login.png",
     "console-list.png",
     "console-request.png",
+    "console-overview.png",
+    "console-overview-da.png",
 )
 # (kind, email, days ago): older requests so the list has something to sort and flag
 EARLIER = (
@@ -40,12 +46,20 @@ EARLIER = (
 )
 
 
-async def _prepare(url: str) -> None:
+async def _prepare(url: str, data_dir: Path) -> None:
+    """Schema, demo accounts and a year of history (as `demo seed --history` makes it)."""
     db = Database(url)
     try:
         await migrate.upgrade(db)
         async with db.transaction() as session:
             await demo_seed.seed(session)
+        await seed_history(
+            db,
+            secret=TEST_SECRET.encode(),
+            data_dir=data_dir,
+            public_url="http://127.0.0.1",
+            now=utcnow(),
+        )
     finally:
         await db.dispose()
 
@@ -65,8 +79,8 @@ def make(out: Path) -> list[Path]:
     made: list[Path] = []
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/demo.db"
-        asyncio.run(_prepare(url))
         settings, port = demo_settings(url, Path(folder))
+        asyncio.run(_prepare(url, settings.data_dir))
         server = DemoServer(settings, port).start()
         try:
             server.add_agent("mette", "en")
@@ -97,6 +111,12 @@ def make(out: Path) -> list[Path]:
                 console.open_request(reference)
                 made.append(screenshot(console_page, out / "console-request.png", full_page=True))
                 console.approve()
+                console_page.set_viewport_size({"width": 1280, "height": 1500})
+                console_page.goto(server.url + "/agent/overview")
+                made.append(screenshot(console_page, out / "console-overview.png"))
+                console_page.get_by_role("button", name="Dansk").click()
+                made.append(screenshot(console_page, out / "console-overview-da.png"))
+                console_page.set_viewport_size(DESKTOP)
 
                 expect(page.get_by_test_id("download-link")).to_be_visible(timeout=WAIT_MS)
                 page.locator("#message-input").focus()
