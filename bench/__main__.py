@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description=(
             "Benchmarks of the privacy bot (ingestion, export, erasure, retention, queue, "
-            "classify) against baselines measured in the same run."
+            "dashboard, classify) against baselines measured in the same run."
         ),
         epilog=(
             "Exit codes: 0 all goals met, 1 a goal missed or a benchmark failed, 2 usage error."
