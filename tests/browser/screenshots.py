@@ -17,13 +17,15 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from storage import demo_seed, migrate
-from storage.db import Database
-from storage.types import utcnow
-from tests.browser.live import CHROMIUM, ROOT, WAIT_MS, DemoServer, demo_settings
+from tests.browser.live import (
+    CHROMIUM,
+    ROOT,
+    WAIT_MS,
+    DemoServer,
+    demo_settings,
+    seed_with_history,
+)
 from tests.browser.pages import REFERENCE, Console, CustomerChat, code_from_outbox, screenshot
-from tests.conftest import TEST_SECRET
-from workflow.demo_history import seed_history
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -46,24 +48,6 @@ EARLIER = (
 )
 
 
-async def _prepare(url: str, data_dir: Path) -> None:
-    """Schema, demo accounts and a year of history (as `demo seed --history` makes it)."""
-    db = Database(url)
-    try:
-        await migrate.upgrade(db)
-        async with db.transaction() as session:
-            await demo_seed.seed(session)
-        await seed_history(
-            db,
-            secret=TEST_SECRET.encode(),
-            data_dir=data_dir,
-            public_url="http://127.0.0.1",
-            now=utcnow(),
-        )
-    finally:
-        await db.dispose()
-
-
 def _verified(chat: CustomerChat, outbox: Page, base: str, ask: str, email: str) -> str:
     """Ask, confirm, give the email and the code; the request's reference."""
     chat.say(ask)
@@ -80,7 +64,7 @@ def make(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/demo.db"
         settings, port = demo_settings(url, Path(folder))
-        asyncio.run(_prepare(url, settings.data_dir))
+        asyncio.run(seed_with_history(url, settings.data_dir, migrate_first=True))
         server = DemoServer(settings, port).start()
         try:
             server.add_agent("mette", "en")

@@ -13,42 +13,22 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from storage import demo_seed
-from storage.db import Database
-from storage.types import utcnow
 from tests.browser.a11y import low_contrast, sideways_scroll, unnamed_controls
-from tests.browser.live import ARTIFACTS, DemoServer, demo_settings
+from tests.browser.live import ARTIFACTS, DemoServer, demo_settings, seed_with_history
 from tests.browser.pages import Console, screenshot
-from tests.conftest import TEST_SECRET
 from tests.conftest import _run as run_to_completion
-from workflow.demo_history import seed_history
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 CHARTS = 9  # every figure has a chart once there are extensions and rejections
 
 
-async def _history(url: str, data_dir: Path) -> None:
-    db = Database(url)
-    try:
-        async with db.transaction() as session:
-            await demo_seed.seed(session)
-        await seed_history(
-            db,
-            secret=TEST_SECRET.encode(),
-            data_dir=data_dir,
-            public_url="http://127.0.0.1",
-            now=utcnow(),
-            sweeps=3,
-            per_month=6,
-        )
-    finally:
-        await db.dispose()
-
-
 @pytest.fixture
 def with_history(database_url: str, tmp_path: Path) -> Iterator[DemoServer]:
     settings, port = demo_settings(database_url, tmp_path)
-    run_to_completion(_history(database_url, settings.data_dir))  # Playwright holds a loop
+    history = seed_with_history(
+        database_url, settings.data_dir, migrate_first=False, sweeps=3, per_month=6
+    )
+    run_to_completion(history)  # Playwright's loop is running: in a thread
     server = DemoServer(settings, port).start()
     try:
         yield server
