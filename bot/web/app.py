@@ -8,15 +8,11 @@ from aiohttp import web
 
 from bot.channels import slack, telegram, webchat
 from bot.runtime import Runtime
-from bot.web import agent, dev_outbox, downloads, health, metrics
+from bot.web import agent, chat_page, dev_outbox, downloads, health, metrics, templating
 from bot.web.errors import error_middleware
 from bot.web.keys import RUNTIME
 
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-async def _index(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html")
 
 
 def create_app(runtime: Runtime) -> web.Application:
@@ -26,6 +22,7 @@ def create_app(runtime: Runtime) -> web.Application:
     )
     app[RUNTIME] = runtime
     app[webchat.LIMITS] = webchat.Limits()
+    templating.setup(app)
     app.add_routes(health.routes)
     app.add_routes(metrics.routes)
     app.add_routes(webchat.routes)
@@ -35,7 +32,7 @@ def create_app(runtime: Runtime) -> web.Application:
     agent.setup(app)  # the agent console at /agent
     if runtime.settings.demo:  # the demo outbox page exists only in demo mode
         app.add_routes(dev_outbox.routes)
-    app.router.add_get("/", _index)
+    app.add_routes(chat_page.routes)
     app.router.add_static("/static/", STATIC)
 
     async def _close(_app: web.Application) -> None:

@@ -69,7 +69,7 @@ _HEAD = (
 )
 
 
-def _cells(row: RecordRow) -> list[str]:
+def cells(row: RecordRow) -> list[str]:
     return [
         row.category,
         row.role,
@@ -87,7 +87,7 @@ def _text(record: list[RecordRow], title: str) -> str:
     lines = [title, "=" * len(title), ""]
     width = max(len(h) for h in _HEAD)
     for row in record:
-        for head, cell in zip(_HEAD, _cells(row), strict=True):
+        for head, cell in zip(_HEAD, cells(row), strict=True):
             lines.append(f"{head:<{width}}  {cell}")
         lines.append("")
     return "\n".join(lines)
@@ -96,7 +96,7 @@ def _text(record: list[RecordRow], title: str) -> str:
 def _html(record: list[RecordRow], title: str) -> str:
     head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in _HEAD)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(row)) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells(row)) + "</tr>"
         for row in record
     )
     return (
@@ -120,7 +120,7 @@ def render(data_map: DataMap, fmt: str = "text") -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(_HEAD)
-        writer.writerows(_cells(row) for row in record)
+        writer.writerows(cells(row) for row in record)
         return buffer.getvalue()
     if fmt == "html":
         return _html(record, title)

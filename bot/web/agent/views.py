@@ -24,13 +24,15 @@ from sqlalchemy.orm.exc import StaleDataError
 import locales
 from bot import agent_labels as labels
 from bot.runtime import Runtime
-from bot.web.agent import accounts, pages, queries, sessions
+from bot.web import templating
+from bot.web.agent import accounts, overview, pages, queries, sessions
 from bot.web.agent.pages import Context, FormState
 from bot.web.keys import RUNTIME
 from bot.web.ratelimit import RateLimiter
 from locales import N_, _, ngettext
 from storage.agent_models import ConsoleAgent
 from workflow import deadlines, decisions, lifecycle
+from workflow.accountability import figures as accountability
 from workflow.approvals import Agent
 
 log = logging.getLogger(__name__)
@@ -146,7 +148,7 @@ def _error(request: web.Request, status: int, message: str | None = None) -> web
     with locales.use(language):
         text = message or _error_message(status)
         signed = isinstance(request.get(_SIGNED_IN), sessions.SignedIn)
-        body = pages.error_page(language, status, text, sign_in=not signed)
+        body = pages.error_page(request, language, status, text, sign_in=not signed)
     return _html(body, status)
 
 
@@ -240,6 +242,7 @@ def _login_response(
     token = sessions.login_token()
     with locales.use(language):
         body = pages.login_page(
+            request,
             language,
             token=token,
             next_url=next_url or _safe_next(request.query.get("next")),
@@ -368,7 +371,7 @@ async def request_list(request: web.Request) -> web.StreamResponse:
         found = await queries.request_list(session, wanted)
         ctx = await _context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(pages.list_page(ctx, found, wanted, runtime.services.clock()))
+        return _html(pages.list_page(request, ctx, found, wanted, runtime.services.clock()))
 
 
 def _reference(request: web.Request) -> str:
@@ -403,7 +406,9 @@ async def _render_detail(
     with locales.use(ctx.language):
         text = _(flash) if flash else None
         return _html(
-            pages.detail_page(ctx, found, runtime.services.clock(), flash=text, state=state),
+            pages.detail_page(
+                request, ctx, found, runtime.services.clock(), flash=text, state=state
+            ),
             status,
         )
 
@@ -489,13 +494,24 @@ async def decide(request: web.Request) -> web.StreamResponse:
     return _redirect(pages.request_path(reference) + "?" + urlencode({"done": outcome}))
 
 
+async def overview_page(request: web.Request) -> web.StreamResponse:
+    runtime = _runtime(request)
+    now = runtime.services.clock()
+    period, error = overview.period_from(request.query, now.date())
+    async with runtime.db.sessions() as session:
+        found = await accountability.collect(session, period, now)
+        ctx = await _context(request, await queries.failed_count(session))
+    with locales.use(ctx.language):
+        return _html(overview.page(request, ctx, found, error), 400 if error else 200)
+
+
 async def alerts(request: web.Request) -> web.StreamResponse:
     runtime = _runtime(request)
     async with runtime.db.sessions() as session:
         found = await queries.failed_alerts(session)
         ctx = await _context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(pages.alerts_page(ctx, found))
+        return _html(pages.alerts_page(request, ctx, found))
 
 
 async def not_found(_request: web.Request) -> web.StreamResponse:
@@ -508,12 +524,14 @@ _PUBLIC = frozenset({login_form, login_submit})
 def create_console() -> web.Application:
     app = web.Application(middlewares=[console_middleware])
     app[LIMITS] = Limits()
+    templating.setup(app)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login_submit)
     app.router.add_post("/logout", logout)
     app.router.add_post("/language", set_language)
     app.router.add_get("/", request_list)
     app.router.add_get("/alerts", alerts)
+    app.router.add_get("/overview", overview_page)
     app.router.add_get("/requests/{reference}", request_detail)
     app.router.add_post("/requests/{reference}/{decision}", decide)
     app.router.add_static("/static/", STATIC)
