@@ -252,6 +252,8 @@ class VerificationCode(Base):
     purpose: Mapped[str] = mapped_column(String(20), default="login")
     channel: Mapped[str] = mapped_column(String(10))  # sms | email
     code_hash: Mapped[str] = mapped_column(String(128))
+    # whose wrong tries this code counts against: `account:<id>` or `contact:<hash>`
+    subject: Mapped[str | None] = mapped_column(String(80))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
