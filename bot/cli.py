@@ -57,12 +57,12 @@ def db() -> None:
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from storage import migrate
-    from storage.db import Database
+    from storage.db import Database, Timeouts
 
     settings = settings_from(ctx)
 
     async def go() -> str | None:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, timeouts=Timeouts(command=None))
         try:
             await migrate.upgrade(database, revision)
             return await migrate.current_revision(database)
@@ -78,12 +78,12 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 def db_downgrade(ctx: click.Context, revision: str) -> None:
     """Roll migrations back to REVISION ('base' removes every table)."""
     from storage import migrate
-    from storage.db import Database
+    from storage.db import Database, Timeouts
 
     settings = settings_from(ctx)
 
     async def go() -> str | None:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, timeouts=Timeouts(command=None))
         try:
             await migrate.downgrade(database, revision)
             return await migrate.current_revision(database)
@@ -99,12 +99,11 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
 def db_current(ctx: click.Context, as_json: bool) -> None:
     """Show the schema revision and whether it is the newest; exit 1 when out of date."""
     from storage import migrate
-    from storage.db import Database
 
     settings = settings_from(ctx)
 
     async def go() -> str | None:
-        database = Database(settings.database_url)
+        database = settings.database()
         try:
             return await migrate.current_revision(database)
         finally:
@@ -130,12 +129,11 @@ def demo() -> None:
 def demo_seed(ctx: click.Context, as_json: bool) -> None:
     """Create the demo accounts (anna@example.dk, ben@example.com); safe to run again."""
     from storage import demo_seed as seeding
-    from storage.db import Database
 
     settings = settings_from(ctx)
 
     async def go() -> dict[str, int]:
-        database = Database(settings.database_url)
+        database = settings.database()
         try:
             async with database.transaction() as session:
                 return await seeding.seed(session)
@@ -200,6 +198,7 @@ _PLUGGED = (
     ("bot.commands.alerts", "alerts"),
     ("bot.commands.retention", "retention"),
     ("bot.commands.agents", "agents"),
+    ("bot.commands.accounts", "accounts"),
     ("bot.commands.slack", "slack"),
     ("bot.commands.telegram", "telegram"),
 )

@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
@@ -43,6 +44,21 @@ _in_write: ContextVar[bool] = ContextVar("sqlite_write_transaction", default=Fal
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for the database before giving up (PostgreSQL).
+
+    A network partition drops packets instead of refusing them; without these a connect
+    waits a minute and a running query until the link comes back.
+    `connect`: opening a connection; `command`: one statement; `pool`: waiting for a free
+    connection from the pool.
+    """
+
+    connect: float = 5.0
+    command: float | None = 30.0  # None: no limit (schema migrations on a big database)
+    pool: float = 5.0
+
+
 def async_url(url: str) -> str:
     """Accept the usual `postgresql://` and `sqlite:///` spellings and pick the async driver."""
     parsed = make_url(url)
@@ -65,13 +81,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     """One engine and its session factory; the only shared state between processes."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        timeouts: Timeouts | None = None,
+    ) -> None:
         self.url = async_url(url)
         self.backend = make_url(self.url).get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        self.timeouts = timeouts or Timeouts()
+        # A failed statement's parameters are a customer's text, codes, contact details:
+        # they never go into an exception message (and so never into a log line).
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.backend == "postgresql":
             # A server can restart under us; a local SQLite file can't, so no ping there.
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_timeout=self.timeouts.pool,
+                connect_args={
+                    "timeout": self.timeouts.connect,
+                    "command_timeout": self.timeouts.command,
+                },
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

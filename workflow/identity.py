@@ -5,6 +5,11 @@ address typed into the chat. Codes are stored as keyed hashes, expire after ten
 minutes, allow five tries, and are rate-limited per conversation and per account.
 Nothing the customer sees depends on whether an account exists: an unknown address
 gets the same answer and an equally "pending" code that can never match.
+
+A code that was not delivered (the account had its codes for the hour, or is locked)
+is stored like an unknown address's: it can never match. Wrong codes count against the
+account in the database, at most ten an hour across conversations, channels and
+processes (`workflow.code_guard`); after that every code is refused (LOCKED).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _, use
 from storage.models import Account, Conversation, OutboxMessage, Person, VerificationCode
+from workflow import code_guard
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
@@ -99,6 +105,7 @@ class CheckOutcome(enum.Enum):
     EXPIRED = "expired"
     EXHAUSTED = "exhausted"
     NO_CODE = "no_code"
+    LOCKED = "locked"  # ten wrong codes for this account (or address) within the hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,15 +170,23 @@ async def start(
             recipient = person.email if contact.kind == "email" else person.phone
     else:
         recipient = contact.value
-    if account_id is not None and (
-        await _codes_since(session, hour_ago, account_id=account_id) >= CODES_PER_ACCOUNT_PER_HOUR
-    ):
-        recipient = None  # same answer as ever; the account simply gets no more codes this hour
+    if account_id is None:
+        guarded = code_guard.contact_subject(secret, contact.kind, contact.value)
+    else:
+        guarded = code_guard.account_subject(account_id)
+        if await _codes_since(
+            session, hour_ago, account_id=account_id
+        ) >= CODES_PER_ACCOUNT_PER_HOUR or await code_guard.is_locked(session, guarded, now):
+            # Same answer as ever, but nothing is sent and nothing stored could match.
+            recipient = account_id = None
+    if recipient is None:
+        account_id = None  # a code nobody received can never verify anyone
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         VerificationCode(
             conversation_id=conversation.id,
             account_id=account_id,
+            subject=guarded,
             purpose=purpose,
             channel="email" if contact.kind == "email" else "sms",
             code_hash=_code_hash(secret, conversation.id, code),
@@ -222,6 +237,11 @@ async def check(
     row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
         return CheckResult(CheckOutcome.NO_CODE)
+    guarded = row.subject or (
+        code_guard.account_subject(row.account_id) if row.account_id is not None else None
+    )
+    if guarded is not None and await code_guard.is_locked(session, guarded, now):
+        return CheckResult(CheckOutcome.LOCKED)
     if row.attempts >= MAX_TRIES:
         return CheckResult(CheckOutcome.EXHAUSTED)
     if row.expires_at <= now:
@@ -230,6 +250,11 @@ async def check(
     if not matches or row.account_id is None:
         row.attempts += 1
         left = MAX_TRIES - row.attempts
+        if guarded is not None:
+            allowed = await code_guard.record_wrong(session, guarded, now)
+            if allowed == 0:
+                return CheckResult(CheckOutcome.LOCKED)
+            left = min(left, allowed)
         return CheckResult(CheckOutcome.WRONG if left > 0 else CheckOutcome.EXHAUSTED, left)
     row.used_at = now
     if purpose == "login":

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.web.agent import accounts
 from storage import migrate
-from storage.db import Database
 
 T = TypeVar("T")
 
@@ -45,7 +44,7 @@ def _run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     settings = _settings(ctx)
 
     async def go() -> T:
-        db = Database(settings.database_url)
+        db = settings.database()
         try:
             if not await migrate.schema_is_current(db):
                 raise _OutOfDate

@@ -15,7 +15,6 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
-from storage.db import Database
 from workflow import retention as rules
 from workflow import retention_runs
 
@@ -67,7 +66,7 @@ def run(ctx: click.Context, dry_run: bool, full: bool, as_json: bool) -> None:
     settings = settings_from(ctx)
 
     async def go() -> rules.RetentionReport | None:
-        db = Database(settings.database_url)
+        db = settings.database()
         try:
             return await retention_runs.run_sweep(
                 db,

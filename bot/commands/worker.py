@@ -100,7 +100,7 @@ async def _main(
     settings: Settings, concurrency: int, once: bool, metrics_port: int | None = None
 ) -> int:
     logs.configure(settings.log_level)
-    db = Database(settings.database_url)
+    db = settings.database()
     runner = None
     try:
         stop = asyncio.Event()
