@@ -99,7 +99,7 @@ async def _schema_current(db: Database, stop: asyncio.Event) -> bool | None:
 async def _main(
     settings: Settings, concurrency: int, once: bool, metrics_port: int | None = None
 ) -> int:
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.library_log_level)
     db = settings.database()
     runner = None
     try:
