@@ -40,7 +40,11 @@ async def deadline_middleware(request: web.Request, handler: Handler) -> web.Str
     seconds = request.app.get(DEADLINE)
     if not seconds:
         return await handler(request)
-    task = asyncio.create_task(handler(request), name=f"request {request.method}")
+
+    async def handle() -> web.StreamResponse:
+        return await handler(request)
+
+    task = asyncio.create_task(handle(), name=f"request {request.method}")
     try:
         done, _pending = await asyncio.wait({task}, timeout=seconds)
     except asyncio.CancelledError:
