@@ -1,7 +1,8 @@
 """`privacybot` (also `python -m bot`): serve, worker, db, demo, chat and the agent commands.
 
-Exit codes: 0 success, 1 the command ran but failed (e.g. out-of-date schema),
-2 usage error (click), 3 bad settings.
+Exit codes: 0 success, 1 the command ran but failed (e.g. out-of-date schema, a refused
+decision), 2 usage error (click), 3 bad settings, 4 the database is unavailable. The
+last two are mapped here, in one place, for every command (`PrivacyBotGroup`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,58 @@ T = TypeVar("T")
 
 EXIT_FAILED = 1
 EXIT_SETTINGS = 3
+EXIT_DATABASE = 4
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def database_unavailable(exc: BaseException) -> BaseException | None:
+    """The error in `exc`'s chain that says the database cannot be reached, if any."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    for error in _chain(exc):
+        if isinstance(error, OperationalError) and "no such" in str(error.orig):
+            return None  # SQLite: a missing table is the schema, not the connection
+        if isinstance(
+            error, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError
+        ):
+            return error
+        if type(error).__module__.startswith("asyncpg") and "Connection" in type(error).__name__:
+            return error
+    return None
+
+
+class PrivacyBotGroup(click.Group):
+    """The command group that turns bad settings and an unreachable database into a clear
+    message and their own exit codes, whichever command met them."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_SETTINGS) from None
+        except Exception as exc:
+            cause = database_unavailable(exc)
+            if cause is None:
+                raise
+            origin = _chain(cause)[-1]
+            click.echo(
+                f"error: the database is unavailable ({type(origin).__name__}); the command "
+                "did not complete. Check DATABASE_URL and that the database server is "
+                "running, then run it again (a decision that was recorded after all is "
+                "then refused as already decided, so running it again is safe).",
+                err=True,
+            )
+            raise click.exceptions.Exit(EXIT_DATABASE) from None
 
 
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
@@ -40,7 +93,7 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PrivacyBotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="privacybot")
 def cli() -> None:
     """Privacy support bot: answers customers and carries out their GDPR requests."""
