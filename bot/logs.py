@@ -15,6 +15,7 @@ reaches a log line.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -22,6 +23,7 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>|`]+")
@@ -149,3 +151,28 @@ def configure(level: str = "INFO", library_level: str = "WARNING") -> None:
     root.setLevel(level)
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(library_level)
+
+
+def _lost_connection(exc: BaseException | None) -> bool:
+    return isinstance(exc, OSError | TimeoutError) or (
+        exc is not None and type(exc).__module__.startswith(_DATABASE_LIBRARIES)
+    )
+
+
+def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Retrieve the exception of a future nobody awaited because its connection was lost
+    (the driver's, during a cancellation): one WARNING line instead of a traceback at
+    ERROR. Everything else goes to asyncio's default handler."""
+    exc = context.get("exception")
+    if "never retrieved" in str(context.get("message", "")) and _lost_connection(exc):
+        logging.getLogger("bot.connections").warning(
+            "a database connection was lost while a request on it was abandoned: %s",
+            type(exc).__name__,
+        )
+        return
+    loop.default_exception_handler(context)
+
+
+def handle_lost_connections(loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Install `_loop_exception` on the running (or given) event loop."""
+    (loop or asyncio.get_running_loop()).set_exception_handler(_loop_exception)

@@ -5,6 +5,7 @@ from a database error in the middle of a turn (issue 13.3 and 13.4)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 import logging
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from bot.cli import cli
-from bot.logs import QUIET_LOGGERS, JsonFormatter, configure, redact
+from bot.logs import QUIET_LOGGERS, JsonFormatter, configure, handle_lost_connections, redact
 from bot.runtime import Runtime
 from storage.db import Database
 from storage.privacy_models import PrivacyRequest
@@ -240,3 +241,30 @@ async def test_a_database_error_in_a_turn_logs_neither_the_text_nor_the_paramete
     assert errors and any("Traceback" in line for line in errors), "the error was logged"
     assert [line for line in lines if marker in line or "Kirsten" in line] == []
     assert not any("[parameters:" in line for line in lines), "no statement parameters"
+
+
+async def test_a_lost_connections_unawaited_future_is_one_warning_not_an_error(
+    production_logging_at_debug: io.StringIO,
+) -> None:
+    """Issue 13.19: a driver's future that fails after its connection was lost, with
+    nobody left to await it, is retrieved by the loop handler: no ERROR, no traceback."""
+    loop = asyncio.get_running_loop()
+    before = loop.get_exception_handler()
+    handle_lost_connections()
+    try:
+        lost: asyncio.Future[None] = loop.create_future()
+        lost.set_exception(ConnectionResetError("connection reset by 10.0.0.5"))
+        del lost
+        gc.collect()
+        other: asyncio.Future[None] = loop.create_future()
+        other.set_exception(ValueError("a real bug"))
+        del other
+        gc.collect()
+    finally:
+        loop.set_exception_handler(before)
+    lines = production_logging_at_debug.getvalue().splitlines()
+    lost_lines = [line for line in lines if "connection was lost" in line]
+    assert len(lost_lines) == 1 and '"level": "WARNING"' in lost_lines[0]
+    assert "ConnectionResetError" in lost_lines[0] and "10.0.0.5" not in lost_lines[0]
+    bug = [line for line in lines if "never retrieved" in line]
+    assert len(bug) == 1 and '"level": "ERROR"' in bug[0], "other failures still count"

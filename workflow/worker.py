@@ -338,13 +338,13 @@ async def housekeep(deps: WorkerDeps) -> bool:
         await queue.in_transaction(deps.db, lambda s: deadlines.send_reminders(s, deps.clock()))
         ok = True
     except Exception as exc:  # no traceback: database errors can quote personal data
-        log.error("deadline reminders failed: %s", type(exc).__name__)
+        log.warning("deadline reminders failed: %s; retried later", type(exc).__name__)
     for hook in deps.housekeeping:
         try:
             await hook(deps.db, deps.clock())
             ok = True
         except Exception as exc:
-            log.error("housekeeping hook failed: %s", type(exc).__name__)
+            log.warning("housekeeping hook failed: %s; retried later", type(exc).__name__)
     return ok
 
 
@@ -388,7 +388,7 @@ async def run_worker(
                 failures = 0
             except Exception as exc:  # the database went away: back off, never die
                 failures += 1
-                log.error(
+                log.warning(
                     "worker slot %d: claim or finish failed: %s; next try in %.1fs",
                     index,
                     type(exc).__name__,

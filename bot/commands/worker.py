@@ -100,6 +100,7 @@ async def _main(
     settings: Settings, concurrency: int, once: bool, metrics_port: int | None = None
 ) -> int:
     logs.configure(settings.log_level, settings.library_log_level)
+    logs.handle_lost_connections()
     db = settings.database()
     runner = None
     try:
