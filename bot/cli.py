@@ -36,19 +36,9 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def database_unavailable(exc: BaseException) -> BaseException | None:
     """The error in `exc`'s chain that says the database cannot be reached, if any."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
+    from storage.db import unavailable
 
-    for error in _chain(exc):
-        if isinstance(error, OperationalError) and "no such" in str(error.orig):
-            return None  # SQLite: a missing table is the schema, not the connection
-        if isinstance(
-            error, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError
-        ):
-            return error
-        if type(error).__module__.startswith("asyncpg") and "Connection" in type(error).__name__:
-            return error
-    return None
+    return next((error for error in _chain(exc) if unavailable(error)), None)
 
 
 class PrivacyBotGroup(click.Group):

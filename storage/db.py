@@ -59,6 +59,19 @@ class Timeouts:
     pool: float = 5.0
 
 
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached (refused, reset, timed out,
+    unopenable file), as opposed to a bug or a refused statement."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, OperationalError) and "no such" in str(exc.orig):
+        return False  # SQLite: a missing table is the schema, not the connection
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
+        return True
+    return type(exc).__module__.startswith("asyncpg") and "Connection" in type(exc).__name__
+
+
 def async_url(url: str) -> str:
     """Accept the usual `postgresql://` and `sqlite:///` spellings and pick the async driver."""
     parsed = make_url(url)
