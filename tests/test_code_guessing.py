@@ -192,3 +192,16 @@ def test_an_agent_unlocks_the_account_from_the_cli_and_it_is_audited(database_ur
     assert entries == [
         ("agent:mette", "verification_unlocked", {"account_id": 1, "wrong_codes_last_hour": 10})
     ]
+
+
+def test_the_lock_alert_reads_well_for_agents_in_both_languages() -> None:
+    from bot.channels.slack.agent_alerts import alert_text
+    from locales import use
+
+    params = {"account_id": 7, "until": utcnow().isoformat()}
+    with use("en"):
+        english = alert_text("code_locked", params, utcnow())
+    with use("da"):
+        danish = alert_text("code_locked", params, utcnow())
+    assert "account 7 are paused" in english and "accounts unlock" in english
+    assert "konto 7 er sat på pause" in danish
