@@ -264,6 +264,8 @@ NON_PERSONAL: dict[str, frozenset[str]] = {
             "purpose",
             "channel",
             "code_hash",
+            "delivered",
+            "contact_hash",  # a keyed hash, only for an address on no account
             "attempts",
             "expires_at",
             "used_at",

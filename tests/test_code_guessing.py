@@ -129,7 +129,7 @@ async def test_a_code_that_was_not_delivered_can_never_verify(
             )
         ).one()
     assert delivered == identity.CODES_PER_ACCOUNT_PER_HOUR
-    assert row.account_id is None, "no live code row without a delivered code"
+    assert not row.delivered, "no live code row without a delivered code"
     assert await _check(seeded, sixth, "424242", now) is CheckOutcome.WRONG
 
 

@@ -36,10 +36,14 @@ def account_subject(account_id: int) -> str:
     return f"account:{account_id}"
 
 
-def contact_subject(secret: bytes, kind: str, value: str) -> str:
+def contact_hash(secret: bytes, kind: str, value: str) -> str:
     """A contact on no account, as a keyed hash (no address is stored)."""
     digest = hmac.new(secret, f"verification-subject\n{kind}:{value}".encode(), hashlib.sha256)
-    return f"contact:{digest.hexdigest()}"
+    return digest.hexdigest()
+
+
+def contact_subject(hashed: str) -> str:
+    return f"contact:{hashed}"
 
 
 def account_of(subject: str) -> int | None:
@@ -80,6 +84,8 @@ async def record_wrong(session: AsyncSession, subject: str, now: datetime) -> in
     """Record one wrong code; returns how many more the subject may get this hour (0:
     locked now). The tenth raises the alert and tells the account holder."""
     await _serialise(session, subject)
+    # failures older than the window count for nobody: gone, whoever they were for
+    await session.execute(delete(VerificationFailure).where(VerificationFailure.at <= now - WINDOW))
     session.add(VerificationFailure(subject=subject, at=now))
     await session.flush()
     count = await wrong_tries(session, subject, now)

@@ -7,7 +7,7 @@ Nothing the customer sees depends on whether an account exists: an unknown addre
 gets the same answer and an equally "pending" code that can never match.
 
 A code that was not delivered (the account had its codes for the hour, or is locked)
-is stored like an unknown address's: it can never match. Wrong codes count against the
+is stored as not delivered: it can never match. Wrong codes count against the
 account in the database, at most ten an hour across conversations, channels and
 processes (`workflow.code_guard`); after that every code is refused (LOCKED).
 """
@@ -170,23 +170,22 @@ async def start(
             recipient = person.email if contact.kind == "email" else person.phone
     else:
         recipient = contact.value
+    hashed = None
     if account_id is None:
-        guarded = code_guard.contact_subject(secret, contact.kind, contact.value)
-    else:
-        guarded = code_guard.account_subject(account_id)
-        if await _codes_since(
-            session, hour_ago, account_id=account_id
-        ) >= CODES_PER_ACCOUNT_PER_HOUR or await code_guard.is_locked(session, guarded, now):
-            # Same answer as ever, but nothing is sent and nothing stored could match.
-            recipient = account_id = None
-    if recipient is None:
-        account_id = None  # a code nobody received can never verify anyone
+        hashed = code_guard.contact_hash(secret, contact.kind, contact.value)
+    elif await _codes_since(
+        session, hour_ago, account_id=account_id, delivered=True
+    ) >= CODES_PER_ACCOUNT_PER_HOUR or await code_guard.is_locked(
+        session, code_guard.account_subject(account_id), now
+    ):
+        recipient = None  # same answer as ever, but nothing is sent and the row can never match
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         VerificationCode(
             conversation_id=conversation.id,
             account_id=account_id,
-            subject=guarded,
+            delivered=recipient is not None and account_id is not None,
+            contact_hash=hashed,
             purpose=purpose,
             channel="email" if contact.kind == "email" else "sms",
             code_hash=_code_hash(secret, conversation.id, code),
@@ -237,9 +236,10 @@ async def check(
     row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
         return CheckResult(CheckOutcome.NO_CODE)
-    guarded = row.subject or (
-        code_guard.account_subject(row.account_id) if row.account_id is not None else None
-    )
+    if row.account_id is not None:
+        guarded: str | None = code_guard.account_subject(row.account_id)
+    else:
+        guarded = code_guard.contact_subject(row.contact_hash) if row.contact_hash else None
     if guarded is not None and await code_guard.is_locked(session, guarded, now):
         return CheckResult(CheckOutcome.LOCKED)
     if row.attempts >= MAX_TRIES:
@@ -247,7 +247,7 @@ async def check(
     if row.expires_at <= now:
         return CheckResult(CheckOutcome.EXPIRED)
     matches = hmac.compare_digest(row.code_hash, _code_hash(secret, conversation.id, code))
-    if not matches or row.account_id is None:
+    if not matches or row.account_id is None or not row.delivered:
         row.attempts += 1
         left = MAX_TRIES - row.attempts
         if guarded is not None:

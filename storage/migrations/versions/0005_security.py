@@ -20,7 +20,10 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def upgrade() -> None:
     with op.batch_alter_table("verification_codes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("subject", sa.String(length=80), nullable=True))
+        batch_op.add_column(
+            sa.Column("delivered", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+        batch_op.add_column(sa.Column("contact_hash", sa.String(length=64), nullable=True))
 
     op.create_table(
         "verification_failures",
@@ -74,4 +77,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_verification_failures_subject_at")
     op.drop_table("verification_failures")
     with op.batch_alter_table("verification_codes", schema=None) as batch_op:
-        batch_op.drop_column("subject")
+        batch_op.drop_column("contact_hash")
+        batch_op.drop_column("delivered")
