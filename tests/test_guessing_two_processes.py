@@ -9,8 +9,6 @@ typed; the holder is emailed, the agents alerted, and the database holds ten fai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import aiohttp
 import pytest
 from sqlalchemy import func, select
@@ -27,17 +25,10 @@ pytestmark = pytest.mark.postgres
 
 # the fault tests' fixtures: a fresh PostgreSQL database and real processes
 from tests.faults.conftest import data_dir, fleet, http, pg, pg_url  # noqa: E402, F401
+from tests.notifier.conftest import smtp  # noqa: E402, F401 - the SMTP stand-in
 
 BEN = "ben@example.com"
 LOCKED = "Too many wrong codes have been typed"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpStandIn]:
-    server = SmtpStandIn()
-    server.start()
-    yield server
-    server.stop()
 
 
 class Chat:
@@ -75,13 +66,13 @@ class Chat:
         return await self.say(text=BEN)
 
 
-async def _emails_to(smtp: SmtpStandIn, address: str, count: int) -> list[str]:
+async def _emails_to(server: SmtpStandIn, address: str, count: int) -> list[str]:
     async def arrived() -> bool:
-        return sum(address in to for _frm, to, _msg in smtp.messages) >= count
+        return sum(address in to for _frm, to, _msg in server.messages) >= count
 
     await wait_until(arrived, f"{count} email(s) to {address}")
     bodies = []
-    for _frm, to, message in smtp.messages:
+    for _frm, to, message in server.messages:
         if address in to:
             body = message.get_body(preferencelist=("plain",))
             assert body is not None
@@ -93,7 +84,7 @@ async def test_guesses_over_two_web_processes_and_many_conversations_stop_at_ten
     pg: Database,  # noqa: F811 - the fixtures imported above
     fleet: Fleet,  # noqa: F811
     http: aiohttp.ClientSession,  # noqa: F811
-    smtp: SmtpStandIn,
+    smtp: SmtpStandIn,  # noqa: F811
 ) -> None:
     outbound = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_STARTTLS": "false"}
     webs = [fleet.web(f"web-{n}", **outbound) for n in (1, 2)]
