@@ -1,7 +1,8 @@
 """`privacybot` (also `python -m bot`): serve, worker, db, demo, chat and the agent commands.
 
-Exit codes: 0 success, 1 the command ran but failed (e.g. out-of-date schema),
-2 usage error (click), 3 bad settings.
+Exit codes: 0 success, 1 the command ran but failed (e.g. out-of-date schema, a refused
+decision), 2 usage error (click), 3 bad settings, 4 the database is unavailable. The
+last two are mapped here, in one place, for every command (`PrivacyBotGroup`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,48 @@ T = TypeVar("T")
 
 EXIT_FAILED = 1
 EXIT_SETTINGS = 3
+EXIT_DATABASE = 4
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def database_unavailable(exc: BaseException) -> BaseException | None:
+    """The error in `exc`'s chain that says the database cannot be reached, if any."""
+    from storage.db import unavailable
+
+    return next((error for error in _chain(exc) if unavailable(error)), None)
+
+
+class PrivacyBotGroup(click.Group):
+    """The command group that turns bad settings and an unreachable database into a clear
+    message and their own exit codes, whichever command met them."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_SETTINGS) from None
+        except Exception as exc:
+            cause = database_unavailable(exc)
+            if cause is None:
+                raise
+            origin = _chain(cause)[-1]
+            click.echo(
+                f"error: the database is unavailable ({type(origin).__name__}); the command "
+                "did not complete. Check DATABASE_URL and that the database server is "
+                "running, then run it again (a decision that was recorded after all is "
+                "then refused as already decided, so running it again is safe).",
+                err=True,
+            )
+            raise click.exceptions.Exit(EXIT_DATABASE) from None
 
 
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
@@ -40,7 +83,7 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=PrivacyBotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="privacybot")
 def cli() -> None:
     """Privacy support bot: answers customers and carries out their GDPR requests."""
@@ -57,12 +100,12 @@ def db() -> None:
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from storage import migrate
-    from storage.db import Database
+    from storage.db import Database, Timeouts
 
     settings = settings_from(ctx)
 
     async def go() -> str | None:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, timeouts=Timeouts(command=None))
         try:
             await migrate.upgrade(database, revision)
             return await migrate.current_revision(database)
@@ -78,12 +121,12 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 def db_downgrade(ctx: click.Context, revision: str) -> None:
     """Roll migrations back to REVISION ('base' removes every table)."""
     from storage import migrate
-    from storage.db import Database
+    from storage.db import Database, Timeouts
 
     settings = settings_from(ctx)
 
     async def go() -> str | None:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, timeouts=Timeouts(command=None))
         try:
             await migrate.downgrade(database, revision)
             return await migrate.current_revision(database)
@@ -99,12 +142,11 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
 def db_current(ctx: click.Context, as_json: bool) -> None:
     """Show the schema revision and whether it is the newest; exit 1 when out of date."""
     from storage import migrate
-    from storage.db import Database
 
     settings = settings_from(ctx)
 
     async def go() -> str | None:
-        database = Database(settings.database_url)
+        database = settings.database()
         try:
             return await migrate.current_revision(database)
         finally:
@@ -135,13 +177,12 @@ def demo() -> None:
 def demo_seed(ctx: click.Context, history: bool, as_json: bool) -> None:
     """Create the demo accounts (anna@example.dk, ben@example.com); safe to run again."""
     from storage import demo_seed as seeding
-    from storage.db import Database
     from storage.types import utcnow
 
     settings = settings_from(ctx)
 
     async def go() -> dict[str, Any]:
-        database = Database(settings.database_url)
+        database = settings.database()
         try:
             async with database.transaction() as session:
                 result: dict[str, Any] = dict(await seeding.seed(session))
@@ -240,6 +281,7 @@ _PLUGGED = (
     ("bot.commands.retention", "retention"),
     ("bot.commands.datamap", "command"),
     ("bot.commands.agents", "agents"),
+    ("bot.commands.accounts", "accounts"),
     ("bot.commands.slack", "slack"),
     ("bot.commands.telegram", "telegram"),
 )

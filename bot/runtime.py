@@ -42,8 +42,7 @@ class Runtime:
     def build(cls, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
         """`clock` is injectable so tests move time forward instead of sleeping."""
         configure_workflow(settings)
-        db = Database(settings.database_url)
-        account_store.connect(db, settings.account_store_url)
+        db = settings.database()
         public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
         services = Services(
             secret=settings.secret(),

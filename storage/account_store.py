@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import datamap
-from storage.db import Database
+from storage.db import Database, Timeouts
 
 _stores: weakref.WeakKeyDictionary[Engine, Database] = weakref.WeakKeyDictionary()
 
@@ -42,11 +42,11 @@ def _same(url: str, other: str) -> bool:
     )
 
 
-def connect(db: Database, url: str | None) -> Database:
+def connect(db: Database, url: str | None, *, timeouts: Timeouts | None = None) -> Database:
     """Attach ACCOUNT_STORE_URL (when set and not the bot's own database) to `db`."""
     if not url:
         return db
-    store = Database(url)
+    store = Database(url, timeouts=timeouts) if timeouts is not None else Database(url)
     if _same(store.url, db.url):
         return db
     attach(db, store)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -253,6 +254,11 @@ class VerificationCode(Base):
     purpose: Mapped[str] = mapped_column(String(20), default="login")
     channel: Mapped[str] = mapped_column(String(10))  # sms | email
     code_hash: Mapped[str] = mapped_column(String(128))
+    # False: the account had its codes for the hour (or was locked), so nothing was sent
+    # and the row can never verify; it still counts wrong tries against the account
+    delivered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # a contact on no account: its keyed hash, which its wrong tries count against
+    contact_hash: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot.runtime import Runtime
 from storage import conversations
 from tests.clock import FakeClock
-from workflow import identity
+from workflow import code_guard, identity
 from workflow.accountability import operations
 from workflow.accountability.period import Period
 from workflow.retention_runs import run_sweep
@@ -32,13 +32,15 @@ async def _wrong_codes(runtime: Runtime, tries: int, at: datetime) -> None:
 async def test_wrong_codes_and_lockouts_are_counted_per_day(
     runtime: Runtime, clock: FakeClock
 ) -> None:
-    await _wrong_codes(runtime, 2, DAY)
-    await _wrong_codes(runtime, identity.MAX_TRIES, DAY)  # locked: every try was wrong
+    # two codes with every try wrong: the account's tenth wrong code locks it
+    await _wrong_codes(runtime, identity.MAX_TRIES, DAY)
+    await _wrong_codes(runtime, identity.MAX_TRIES, DAY)
     await _wrong_codes(runtime, 1, DAY + timedelta(days=1))
     async with runtime.db.sessions() as session:
         failures = await operations.verification_failures_per_day(session, PERIOD)
         lockouts = await operations.lockouts_per_day(session, PERIOD)
-    assert failures == {"2027-03-10": 2 + identity.MAX_TRIES, "2027-03-11": 1}
+    assert 2 * identity.MAX_TRIES == code_guard.MAX_WRONG_PER_HOUR
+    assert failures == {"2027-03-10": 2 * identity.MAX_TRIES, "2027-03-11": 1}
     assert lockouts == {"2027-03-10": 1}
 
 

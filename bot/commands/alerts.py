@@ -15,7 +15,6 @@ import click
 from sqlalchemy import select, update
 
 from bot.config import Settings
-from storage.db import Database
 from storage.privacy_models import AgentAlert
 from storage.types import utcnow
 
@@ -43,7 +42,7 @@ def _row(alert: AgentAlert) -> dict[str, Any]:
 
 
 async def _list(settings: Settings, everything: bool, limit: int) -> list[dict[str, Any]]:
-    db = Database(settings.database_url)
+    db = settings.database()
     try:
         stmt = select(AgentAlert).order_by(AgentAlert.id).limit(limit)
         if not everything:
@@ -55,7 +54,7 @@ async def _list(settings: Settings, everything: bool, limit: int) -> list[dict[s
 
 
 async def _done(settings: Settings, ids: tuple[int, ...]) -> int:
-    db = Database(settings.database_url)
+    db = settings.database()
     try:
         async with db.transaction() as session:
             result = await session.execute(

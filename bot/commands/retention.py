@@ -16,7 +16,6 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
 from storage import account_store
-from storage.db import Database
 from workflow import retention as rules
 from workflow import retention_runs
 
@@ -69,8 +68,7 @@ def run(ctx: click.Context, dry_run: bool, full: bool, as_json: bool) -> None:
     settings = settings_from(ctx)
 
     async def go() -> rules.RetentionReport | None:
-        db = Database(settings.database_url)
-        account_store.connect(db, settings.account_store_url)
+        db = settings.database()
         try:
             return await retention_runs.run_sweep(
                 db,

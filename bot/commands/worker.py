@@ -99,9 +99,9 @@ async def _schema_current(db: Database, stop: asyncio.Event) -> bool | None:
 async def _main(
     settings: Settings, concurrency: int, once: bool, metrics_port: int | None = None
 ) -> int:
-    logs.configure(settings.log_level)
-    db = Database(settings.database_url)
-    account_store.connect(db, settings.account_store_url)
+    logs.configure(settings.log_level, settings.library_log_level)
+    logs.handle_lost_connections()
+    db = settings.database()
     runner = None
     try:
         stop = asyncio.Event()

@@ -9,18 +9,32 @@ from aiohttp import web
 from bot.channels import slack, telegram, webchat
 from bot.runtime import Runtime
 from bot.web import agent, chat_page, dev_outbox, downloads, health, metrics, templating
+from bot.web.client import TRUSTED_PROXIES
+from bot.web.deadline import DEADLINE, deadline_middleware
 from bot.web.errors import error_middleware
 from bot.web.keys import RUNTIME
+from bot.web.ratelimit import CLIENT_LIMIT, client_limit_middleware, webchat_limiter
+from bot.web.security import security_headers
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(runtime: Runtime) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, webchat.rate_limit_middleware],
+        # outermost first: headers on every answer, then the deadline (a 503 in time even
+        # when the database hangs), then errors as JSON, then the limit per client
+        middlewares=[
+            security_headers,
+            deadline_middleware,
+            error_middleware,
+            client_limit_middleware,
+        ],
         client_max_size=webchat.MAX_BODY,
     )
     app[RUNTIME] = runtime
+    app[DEADLINE] = runtime.settings.web_request_timeout
+    app[TRUSTED_PROXIES] = runtime.settings.trusted_proxy_networks()
+    app[CLIENT_LIMIT] = webchat_limiter()
     app[webchat.LIMITS] = webchat.Limits()
     templating.setup(app)
     app.add_routes(health.routes)

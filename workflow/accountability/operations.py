@@ -6,9 +6,8 @@
   The retention sweep deletes a code once it has expired (10 minutes), so these counts
   only cover codes not swept yet: a history of failures needs the sweep to keep a daily
   tally first (see the report in the branch notes).
-- Lock-outs: `lockouts_per_day` is kept apart on purpose. Today a lock-out is a code
-  that reached MAX_TRIES wrong attempts; a per-account lock-out table replaces that
-  query alone, and nothing else here changes.
+- Lock-outs: an account whose codes were paused after too many wrong ones
+  (`workflow.code_guard`), counted from the `code_locked` alert raised each time.
 """
 
 from __future__ import annotations
@@ -17,9 +16,8 @@ from sqlalchemy import Integer, cast, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import VerificationCode
-from storage.privacy_models import AuditEntry
+from storage.privacy_models import AgentAlert, AuditEntry
 from workflow.accountability.period import Period, bucket
-from workflow.identity import MAX_TRIES
 from workflow.retention_runs import DONE, INTERRUPTED
 
 
@@ -69,18 +67,15 @@ async def verification_failures_per_day(session: AsyncSession, period: Period) -
 
 
 async def lockouts_per_day(session: AsyncSession, period: Period) -> dict[str, int]:
-    """Lock-outs per UTC day. Today: codes whose MAX_TRIES attempts were all wrong.
-
-    The one query to repoint when accounts get their own lock-out records.
-    """
-    day = bucket(VerificationCode.created_at, "day", _dialect(session))
+    """Lock-outs per UTC day: an account's codes paused after too many wrong ones, as
+    recorded by the `code_locked` alert raised each time (alerts are kept)."""
+    day = bucket(AgentAlert.created_at, "day", _dialect(session))
     stmt = (
         select(day, func.count())
         .where(
-            VerificationCode.created_at >= period.start,
-            VerificationCode.created_at < period.end,
-            VerificationCode.attempts >= MAX_TRIES,
-            VerificationCode.used_at.is_(None),
+            AgentAlert.event == "code_locked",
+            AgentAlert.created_at >= period.start,
+            AgentAlert.created_at < period.end,
         )
         .group_by(day)
     )
