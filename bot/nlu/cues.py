@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.nlu.lexicon import GAP_WORDS, Phrase, TokenPattern, load_json, phrases_starting, token_hits
+from bot.nlu.lexicon import (
+    GAP_WORDS,
+    LEXICON,
+    Phrase,
+    TokenPattern,
+    load_json,
+    phrases_starting,
+    token_hits,
+)
 from bot.nlu.text import CLAUSE, QUESTION, SENTENCE, fold, is_word
 
 _RULES = load_json("rules.json")["structure"]
@@ -30,6 +38,8 @@ NOT_AFTER = frozenset(fold(w) for w in _RULES["not_negating_after"])
 CONTRAST = _phrases(_RULES["contrast"])
 TEMPORAL = frozenset(fold(w) for w in _RULES["temporal"])
 QUESTION_AUX = frozenset(fold(w) for w in _RULES["question_aux"])
+QUESTION_STARTERS = frozenset(fold(w) for w in _RULES["question_starters"])
+QUESTION_LEADS = frozenset(fold(w) for w in _RULES["question_leads"])
 QUESTION_WORDS = frozenset(fold(w) for w in _RULES["question_words"])
 AUX_FOLLOWERS = frozenset(fold(w) for w in _RULES["question_aux_followers"])
 POSSESSIVES = frozenset(fold(w) for w in _RULES["possessives"])
@@ -65,6 +75,7 @@ class Cue:
     how: str
     negated: bool
     scale: float
+    later: bool = False  # after "and then": a later step, scaled by LATER_SCALE
 
 
 def _match_parts(
@@ -126,11 +137,13 @@ def _clause_start(tokens: Sequence[str], at: int) -> int:
     return at
 
 
-def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int]]:
-    """Per token: inside a negation scope, its scale, and the set of negator positions."""
+def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int], list[bool]]:
+    """Per token: inside a negation scope, its scale, the set of negator positions, and
+    whether it follows a sequence word ("and then")."""
     size = len(tokens)
     negated = [False] * size
     scale = [1.0] * size
+    later_steps = [False] * size
     negators: set[int] = set()
     sentence_negated = False
     at = 0
@@ -154,7 +167,7 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int]]
             continue
         later = _sequence_at(tokens, at, LATER) if token in _LATER_FIRST else 0
         if later:
-            _mark_rest_of_sentence(tokens, at + later, scale, LATER_SCALE)
+            _mark_rest_of_sentence(tokens, at + later, scale, LATER_SCALE, later_steps)
             at += later
             continue
         length = _sequence_at(tokens, at, NEGATORS) if token in _FIRST_WORDS else 0
@@ -168,7 +181,7 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int]]
         if contrast and sentence_negated:
             _mark_rest_of_sentence(tokens, at + contrast, scale, CONTRAST_SCALE)
         at += max(contrast, 1)
-    return negated, scale, negators
+    return negated, scale, negators, later_steps
 
 
 def _dismissal(tokens: Sequence[str], at: int, scale: list[float]) -> int:
@@ -215,9 +228,13 @@ def _mark_scope(tokens: Sequence[str], at: int, length: int, negated: list[bool]
             pos -= 1
 
 
-def _mark_rest_of_sentence(tokens: Sequence[str], at: int, scale: list[float], by: float) -> None:
+def _mark_rest_of_sentence(
+    tokens: Sequence[str], at: int, scale: list[float], by: float, marks: list[bool] | None = None
+) -> None:
     while at < len(tokens) and tokens[at] not in (SENTENCE, QUESTION):
         scale[at] *= by
+        if marks is not None:
+            marks[at] = True
         at += 1
 
 
@@ -231,11 +248,81 @@ def _mark_temporal(tokens: Sequence[str], at: int, scale: list[float]) -> None:
 
 
 def find_cues(tokens: Sequence[str]) -> list[Cue]:
-    """All concept cues of `tokens`, with negation and scale applied."""
-    negated, scale, negators = structure(tokens)
+    """All concept cues of `tokens`, with negation and scale applied.
+
+    Intent concepts are matched as one layer: a phrase consumes its words, so they
+    evoke nothing else. Overlay concepts (details such as topics and dialog acts) are
+    matched apart, each family (`Lexicon.family`) consuming words only within itself:
+    "my phone number" may be both the recipient's number and the field to correct.
+    """
+    place = _Placer(tokens, *structure(tokens))
     cues: list[Cue] = []
-    consumed = [False] * len(tokens)
     words = frozenset(tokens)
+    consumed = _match_phrases(place, words, cues)
+    taken = _match_overlay_phrases(place, words, cues)
+    family = LEXICON.family
+    negators = place.negators
+    for at, token in enumerate(tokens):
+        if not is_word(token):
+            continue
+        seen: set[str] = set()
+        for hit in token_hits(token, at not in negators):
+            if hit.concept in seen:
+                continue
+            seen.add(hit.concept)
+            group = family.get(hit.concept)
+            if consumed[at] if group is None else at in taken.get(group, ()):
+                continue
+            if hit.concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
+                continue  # "my employees" are not a request for a person
+            cues.append(place.cue(hit.concept, (at,), hit.language, hit.how))
+    synthetic = [*_question_aux(tokens), *_own_requests(tokens, cues), *_possessive(tokens)]
+    synthetic.extend(_question_form(tokens))
+    if QUESTION in tokens:
+        synthetic.append(Cue("QMARK", 0, 1, "?", "", "structure", False, 1.0))
+    cues.extend(place.cue(c.concept, range(c.start, c.end), "", "structure") for c in synthetic)
+    return cues
+
+
+class _Placer:
+    """Makes cues at token positions, with the negation and scale of those positions."""
+
+    def __init__(
+        self,
+        tokens: Sequence[str],
+        negated: list[bool],
+        scale: list[float],
+        negators: set[int],
+        later: list[bool],
+    ) -> None:
+        self.tokens = tokens
+        self.negated = negated
+        self.scale = scale
+        self.negators = negators
+        self.later = later
+
+    def cue(self, concept: str, positions: Sequence[int], language: str, how: str) -> Cue:
+        start, end = positions[0], positions[-1] + 1
+        span = range(start, end)
+        negated = any(self.negated[p] for p in span) and not any(p in self.negators for p in span)
+        unscaled = LEXICON.family.get(concept) in LEXICON.unscaled
+        return Cue(
+            concept,
+            start,
+            end,
+            " ".join(self.tokens[p] for p in positions),
+            language,
+            how,
+            negated,
+            1.0 if unscaled else min(self.scale[p] for p in span),
+            any(self.later[p] for p in span),
+        )
+
+
+def _match_phrases(place: _Placer, words: frozenset[str], cues: list[Cue]) -> list[bool]:
+    """Add the intent concepts' phrase cues, longest first; the words they consumed."""
+    tokens = place.tokens
+    consumed = [False] * len(tokens)
     for at, token in enumerate(tokens):
         if consumed[at] or not is_word(token):
             continue
@@ -248,44 +335,34 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
         for p in positions:
             consumed[p] = True
         for phrase in {p.concept: p for p in phrases}.values():
-            cues.append(_cue(phrase.concept, positions, tokens, phrase.language, "phrase"))
+            cues.append(place.cue(phrase.concept, positions, phrase.language, "phrase"))
+    return consumed
+
+
+def _match_overlay_phrases(
+    place: _Placer, words: frozenset[str], cues: list[Cue]
+) -> dict[str, set[int]]:
+    """Add the overlay phrase cues, longest first within each family; the words each
+    family consumed."""
+    tokens = place.tokens
+    taken: dict[str, set[int]] = {}
+    family = LEXICON.family
     for at, token in enumerate(tokens):
-        if consumed[at] or not is_word(token):
+        if not is_word(token):
             continue
-        seen: set[str] = set()
-        for hit in token_hits(token, at not in negators):
-            if hit.concept in seen:
+        matched: set[str] = set()
+        for phrase in phrases_starting(token, True):
+            group = family[phrase.concept]
+            used = taken.setdefault(group, set())
+            if group in matched or at in used or not phrase.possible(words):
                 continue
-            seen.add(hit.concept)
-            if hit.concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
-                continue  # "my employees" are not a request for a person
-            cues.append(_cue(hit.concept, [at], tokens, hit.language, hit.how))
-    cues.extend(_question_aux(tokens))
-    cues.extend(_own_requests(tokens, cues))
-    cues.extend(_possessive(tokens))
-    if QUESTION in tokens:
-        cues.append(Cue("QMARK", 0, 1, "?", "", "structure", False, 1.0))
-    return [_placed(cue, negated, scale, negators) for cue in cues]
-
-
-def _cue(concept: str, positions: list[int], tokens: Sequence[str], lang: str, how: str) -> Cue:
-    text = " ".join(tokens[p] for p in positions)
-    return Cue(concept, positions[0], positions[-1] + 1, text, lang, how, False, 1.0)
-
-
-def _placed(cue: Cue, negated: list[bool], scale: list[float], negators: set[int]) -> Cue:
-    span = range(cue.start, cue.end)
-    is_negated = any(negated[p] for p in span) and not any(p in negators for p in span)
-    return Cue(
-        cue.concept,
-        cue.start,
-        cue.end,
-        cue.text,
-        cue.language,
-        cue.how,
-        is_negated,
-        min(scale[p] for p in span),
-    )
+            found = _match_parts(tokens, phrase.parts[1:], at + 1)
+            if found is None or any(p in used for p in found):
+                continue
+            matched.add(group)
+            used.update((at, *found))
+            cues.append(place.cue(phrase.concept, (at, *found), phrase.language, "phrase"))
+    return taken
 
 
 def _question_aux(tokens: Sequence[str]) -> list[Cue]:
@@ -308,6 +385,32 @@ def _question_aux(tokens: Sequence[str]) -> list[Cue]:
             found.append(Cue("Q_AUX", at, at + 1, token, "", "structure", False, 1.0))
         start = start and token in QUESTION_WORDS
     return found
+
+
+def _question_form(tokens: Sequence[str]) -> list[Cue]:
+    """A QFORM cue when a sentence is put as a question, with or without "?".
+
+    A sentence opening (after lead-ins such as "hi", "ok", "so") with a question word or
+    an auxiliary ("do you", "is there", "er det"), or a Danish verb before "I"
+    ("sælger I", "bruger i"), is a question even when typed without a question mark.
+    """
+    start = True
+    for at, token in enumerate(tokens):
+        if not is_word(token):
+            start = token != CLAUSE or start
+            continue
+        if not start:
+            continue
+        if token in QUESTION_LEADS:
+            continue
+        following = tokens[at + 1] if at + 1 < len(tokens) else ""
+        if token in QUESTION_STARTERS or (following == "i" and token.endswith("r")):
+            return [Cue("QFORM", at, at + 1, token, "", "structure", False, 1.0)]
+        start = False
+    if QUESTION in tokens:
+        at = tokens.index(QUESTION)
+        return [Cue("QFORM", at, at + 1, "?", "", "structure", False, 1.0)]
+    return []
 
 
 def _possessive(tokens: Sequence[str]) -> list[Cue]:

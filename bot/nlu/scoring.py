@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.nlu.cues import Cue
-from bot.nlu.lexicon import load_json
+from bot.nlu.lexicon import LEXICON, load_json
 
 KEEP = "keep"
 
@@ -53,6 +53,11 @@ class Rules:
             for concept, _only_negated in combo.groups[0]:
                 index.setdefault(concept, []).append(number)
         self.combo_index = {c: tuple(numbers) for c, numbers in index.items()}
+        self.relevant = frozenset(
+            {*self.weights, *self.negated}
+            | {c for combo in self.combos for group in combo.groups for c, _neg in group}
+            | {c for combo in self.combos for c in combo.none}
+        )
         self.privacy_floor = float(data["privacy_floor"])
         self.greeting_damping = float(data["greeting_damping"])
         self.fallback_below = float(data["fallback_below"])
@@ -83,7 +88,10 @@ def score(cues: Sequence[Cue]) -> Scores:
     negative: dict[str, float] = {}
     texts: dict[str, str] = {}
     spans: dict[str, set[tuple[int, int]]] = {}
+    relevant = RULES.relevant
     for cue in cues:
+        if cue.concept not in relevant:
+            continue  # details that weigh for no intent (acts, purposes, fields...)
         spans.setdefault(cue.concept, set()).add((cue.start, cue.end))
         bucket = negative if cue.negated else positive
         if cue.scale > bucket.get(cue.concept, 0.0):
@@ -107,12 +115,13 @@ def score(cues: Sequence[Cue]) -> Scores:
         combo = RULES.combos[number]
         amount = _combo_scale(combo, present, negative)
         if amount and not _one_word(combo, present, negative, spans):
-            label = "+".join(g[0][0] for g in combo.groups)
+            label = "+".join(_member(group, present, negative) for group in combo.groups)
             _add(totals, contributions, label, dict(combo.add), amount)
     top_privacy = max(v for k, v in totals.items() if k not in ("greeting", "other"))
     if top_privacy >= RULES.privacy_floor:
         totals["greeting"] *= RULES.greeting_damping
-    negated = tuple(texts[c] for c in negative if c not in positive)
+    # overlay details ("bruge til" of a purposes question) are no negated intent cue
+    negated = tuple(texts[c] for c in negative if c not in positive and c not in LEXICON.overlay)
     return Scores(totals, tuple(contributions), negated)
 
 
@@ -126,6 +135,16 @@ def _add(
     for intent, weight in weights.items():
         totals[intent] += weight * scale
         contributions.append((text, intent, weight * scale))
+
+
+def _member(
+    group: tuple[tuple[str, bool], ...], present: dict[str, float], negative: dict[str, float]
+) -> str:
+    """The concept of a combination group that the message has, for the explanation."""
+    for concept, only_negated in group:
+        if concept in (negative if only_negated else present):
+            return concept
+    return group[0][0]
 
 
 def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, float]) -> float:

@@ -21,7 +21,7 @@ _ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
 _E_MAIL = re.compile(r"\be-(?=mail)")
 _APOSTROPHE = re.compile(r"(?<=[a-z0-9])'")
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
-_TOKEN = re.compile(rf"[a-z0-9]+|[?]+|[.!;:]+|[,()\[\]/\u2013\u2014]|(?<=\s)-(?=\s)|[{_EMOJI}]")
+_TOKEN = re.compile(rf"[a-z0-9]+|[?]+|[.!;:]+|[,()\[\]/\u2013\u2014]|(?<=\s)[-+&](?=\s)|[{_EMOJI}]")
 _DANISH_LETTERS = re.compile(r"[æøå]")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")  # "heeej", "pleeease": one letter
 _ORDINAL_DOT = re.compile(r"(?<=\d)\.(?=\s+[a-zæøå])")  # "den 12. maj": no sentence end
