@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bot.nlu import slots
 from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
-from bot.nlu.acts import find_act, implied_intent
+from bot.nlu.acts import find_act, implied_intent, reported
 from bot.nlu.cues import find_cues
 from bot.nlu.language import detect, requested_language
 from bot.nlu.lexicon import LEXICON
@@ -120,10 +120,14 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
     act = find_act(tokens, cues, intent)
     implied = implied_intent(act, intent, conf < RULES.fallback_below)
     if implied is not None:
-        explanation += f"; act {act} makes it {implied}"
+        explanation += f"; act {reported(act)} makes it {implied}"
         others = tuple(o for o in ((intent, round(conf, 3)), *others) if o[0] != implied)[:3]
         intent, conf = implied, max(conf, ACT_CONFIDENCE)
     rights, where = slots.requested(tokens, cues, intent)
+    # a short reply naming only purposes or a field answers the dialog's question
+    answer = not rights and slots.short(tokens)
+    objecting = "objection" in rights or answer
+    correcting = "rectification" in rights or answer
     if intent in RIGHTS and rights and rights[0] != intent:
         # several requests: the one named first is the intent
         explanation += f"; asks for {', '.join(rights)}"
@@ -137,12 +141,10 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         alternatives=others,
         language_request=language_request,
         topic=slots.topic(cues, intent) if intent in TOPICAL else None,
-        act=act,
+        act=reported(act),
         rights=rights,
-        purposes=slots.purposes(cues, where.get("objection", ())) if "objection" in rights else (),
-        field=slots.field(cues, where.get("rectification", ()))
-        if "rectification" in rights
-        else None,
+        purposes=slots.purposes(cues, where.get("objection", ())) if objecting else (),
+        field=slots.field(cues, where.get("rectification", ())) if correcting else None,
         upset=upset(text, cues),
         language_sure=language_sure(verdict, tokens, danish_letters),
     )

@@ -30,6 +30,8 @@ ACT_CONCEPTS: dict[str, str] = dict(_DETAILS["acts"])
 PRIORITY: tuple[str, ...] = tuple(_DETAILS["act_priority"])
 OPENING: frozenset[str] = frozenset(_DETAILS["act_opening"])
 SHORT = int(_DETAILS["act_short_words"])
+WORD_SHORT = int(_DETAILS["act_word_short_words"])
+WEAK_WORDS = int(_DETAILS["act_weak_words"])
 CLOSING = int(_DETAILS["act_closing_words"])
 LEADS = _folded(_DETAILS["act_leads"])
 NO_FOLLOWERS = _folded(_DETAILS["no_followers"])
@@ -41,7 +43,7 @@ INTENTS: dict[str, tuple[str, frozenset[str]]] = {
 }
 CONFIDENCE = float(_DETAILS["act_confidence"])
 # A policy question that merely sounds like "how long?" (deadline, retention)
-NOT_HOW_LONG = frozenset({"T_DEADLINE", "T_RETENTION", "PRODUCT"})
+NOT_HOW_LONG = frozenset({"T_DEADLINE", "T_RETENTION", "PRODUCT", "STORED"})
 BARE_NO = frozenset({"no", "dont"})
 # Acts of courtesy, read only where the message asks for nothing else
 COURTESIES = frozenset({"thanks", "bye", "weak_yes"})
@@ -60,7 +62,8 @@ class Act:
 
 
 def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | None:
-    """The dialog act of the message, or None; `weak_yes` ("ok", "fint") is reported as yes.
+    """The dialog act of the message, or None; `weak_yes` ("ok", "fint") is a yes that
+    does not turn a greeting into a reply (`reported` names it yes).
 
     `intent` is what the rules read: courtesies ("tak", "ok", "bye") only count as the
     act of a message that asks for nothing else ("kundeservice tak" asks for a person).
@@ -91,8 +94,13 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
         del found["yes"]  # "sounds good, thanks", "nice, thank you 👍": thanks
     for act in PRIORITY:
         if act in found:
-            return "yes" if act == "weak_yes" else act
+            return act
     return None
+
+
+def reported(act: str | None) -> str | None:
+    """The act as the conversation sees it: a weak yes is a yes."""
+    return "yes" if act == "weak_yes" else act
 
 
 def implied_intent(act: str | None, intent: str, unsure: bool) -> str | None:
@@ -113,10 +121,16 @@ def implied_intent(act: str | None, intent: str, unsure: bool) -> str | None:
 def _counts(act: str, cue: Cue, tokens: Sequence[str], words: list[int]) -> bool:
     """Whether a cue of `act` is placed where a reply would say it."""
     size = len(words)
+    if act == "weak_yes":
+        return size <= WEAK_WORDS  # "ok", "ok great"; "ok" in a sentence is no answer
     if act in OPENING:
         if cue.text in BARE_NO and not _bare_no(tokens, cue.end):
             return False  # "no more newsletters", "don't track me": no answer on its own
-        return _opens(cue, tokens) or size <= SHORT
+        if _opens(cue, tokens):
+            return True
+        # a phrase ("det er fint", "go ahead") may stand anywhere in a short reply; a
+        # single word ("gerne", "right") only in a very short one ("jeg vil gerne...")
+        return size <= (SHORT if cue.how == "phrase" else WORD_SHORT)
     if act in ("thanks", "bye"):
         return size <= CLOSING or _opens(cue, tokens) or cue.end >= words[-1] - 1
     return True

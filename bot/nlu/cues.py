@@ -37,6 +37,7 @@ NOT_BEFORE = frozenset(fold(w) for w in _RULES["not_negating_before"])
 NOT_AFTER = frozenset(fold(w) for w in _RULES["not_negating_after"])
 CONTRAST = _phrases(_RULES["contrast"])
 TEMPORAL = frozenset(fold(w) for w in _RULES["temporal"])
+NOT_TEMPORAL = frozenset(fold(w) for w in _RULES["temporal_not_before"])  # "until then"
 QUESTION_AUX = frozenset(fold(w) for w in _RULES["question_aux"])
 QUESTION_STARTERS = frozenset(fold(w) for w in _RULES["question_starters"])
 QUESTION_LEADS = frozenset(fold(w) for w in _RULES["question_leads"])
@@ -153,7 +154,7 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int],
             sentence_negated = False
             at += 1
             continue
-        if token in TEMPORAL:
+        if token in TEMPORAL and not _followed_by(tokens, at, NOT_TEMPORAL):
             _mark_temporal(tokens, at, scale)
         hedge = _sequence_at(tokens, at, HEDGES) if token in _HEDGE_FIRST else 0
         if hedge:
@@ -182,6 +183,10 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int],
             _mark_rest_of_sentence(tokens, at + contrast, scale, CONTRAST_SCALE)
         at += max(contrast, 1)
     return negated, scale, negators, later_steps
+
+
+def _followed_by(tokens: Sequence[str], at: int, words: frozenset[str]) -> bool:
+    return at + 1 < len(tokens) and tokens[at + 1] in words
 
 
 def _dismissal(tokens: Sequence[str], at: int, scale: list[float]) -> int:

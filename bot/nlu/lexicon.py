@@ -131,6 +131,9 @@ class Lexicon:
         # families whose cues keep full weight under hedges and sequences: "what do you
         # get *if I log in with Google*" still names the topic
         self.unscaled = frozenset(overlay.get("_unscaled_families", ()))
+        # overlay families whose words may be misspelt and still count (slot values)
+        fuzzy_families = tuple(overlay.get("_fuzzy_families", ()))
+        self.unfuzzy = frozenset(c for c in self.overlay if not c.startswith(fuzzy_families))
         self.exact: dict[str, list[Hit]] = defaultdict(list)
         self.prefixes: dict[str, list[tuple[str, Hit]]] = defaultdict(list)
         self.affixes: list[tuple[TokenPattern, Hit]] = []
@@ -192,16 +195,17 @@ class Lexicon:
                 by_word[word].append(phrase)
             return
         token = TokenPattern.parse(words[0])
+        fuzzy = concept not in self.unfuzzy
         for word in token.exact:
             hit = Hit(concept, language, "exact")
             self.exact[word].append(hit)
-            if len(word) >= FUZZY_MIN_LENGTH:
+            if fuzzy and len(word) >= FUZZY_MIN_LENGTH:
                 fuzzy_words[len(word), word[0]].add(word)
                 self.fuzzy_targets[word].append(hit)
         for prefix in token.prefixes:
             hit = Hit(concept, language, "prefix")
             self.prefixes[prefix[:2]].append((prefix, hit))
-            if len(prefix) >= FUZZY_PREFIX_MIN:
+            if fuzzy and len(prefix) >= FUZZY_PREFIX_MIN:
                 fuzzy_prefixes[len(prefix), prefix[0]].add(prefix)
                 self.fuzzy_targets["*" + prefix].append(hit)
         if token.suffixes or token.infixes:

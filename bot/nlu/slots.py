@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from bot.nlu.cues import LATER_SCALE, Cue
 from bot.nlu.lexicon import load_json
-from bot.nlu.scoring import ranked, score
+from bot.nlu.scoring import RULES, ranked, score
 from bot.nlu.text import fold, is_word
 
 _DETAILS = load_json("rules.json")["details"]
@@ -33,6 +33,12 @@ RIGHTS = (
 )
 SPLITTERS = frozenset(fold(w) for w in _DETAILS["segment_words"])
 SEGMENT_MIN = float(_DETAILS["segment_min"])
+# a second right in the same part counts when it scores nearly as high as the first
+TIE = float(_DETAILS["segment_tie"])
+ANSWER_WORDS = int(_DETAILS["answer_words"])
+TOPIC_EXTRA = float(_DETAILS["topic_extra"])
+# a right that includes another asked for in the same part ("my data as a csv file")
+SUBSUMES: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _DETAILS["subsumes"].items()}
 ACTIONS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _DETAILS["part_actions"].items()}
 ANY_ACTION = frozenset().union(*ACTIONS.values())
 PURPOSES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DETAILS["purposes"].items()}
@@ -42,6 +48,9 @@ FIELD_ANCHORS = frozenset(_DETAILS["field_anchors"])
 TOPICS: dict[str, tuple[str, float]] = {
     concept: (name, float(weight)) for concept, (name, weight) in _DETAILS["topics"].items()
 }
+DONE = frozenset({"DONE_PP", "DONE_TO_ME"})  # past participles: "lukket", "blocked"
+# "(vil) have min konto lukket", "get my data deleted": a participle that is wanted
+CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
 # Cues that describe the whole message rather than a place in it
 GLOBAL = frozenset({"QMARK", "MINE", "QFORM"})
 # Intents whose messages may carry requests of their own
@@ -78,6 +87,9 @@ def parts(tokens: Sequence[str]) -> list[tuple[Part, bool]]:
 
 
 def _reason_follows(tokens: Sequence[str], at: int) -> bool:
+    """True when the part ending at `at` is followed by ", so" / ", så" (a consequence)."""
+    if at >= len(tokens) or is_word(tokens[at]):
+        return False  # "slet så min konto": "så" after a verb is "then"
     while at < len(tokens) and not is_word(tokens[at]):
         at += 1
     return at < len(tokens) and tokens[at] in REASON_BEFORE
@@ -105,18 +117,33 @@ def requested(
     evidence: dict[str, set[str]] = {}
     for start, end in acting:
         inside = [c for c in local if start <= c.start < end]
-        best, value = ranked(score([*inside, *shared]).by_intent)[0]
-        if best in RIGHTS and value >= SEGMENT_MIN and _acts(best, inside):
-            if best not in names:
-                names.append(best)
-            where.setdefault(best, []).append((start, end))
-            evidence.setdefault(best, set()).update(c.concept for c in inside)
+        ranking = ranked(score([*inside, *shared]).by_intent)
+        top = ranking[0][1]
+        asked = [
+            (first, name)
+            for name, value in ranking
+            if name in RIGHTS
+            and value >= max(SEGMENT_MIN, TIE * top)
+            and (first := _acts(name, inside)) is not None
+        ]
+        named = {name for _first, name in asked}
+        asked = [(f, n) for f, n in asked if not any(n in SUBSUMES.get(m, ()) for m in named)]
+        for _first, name in sorted(asked):  # two requests in one part, in their order
+            if name not in names:
+                names.append(name)
+            where.setdefault(name, []).append((start, end))
+            evidence.setdefault(name, set()).update(c.concept for c in inside)
     if intent in RIGHTS and intent not in names:
         names.insert(0, intent)
     for right, (other, unless) in GROUNDS.items():
         if right in names and other in names and not evidence.get(right, set()) & unless:
             names.remove(right)
     return tuple(names), where
+
+
+def short(tokens: Sequence[str]) -> bool:
+    """True for a reply short enough to be the answer to a question ("alt", "my email")."""
+    return sum(1 for t in tokens if is_word(t)) <= ANSWER_WORDS
 
 
 def purposes(cues: Sequence[Cue], spans: Sequence[Part]) -> tuple[str, ...]:
@@ -160,8 +187,11 @@ def topic(cues: Sequence[Cue], intent: str) -> str | None:
         if known is None:
             continue
         name, weight = known
-        best[name] = max(best.get(name, 0.0), weight)
-        first.setdefault(name, cue.start)
+        if name in best:  # a further cue of the same topic adds a little
+            best[name] = max(best[name], weight) + TOPIC_EXTRA
+        else:
+            best[name] = weight
+            first[name] = cue.start
     if not best:
         return None
     return max(best, key=lambda name: (best[name], -first[name]))
@@ -169,14 +199,28 @@ def topic(cues: Sequence[Cue], intent: str) -> str | None:
 
 def _has_action(cues: Sequence[Cue], span: Part) -> bool:
     start, end = span
-    return any(start <= c.start < end and c.concept in ANY_ACTION and not c.negated for c in cues)
+    return any(start <= c.start < end and c.concept in ANY_ACTION and _stands(c) for c in cues)
 
 
-def _acts(right: str, cues: Sequence[Cue]) -> bool:
-    """True when a part names an action of `right` ("see", "delete", "stop..."), not only
-    its objects: "the data you hold about me" is no request for access."""
+def _acts(right: str, cues: Sequence[Cue]) -> int | None:
+    """Where a part names an action of `right` ("see", "delete", "stop..."), or None
+    when it names only its objects ("the data you hold about me") or tells what was
+    done ("your system closed my account"): that asks for nothing."""
     actions = ACTIONS.get(right, frozenset())
-    return any(c.concept in actions and not c.negated for c in cues)
+    wanted = any(c.concept == "WANT" for c in cues) or cues[0].text in CAUSATIVE
+    done = (
+        set() if wanted else {p for c in cues if c.concept in DONE for p in range(c.start, c.end)}
+    )
+    return min(
+        (c.start for c in cues if c.concept in actions and _stands(c) and c.start not in done),
+        default=None,
+    )
+
+
+def _stands(cue: Cue) -> bool:
+    """A cue that still asks for its action: not negated, or one whose negation asks
+    for the same ("no more newsletters" objects as "stop the newsletters" does)."""
+    return not cue.negated or cue.concept in RULES.keeps
 
 
 def _in_full(cue: Cue) -> Cue:

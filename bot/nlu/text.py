@@ -17,7 +17,8 @@ CLAUSE = ","
 BOUNDARIES = frozenset({SENTENCE, QUESTION, CLAUSE})
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "’": "'", "‘": "'", "´": "'", "`": "'"})
-_ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+# an address, without the punctuation that ends its clause ("mail a@b.dk, then...")
+_ADDRESSES = re.compile(r"(?:\S+@\S+?|https?://\S+?|www\.\S+?)([.,;:!?)\]]*)(?=\s|$)")
 _E_MAIL = re.compile(r"\be-(?=mail)")
 _APOSTROPHE = re.compile(r"(?<=[a-z0-9])'")
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
@@ -41,7 +42,7 @@ def fold(text: str) -> str:
 
 def tokenise(text: str) -> list[str]:
     """Words, emoji and boundary markers (`.`, `?`, `,`) of folded `text`."""
-    text = _ORDINAL_DOT.sub("", _ADDRESSES.sub(" ", text[:MAX_CHARS]))
+    text = _ORDINAL_DOT.sub("", _ADDRESSES.sub(r" \1", text[:MAX_CHARS]))
     folded = _STRETCHED.sub(r"\1", _APOSTROPHE.sub("", _E_MAIL.sub("e", fold(text))))
     tokens: list[str] = []
     for match in _TOKEN.finditer(folded):
