@@ -80,6 +80,11 @@ def _may_overrule(intent: str, probability: float, scores: Scores) -> bool:
     return probability >= RULES.fallback_certainty and not scores.negated
 
 
+def _without(intent: str, ranking: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """Runner-ups after the intent changed: the former intent leads, the new one goes."""
+    return tuple(o for o in ranking if o[0] != intent)[:3]
+
+
 def recognise(text: str, hint: str | None = None) -> Recognition:
     """Language, intent and details of `text`; `hint` decides the language only without
     evidence."""
@@ -121,7 +126,7 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
     implied = implied_intent(act, intent, conf < RULES.fallback_below)
     if implied is not None:
         explanation += f"; act {reported(act)} makes it {implied}"
-        others = tuple(o for o in ((intent, round(conf, 3)), *others) if o[0] != implied)[:3]
+        others = _without(implied, ((intent, round(conf, 3)), *others))
         intent, conf = implied, max(conf, ACT_CONFIDENCE)
     rights, where = slots.requested(tokens, cues, intent)
     # a short reply naming only purposes or a field answers the dialog's question
@@ -131,6 +136,7 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
     if intent in RIGHTS and rights and rights[0] != intent:
         # several requests: the one named first is the intent
         explanation += f"; asks for {', '.join(rights)}"
+        others = _without(rights[0], ((intent, round(conf, 3)), *others))
         intent = rights[0]
     return Recognition(
         text=text,

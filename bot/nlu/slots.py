@@ -53,6 +53,7 @@ DONE = frozenset({"DONE_PP", "DONE_TO_ME"})  # past participles: "lukket", "bloc
 CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
 # Cues that describe the whole message rather than a place in it
 GLOBAL = frozenset({"QMARK", "MINE", "QFORM"})
+RECIPIENT_CUES = frozenset(_DETAILS["recipient_cues"])
 # Intents whose messages may carry requests of their own
 ASKING = frozenset({*RIGHTS, "recipient"})
 
@@ -111,13 +112,18 @@ def requested(
         # one request at most: the message's intent (the common case, kept cheap)
         return (intent,), {}
     shared = [c for c in cues if c.concept in GLOBAL]
-    local = [_in_full(c) for c in cues if c.concept not in GLOBAL]
+    # a recipient's own request is read as any request would be, without the cues that
+    # tell the writer is a recipient (they weigh against the rights of account holders)
+    skip = GLOBAL | RECIPIENT_CUES if intent == "recipient" else GLOBAL
+    local = [_in_full(c) for c in cues if c.concept not in skip]
     names: list[str] = []
     where: dict[str, list[Part]] = {}
     evidence: dict[str, set[str]] = {}
     for start, end in acting:
         inside = [c for c in local if start <= c.start < end]
         ranking = ranked(score([*inside, *shared]).by_intent)
+        if intent == "recipient":  # what a recipient asks of the controllers it names
+            ranking = [(name, value) for name, value in ranking if name in RIGHTS]
         top = ranking[0][1]
         asked = [
             (first, name)
