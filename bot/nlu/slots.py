@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.nlu.cues import LATER_SCALE, Cue
+from bot.nlu.cues import Cue
 from bot.nlu.lexicon import load_json
+from bot.nlu.scopes import LATER_SCALE
 from bot.nlu.scoring import RULES, ranked, score
 from bot.nlu.text import fold, is_word
 
@@ -121,6 +122,7 @@ def requested(
     evidence: dict[str, set[str]] = {}
     for start, end in acting:
         inside = [c for c in local if start <= c.start < end]
+        wanted = tokens[start] in CAUSATIVE or any(c.concept == "WANT" for c in inside)
         ranking = ranked(score([*inside, *shared]).by_intent)
         if intent == "recipient":  # what a recipient asks of the controllers it names
             ranking = [(name, value) for name, value in ranking if name in RIGHTS]
@@ -130,7 +132,7 @@ def requested(
             for name, value in ranking
             if name in RIGHTS
             and value >= max(SEGMENT_MIN, TIE * top)
-            and (first := _acts(name, inside)) is not None
+            and (first := _acts(name, inside, wanted)) is not None
         ]
         named = {name for _first, name in asked}
         asked = [(f, n) for f, n in asked if not any(n in SUBSUMES.get(m, ()) for m in named)]
@@ -208,12 +210,12 @@ def _has_action(cues: Sequence[Cue], span: Part) -> bool:
     return any(start <= c.start < end and c.concept in ANY_ACTION and _stands(c) for c in cues)
 
 
-def _acts(right: str, cues: Sequence[Cue]) -> int | None:
+def _acts(right: str, cues: Sequence[Cue], wanted: bool) -> int | None:
     """Where a part names an action of `right` ("see", "delete", "stop..."), or None
     when it names only its objects ("the data you hold about me") or tells what was
-    done ("your system closed my account"): that asks for nothing."""
+    done ("your system closed my account"): that asks for nothing, unless the part
+    wants it done ("I want my account closed", "og derefter have min konto lukket")."""
     actions = ACTIONS.get(right, frozenset())
-    wanted = any(c.concept == "WANT" for c in cues) or cues[0].text in CAUSATIVE
     done = (
         set() if wanted else {p for c in cues if c.concept in DONE for p in range(c.start, c.end)}
     )
