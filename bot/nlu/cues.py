@@ -15,7 +15,7 @@ from bot.nlu.lexicon import (
     Phrase,
     TokenPattern,
     load_json,
-    phrases_starting,
+    phrase_candidates,
     token_hits,
 )
 from bot.nlu.scopes import structure
@@ -69,13 +69,21 @@ def _match_parts(
     return None if found is None else [at, *found]
 
 
+def _next_word(tokens: Sequence[str], at: int) -> str:
+    following = tokens[at + 1] if at + 1 < len(tokens) else ""
+    return following if following and is_word(following) else ""
+
+
 def _phrase_at(
     tokens: Sequence[str], at: int, words: frozenset[str]
 ) -> tuple[list[Phrase], list[int]] | None:
     """The longest phrases matching at `at`; several concepts may share the same words."""
     chosen: list[Phrase] = []
     where: list[int] = []
-    for phrase in phrases_starting(tokens[at]):
+    second = _next_word(tokens, at)
+    if not second:
+        return None  # a phrase needs a second word before any boundary
+    for phrase in phrase_candidates(tokens[at], second):
         if chosen and phrase.words < chosen[0].words:
             break
         if not phrase.possible(words):
@@ -147,6 +155,19 @@ class _Placer:
 
     def cue(self, concept: str, positions: Sequence[int], language: str, how: str) -> Cue:
         start, end = positions[0], positions[-1] + 1
+        if end == start + 1:  # one word, the common case
+            unscaled = LEXICON.family.get(concept) in LEXICON.unscaled
+            return Cue(
+                concept,
+                start,
+                end,
+                self.tokens[start],
+                language,
+                how,
+                self.negated[start] and start not in self.negators,
+                1.0 if unscaled else self.scale[start],
+                self.later[start],
+            )
         span = range(start, end)
         negated = any(self.negated[p] for p in span) and not any(p in self.negators for p in span)
         unscaled = LEXICON.family.get(concept) in LEXICON.unscaled
@@ -194,11 +215,16 @@ def _match_overlay_phrases(
     for at, token in enumerate(tokens):
         if not is_word(token):
             continue
+        second = _next_word(tokens, at)
+        if not second:
+            continue
         matched: set[str] = set()
-        for phrase in phrases_starting(token, True):
+        for phrase in phrase_candidates(token, second, True):
+            if not phrase.possible(words):
+                continue  # most candidates lack a word they need: the cheap test first
             group = family[phrase.concept]
             used = taken.setdefault(group, set())
-            if group in matched or at in used or not phrase.possible(words):
+            if group in matched or at in used:
                 continue
             found = _match_parts(tokens, phrase.parts[1:], at + 1)
             if found is None or any(p in used for p in found):

@@ -282,6 +282,17 @@ def phrases_starting(token: str, overlay: bool = False) -> tuple[Phrase, ...]:
 
 
 @lru_cache(maxsize=65536)
+def phrase_candidates(first: str, second: str, overlay: bool = False) -> tuple[Phrase, ...]:
+    """Phrases starting with `first` whose second part may be `second` (or is a gap):
+    looked up per word pair, so a common first word ("hvad", "what") costs little."""
+    return tuple(
+        p
+        for p in phrases_starting(first, overlay)
+        if p.parts[1] is None or p.parts[1].matches(second)
+    )
+
+
+@lru_cache(maxsize=65536)
 def token_hits(token: str, fuzzy_allowed: bool) -> tuple[Hit, ...]:
     """Concepts of a folded token; falls back to fuzzy matching when allowed and no
     intent concept fits (an overlay word such as "ok" does not stop a typo's match)."""

@@ -50,9 +50,10 @@ class Rules:
         self.combos = tuple(_combo(raw) for raw in data["combos"])
         index: dict[str, list[int]] = {}
         for number, combo in enumerate(self.combos):
-            for concept, _only_negated in combo.groups[0]:
+            for concept, _only_negated in _index_group(combo):
                 index.setdefault(concept, []).append(number)
         self.combo_index = {c: tuple(numbers) for c, numbers in index.items()}
+        self.combo_adds = tuple(dict(combo.add) for combo in self.combos)
         self.relevant = frozenset(
             {*self.weights, *self.negated}
             | {c for combo in self.combos for group in combo.groups for c, _neg in group}
@@ -67,6 +68,19 @@ class Rules:
         self.conf: dict[str, float] = {k: float(v) for k, v in confidence.items()}
         unknown = {i for by in self.weights.values() for i in by} - set(self.intents)
         assert not unknown, f"rules.json names unknown intents: {unknown}"
+
+
+# Cues found in most messages: a combination is looked up by another of its groups, so
+# that a question mark does not make every question-and-topic combination a candidate.
+COMMON = frozenset({"QFORM", "QMARK", "MINE", "WANT", "DATA", "Q_AUX"})
+
+
+def _index_group(combo: Combo) -> tuple[tuple[str, bool], ...]:
+    """The group a combination is indexed by: every member of it is needed anyway."""
+    for group in combo.groups:
+        if not any(concept in COMMON for concept, _neg in group):
+            return group
+    return combo.groups[0]
 
 
 def _combo(raw: dict[str, Any]) -> Combo:
@@ -87,12 +101,10 @@ def score(cues: Sequence[Cue]) -> Scores:
     positive: dict[str, float] = {}
     negative: dict[str, float] = {}
     texts: dict[str, str] = {}
-    spans: dict[str, set[tuple[int, int]]] = {}
     relevant = RULES.relevant
     for cue in cues:
         if cue.concept not in relevant:
             continue  # details that weigh for no intent (acts, purposes, fields...)
-        spans.setdefault(cue.concept, set()).add((cue.start, cue.end))
         bucket = negative if cue.negated else positive
         if cue.scale > bucket.get(cue.concept, 0.0):
             bucket[cue.concept] = cue.scale
@@ -114,9 +126,9 @@ def score(cues: Sequence[Cue]) -> Scores:
     for number in sorted(candidates):
         combo = RULES.combos[number]
         amount = _combo_scale(combo, present, negative)
-        if amount and not _one_word(combo, present, negative, spans):
+        if amount and not _one_word(combo, present, negative, cues):
             label = "+".join(_member(group, present, negative) for group in combo.groups)
-            _add(totals, contributions, label, dict(combo.add), amount)
+            _add(totals, contributions, label, RULES.combo_adds[number], amount)
     top_privacy = max(v for k, v in totals.items() if k not in ("greeting", "other"))
     if top_privacy >= RULES.privacy_floor:
         totals["greeting"] *= RULES.greeting_damping
@@ -166,7 +178,7 @@ def _one_word(
     combo: Combo,
     present: dict[str, float],
     negative: dict[str, float],
-    spans: dict[str, set[tuple[int, int]]],
+    cues: Sequence[Cue],
 ) -> bool:
     """True when one word satisfies every group, e.g. the typo "completly" evoking both
     "complete" and "completed": a combination needs words that work together (a phrase
@@ -175,9 +187,8 @@ def _one_word(
         return False
     seen: set[tuple[int, int]] = set()
     for group in combo.groups:
-        for concept, only_negated in group:
-            if concept in (negative if only_negated else present):
-                seen.update(spans.get(concept, ()))
+        used = {c for c, only_negated in group if c in (negative if only_negated else present)}
+        seen.update((cue.start, cue.end) for cue in cues if cue.concept in used)
         if len(seen) > 1:
             return False
     return len(seen) == 1 and all(end - start == 1 for start, end in seen)

@@ -42,7 +42,10 @@ def fold(text: str) -> str:
 
 def tokenise(text: str) -> list[str]:
     """Words, emoji and boundary markers (`.`, `?`, `,`) of folded `text`."""
-    text = _ORDINAL_DOT.sub("", _ADDRESSES.sub(r" \1", text[:MAX_CHARS]))
+    text = text[:MAX_CHARS]
+    if "@" in text or "http" in text or "www." in text:
+        text = _ADDRESSES.sub(r" \1", text)
+    text = _ORDINAL_DOT.sub("", text)
     folded = _STRETCHED.sub(r"\1", _APOSTROPHE.sub("", _E_MAIL.sub("e", fold(text))))
     tokens: list[str] = []
     for match in _TOKEN.finditer(folded):
