@@ -17,13 +17,9 @@ from dataclasses import dataclass
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import fold, is_word
+from bot.nlu.text import fold, folded, is_word
 
 _DETAILS = load_json("rules.json")["details"]
-
-
-def _folded(words: Sequence[str]) -> frozenset[str]:
-    return frozenset(fold(w).replace("'", "") for w in words)
 
 
 ACT_CONCEPTS: dict[str, str] = dict(_DETAILS["acts"])
@@ -33,9 +29,9 @@ SHORT = int(_DETAILS["act_short_words"])
 WORD_SHORT = int(_DETAILS["act_word_short_words"])
 WEAK_WORDS = int(_DETAILS["act_weak_words"])
 CLOSING = int(_DETAILS["act_closing_words"])
-LEADS = _folded(_DETAILS["act_leads"])
-NO_FOLLOWERS = _folded(_DETAILS["no_followers"])
-SPOILERS = _folded(_DETAILS["yes_spoilers"])
+LEADS = folded(_DETAILS["act_leads"])
+NO_FOLLOWERS = folded(_DETAILS["no_followers"])
+SPOILERS = folded(_DETAILS["yes_spoilers"])
 EXCEPTIONS = tuple(tuple(fold(p).split()) for p in _DETAILS["yes_spoiler_exceptions"])
 INTENTS: dict[str, tuple[str, frozenset[str]]] = {
     act: (target, frozenset(replaces))
@@ -50,7 +46,7 @@ COURTESIES = frozenset({"thanks", "bye", "weak_yes"})
 PLAIN = frozenset({"greeting", "other"})
 # Acts specific enough to overrule an intent the rules are unsure of
 SPECIFIC = frozenset({"yes", "more", "no_code", "how_long", "what_next"})
-CODE_CARRIERS = _folded(_DETAILS["code_carriers"])
+CODE_CARRIERS = folded(_DETAILS["code_carriers"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,16 +19,16 @@ from bot.nlu.lexicon import (
     token_hits,
 )
 from bot.nlu.scopes import structure
-from bot.nlu.text import CLAUSE, QUESTION, SENTENCE, fold, is_word
+from bot.nlu.text import CLAUSE, QUESTION, SENTENCE, folded, is_word
 
 _RULES = load_json("rules.json")["structure"]
 
-QUESTION_AUX = frozenset(fold(w) for w in _RULES["question_aux"])
-QUESTION_STARTERS = frozenset(fold(w) for w in _RULES["question_starters"])
-QUESTION_LEADS = frozenset(fold(w) for w in _RULES["question_leads"])
-QUESTION_WORDS = frozenset(fold(w) for w in _RULES["question_words"])
-AUX_FOLLOWERS = frozenset(fold(w) for w in _RULES["question_aux_followers"])
-POSSESSIVES = frozenset(fold(w) for w in _RULES["possessives"])
+QUESTION_AUX = folded(_RULES["question_aux"])
+QUESTION_STARTERS = folded(_RULES["question_starters"])
+QUESTION_LEADS = folded(_RULES["question_leads"])
+QUESTION_WORDS = folded(_RULES["question_words"])
+AUX_FOLLOWERS = folded(_RULES["question_aux_followers"])
+POSSESSIVES = folded(_RULES["possessives"])
 POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import QUESTION, SENTENCE, fold, is_word
+from bot.nlu.text import QUESTION, SENTENCE, fold, folded, is_word
 
 _RULES = load_json("rules.json")["structure"]
 
@@ -24,12 +24,12 @@ def _phrases(words: Sequence[str]) -> tuple[tuple[str, ...], ...]:
 
 
 NEGATORS = _phrases(_RULES["negators"])
-BACKWARD = frozenset(fold(w) for w in _RULES["backward_negators"])
-NOT_BEFORE = frozenset(fold(w) for w in _RULES["not_negating_before"])
-NOT_AFTER = frozenset(fold(w) for w in _RULES["not_negating_after"])
+BACKWARD = folded(_RULES["backward_negators"])
+NOT_BEFORE = folded(_RULES["not_negating_before"])
+NOT_AFTER = folded(_RULES["not_negating_after"])
 CONTRAST = _phrases(_RULES["contrast"])
-TEMPORAL = frozenset(fold(w) for w in _RULES["temporal"])
-NOT_TEMPORAL = frozenset(fold(w) for w in _RULES["temporal_not_before"])  # "until then"
+TEMPORAL = folded(_RULES["temporal"])
+NOT_TEMPORAL = folded(_RULES["temporal_not_before"])  # "until then"
 SCOPE = int(_RULES["scope_words"])
 BACK = int(_RULES["backward_words"])
 TEMPORAL_WORDS = int(_RULES["temporal_words"])

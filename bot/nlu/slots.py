@@ -19,20 +19,12 @@ from bot.nlu.cues import Cue
 from bot.nlu.lexicon import load_json
 from bot.nlu.scopes import LATER_SCALE
 from bot.nlu.scoring import RULES, ranked, score
-from bot.nlu.text import fold, is_word
+from bot.nlu.text import folded, is_word
 
 _DETAILS = load_json("rules.json")["details"]
 
-RIGHTS = (
-    "access",
-    "portability",
-    "rectification",
-    "erasure",
-    "restriction",
-    "objection",
-    "human_review",
-)
-SPLITTERS = frozenset(fold(w) for w in _DETAILS["segment_words"])
+RIGHTS: tuple[str, ...] = tuple(_DETAILS["rights"])  # the intents that are GDPR rights
+SPLITTERS = folded(_DETAILS["segment_words"])
 SEGMENT_MIN = float(_DETAILS["segment_min"])
 # a second right in the same part counts when it scores nearly as high as the first
 TIE = float(_DETAILS["segment_tie"])
@@ -58,8 +50,8 @@ RECIPIENT_CUES = frozenset(_DETAILS["recipient_cues"])
 # Intents whose messages may carry requests of their own
 ASKING = frozenset({*RIGHTS, "recipient"})
 
-REASON_BEFORE = frozenset(fold(w) for w in _DETAILS["reason_before"])
-REASON_AFTER = frozenset(fold(w) for w in _DETAILS["reason_after"])
+REASON_BEFORE = folded(_DETAILS["reason_before"])
+REASON_AFTER = folded(_DETAILS["reason_after"])
 # A right named only as the ground of another ("my data is wrong, so stop using it until
 # it is checked" contests accuracy to restrict processing, Art. 18(1)(a))
 GROUNDS: dict[str, tuple[str, frozenset[str]]] = {

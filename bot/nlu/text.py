@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 SENTENCE = "."
@@ -38,6 +39,11 @@ def fold(text: str) -> str:
             ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
         )
     return text
+
+
+def folded(words: Iterable[str]) -> frozenset[str]:
+    """Words of a rules table folded as the text is, to compare with its tokens."""
+    return frozenset(_APOSTROPHE.sub("", fold(word)) for word in words)
 
 
 def tokenise(text: str) -> list[str]:
