@@ -19,8 +19,11 @@ from sqlalchemy import event, text
 
 from bench import seeding
 from bench.measure import Figure, below, figure, progress, ratio_at_least
+from storage import datamap
 from storage.db import Database
 from workflow import retention
+
+SMS_DAYS = datamap.current().rule_days("sms_messages", "sms_messages_anonymised")
 
 MESSAGES = 1_000_000
 QUICK_MESSAGES = 30_000
@@ -35,7 +38,7 @@ _UPDATE = (
 
 async def _baseline(url: str, now: datetime) -> tuple[int, float]:
     """Rows and seconds of one raw UPDATE anonymising every message older than 30 days."""
-    cutoff = now - timedelta(days=retention.SMS_DAYS)
+    cutoff = now - timedelta(days=SMS_DAYS)
     db = Database(url)
     try:
         async with db.sessions() as session:

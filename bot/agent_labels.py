@@ -46,6 +46,7 @@ ALERTS = {
     "action_failed": N_("Request failed"),
     "deadline_soon": N_("Deadline in 7 days"),
     "deadline_passed": N_("Deadline passed"),
+    "code_locked": N_("Wrong codes: verification paused"),
 }
 AUDIT_EVENTS = {
     "received": N_("Request received"),
@@ -54,6 +55,7 @@ AUDIT_EVENTS = {
     "action_retry": N_("Action failed; will retry"),
     "approval_recorded": N_("Approval recorded"),
     "extended": N_("Deadline extended"),
+    "verification_unlocked": N_("Verification by code unlocked"),
 }
 ACTION_STATUSES = {
     "ready": N_("Waiting"),

@@ -7,12 +7,19 @@ appear in a repr or a log line.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+MIN_SECRET_BYTES = 32
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -27,9 +34,21 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     secret_key: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # third-party loggers (Slack SDK, aiohttp access, asyncpg, SQLAlchemy, aiogram) trace
+    # requests with their bodies: they stay at WARNING unless asked for
+    library_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     data_dir: Path = Path("./data")
     demo: bool = False
     public_url: str | None = None
+    # addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For is believed
+    trusted_proxies: str = ""
+
+    # how long to wait for the database before answering "unavailable" (a partition drops
+    # packets: without these a request would hang for a minute or more)
+    database_connect_timeout: float = Field(default=5.0, gt=0, le=300)
+    database_command_timeout: float = Field(default=30.0, gt=0, le=3600)
+    database_pool_timeout: float = Field(default=5.0, gt=0, le=300)
+    web_request_timeout: float = Field(default=4.0, gt=0, le=300)
 
     # Outbound services: base URLs are settings so tests can point them at stand-ins.
     sms_api_url: str = "https://gatewayapi.com/rest/"
@@ -62,7 +81,17 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(default=5, ge=1, le=50)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     retention_interval_seconds: float = Field(default=3600.0, gt=0)
-    transcript_retention_days: int = Field(default=30, ge=1)
+
+    # the account store the rights act on, and the data map that describes it
+    account_store_url: str | None = None  # default: the bot's own database
+    datamap_path: Path | None = None  # default: the built-in store's map
+
+    @field_validator("account_store_url")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite", "postgres", "mysql", "mariadb")):
+            raise ValueError("must be a sqlite:///, postgresql://, mysql:// or mariadb:// URL")
+        return value or None
 
     @field_validator("database_url")
     @classmethod
@@ -71,9 +100,56 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _known_networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part.strip()!r} is not an IP address or CIDR range"
+                    ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _strong_secret(self) -> Settings:
+        if self.secret_key is None or self.demo:
+            return self
+        if len(self.secret_key.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"SECRET_KEY: must be at least {MIN_SECRET_BYTES} bytes outside demo mode"
+                " (e.g. `openssl rand -hex 32`)"
+            )
+        return self
+
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        """TRUSTED_PROXIES as networks (a single address is a /32 or /128)."""
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.trusted_proxies.split(",")
+            if part.strip()
+        )
+
+    def database(self) -> Database:
+        """The bot's database with this process's timeouts (connect, command, pool), with
+        the account store (ACCOUNT_STORE_URL) attached when it is another database."""
+        from storage import account_store
+        from storage.db import Database, Timeouts
+
+        timeouts = Timeouts(
+            connect=self.database_connect_timeout,
+            command=self.database_command_timeout,
+            pool=self.database_pool_timeout,
+        )
+        database = Database(self.database_url, timeouts=timeouts)
+        account_store.connect(database, self.account_store_url, timeouts=timeouts)
+        return database
+
     def secret(self) -> bytes:
         """The key for code hashes and signed links. Demo mode makes and keeps one."""
-        if self.secret_key is not None:
+        if self.secret_key is not None and (self.secret_key.get_secret_value() or not self.demo):
             return self.secret_key.get_secret_value().encode()
         if not self.demo:
             raise SettingsError(
@@ -88,12 +164,17 @@ class Settings(BaseSettings):
         return path.read_text(encoding="utf-8").strip().encode()
 
 
+def _error_line(loc: tuple[int | str, ...], message: str) -> str:
+    """`SETTING: what is wrong`; a check across settings names its setting itself."""
+    if loc:
+        return f"{'.'.join(str(p) for p in loc).upper()}: {message}"
+    return message.removeprefix("Value error, ")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Load settings, turning pydantic's error into one line per bad setting."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = [
-            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        ]
+        lines = [_error_line(err["loc"], err["msg"]) for err in exc.errors()]
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -65,6 +65,19 @@ async def conversation_on(db: Database, note: Notification, channel: str) -> Con
     return conversation
 
 
+_TERMINAL = (".", "!", "?", "…", ":", ";")
+_CLOSING = "\"')]»”’"
+
+
+def agent_text(value: object) -> str:
+    """An agent's free text as a sentence: a full stop added when it has no terminal
+    punctuation, so the notice's next sentence does not run on ("…usual We will…")."""
+    text = str(value or "").strip()
+    if text and not text.rstrip(_CLOSING).endswith(_TERMINAL):
+        return text + "."
+    return text
+
+
 def _due(params: dict[str, Any]) -> str:
     raw = params.get("due_at")
     return locales.format_date(datetime.fromisoformat(raw)) if isinstance(raw, str) else ""
@@ -111,7 +124,7 @@ def _completed(params: dict[str, Any]) -> str:
         return _(
             "A person on our team has reviewed the decision (request {reference}). "
             "Their answer: {answer}"
-        ).format(reference=reference, answer=params.get("answer", ""))
+        ).format(reference=reference, answer=agent_text(params.get("answer")))
     text = _("Your request {reference} is completed.").format(reference=reference)
     return f"{text} {url}" if url else text
 
@@ -156,12 +169,14 @@ def render(event: str, params: dict[str, Any], language: str) -> str:
             return _(
                 "We cannot carry out your request {reference}. Reason: {reason} If you "
                 "disagree, you can complain to Datatilsynet, the Danish Data Protection Agency."
-            ).format(reference=reference, reason=params.get("reason", ""))
+            ).format(reference=reference, reason=agent_text(params.get("reason")))
         if event == "extended":
             return _(
                 "We need more time for your request {reference}. Reason: {reason} We will "
                 "answer by {due_date} at the latest."
-            ).format(reference=reference, reason=params.get("reason", ""), due_date=_due(params))
+            ).format(
+                reference=reference, reason=agent_text(params.get("reason")), due_date=_due(params)
+            )
         if event == "in_review":
             return _(
                 "A person on our team is now reviewing the decision (request {reference}). "

@@ -12,6 +12,7 @@ from bot.notifier import Notifier
 from bot.tasks import BackgroundTasks
 from bot.understanding import recognise
 from handlers.turn import Services
+from storage import account_store, datamap
 from storage.db import Database
 from storage.types import utcnow
 from workflow import approvals, queue
@@ -24,6 +25,7 @@ def configure_workflow(settings: Settings) -> None:
     """
     approvals.configure(approvals.ApprovalPolicy.from_settings(settings))
     queue.configure(max_attempts=settings.worker_max_attempts)
+    datamap.configure(settings.datamap_path)
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Runtime:
     def build(cls, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
         """`clock` is injectable so tests move time forward instead of sleeping."""
         configure_workflow(settings)
-        db = Database(settings.database_url)
+        db = settings.database()
         public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
         services = Services(
             secret=settings.secret(),
@@ -56,4 +58,5 @@ class Runtime:
 
     async def close(self) -> None:
         await self.tasks.close()
+        await account_store.close(self.db)
         await self.db.dispose()

@@ -27,7 +27,8 @@ async def prepare_demo(runtime: Runtime) -> None:
 
 
 async def serve(settings: Settings) -> int:
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.library_log_level)
+    logs.handle_lost_connections()
     runtime = Runtime.build(settings)
     if settings.demo:
         await prepare_demo(runtime)

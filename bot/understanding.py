@@ -11,14 +11,18 @@ log = logging.getLogger(__name__)
 
 
 def recognise(text: str, hint: str | None) -> Understanding:
-    """Language and intent of `text`; `hint` is used only when the text shows no language."""
+    """Language, intent and details of `text`; `hint` is used only when the text shows no
+    language."""
     understood = _recognise(text, hint=hint)
     # The outcome only: the text and the cues found in it may hold personal data.
     log.debug(
-        "recognised language=%s intent=%s confidence=%.2f length=%d",
+        "recognised language=%s intent=%s confidence=%.2f topic=%s act=%s rights=%s length=%d",
         understood.language,
         understood.intent,
         understood.confidence,
+        understood.topic,
+        understood.act,
+        ",".join(understood.rights),
         len(text),
     )
     return understood

@@ -140,7 +140,15 @@ async def on_code(turn: Turn) -> bool:
         )
         return False
     turn.dialog.step = Step.IDENTIFY
-    if outcome is identity.CheckOutcome.EXPIRED:
+    if outcome is identity.CheckOutcome.LOCKED:
+        turn.say(
+            _(
+                "Too many wrong codes have been typed, so codes are paused for up to an hour. "
+                "Please try again later, or ask to talk to a person."
+            ),
+            (*menu.buttons_for(("handover",)), menu.cancel_button()),
+        )
+    elif outcome is identity.CheckOutcome.EXPIRED:
         turn.say(
             _(
                 "That code has expired. Type your email address or phone number again and "

@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
@@ -32,6 +33,9 @@ _ASYNC_DRIVERS = {
     "sqlite": f"sqlite+{sqlite_driver.DRIVER}",
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
+    # only for an account store (ACCOUNT_STORE_URL); the bot's own tables never live there
+    "mysql": "mysql+asyncmy",
+    "mariadb": "mysql+asyncmy",
 }
 # Session.info key: the transaction began with BEGIN IMMEDIATE and holds SQLite's write lock.
 WRITE_LOCKED = "sqlite_write_locked"
@@ -43,13 +47,48 @@ _in_write: ContextVar[bool] = ContextVar("sqlite_write_transaction", default=Fal
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for the database before giving up (PostgreSQL).
+
+    A network partition drops packets instead of refusing them; without these a connect
+    waits a minute and a running query until the link comes back.
+    `connect`: opening a connection; `command`: one statement; `pool`: waiting for a free
+    connection from the pool.
+    """
+
+    connect: float = 5.0
+    command: float | None = 30.0  # None: no limit (schema migrations on a big database)
+    pool: float = 5.0
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached (refused, reset, timed out,
+    unopenable file), as opposed to a bug or a refused statement."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, OperationalError) and "no such" in str(exc.orig):
+        return False  # SQLite: a missing table is the schema, not the connection
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
+        return True
+    return type(exc).__module__.startswith("asyncpg") and "Connection" in type(exc).__name__
+
+
 def async_url(url: str) -> str:
     """Accept the usual `postgresql://` and `sqlite:///` spellings and pick the async driver."""
     parsed = make_url(url)
     backend = parsed.drivername.split("+", 1)[0]
     if backend not in _ASYNC_DRIVERS:
-        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        raise ValueError(f"unsupported database {backend!r}: use sqlite, postgresql or mysql")
     return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+def _connect_args(backend: str, timeouts: Timeouts) -> dict[str, Any]:
+    """The driver's own spelling of the connect and statement timeouts."""
+    if backend == "postgresql":  # asyncpg
+        return {"timeout": timeouts.connect, "command_timeout": timeouts.command}
+    return {"connect_timeout": max(1, round(timeouts.connect))}  # asyncmy
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -65,13 +104,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     """One engine and its session factory; the only shared state between processes."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        timeouts: Timeouts | None = None,
+    ) -> None:
         self.url = async_url(url)
         self.backend = make_url(self.url).get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
-        if self.backend == "postgresql":
+        self.timeouts = timeouts or Timeouts()
+        # A failed statement's parameters are a customer's text, codes, contact details:
+        # they never go into an exception message (and so never into a log line).
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        if self.backend in ("postgresql", "mysql"):
             # A server can restart under us; a local SQLite file can't, so no ping there.
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_timeout=self.timeouts.pool,
+                connect_args=_connect_args(self.backend, self.timeouts),
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

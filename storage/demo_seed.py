@@ -228,3 +228,56 @@ async def _invoices(
                 card_last4=f"{rng.randint(0, 9999):04d}",
             )
         )
+
+
+# --- history: small accounts whose past requests `workflow.demo_history` replays -------
+
+HISTORY_COMPANIES = (
+    ("Nordlys Tandklinik ApS", "da"),
+    ("Havnens Fiskehus", "da"),
+    ("Kvist & Krone Frisør", "da"),
+    ("Solsikke Børnehave", "da"),
+    ("Aarhus Cykeludlejning", "da"),
+    ("Fjordens Vinhandel", "da"),
+    ("Lindholm Revision ApS", "da"),
+    ("Bakkehuset Kro", "da"),
+    ("Ravn Ejendomme", "da"),
+    ("Skovly Dyreklinik", "da"),
+    ("Harbour Lights Dental", "en"),
+    ("Greenway Couriers Ltd", "en"),
+    ("Oak & Ivy Florists", "en"),
+    ("Bright Path Tutoring", "en"),
+    ("Kestrel Car Hire", "en"),
+    ("Meadow Lane Vets", "en"),
+)
+
+
+def history_email(index: int) -> str:
+    return f"history{index:02d}@example.{'dk' if HISTORY_COMPANIES[index][1] == 'da' else 'com'}"
+
+
+async def seed_history_accounts(session: AsyncSession, *, now: datetime) -> list[int]:
+    """The history accounts (one person each, no messages), created once; their ids."""
+    ids: list[int] = []
+    for index, (company, language) in enumerate(HISTORY_COMPANIES):
+        email = history_email(index)
+        found = await session.scalar(select(Person.account_id).where(Person.email == email))
+        if found is None:
+            account = Account(company=company, created_at=now - timedelta(days=900))
+            session.add(account)
+            await session.flush()
+            session.add(
+                Person(
+                    account_id=account.id,
+                    name=f"{company.split()[0]} Kontakt" if language == "da" else "Contact",
+                    email=email,
+                    phone=f"+45300000{index:02d}"
+                    if language == "da"
+                    else f"+4477009001{index:02d}",
+                    preferred_language=language,
+                    created_at=account.created_at,
+                )
+            )
+            found = account.id
+        ids.append(int(found))
+    return ids

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -212,7 +213,8 @@ class Conversation(Base):
     token_hash: Mapped[str | None] = mapped_column(String(128))
     locale: Mapped[str | None] = mapped_column(String(5))
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # the account store may be another database: no foreign key (see migration 0008)
+    account_id: Mapped[int | None] = mapped_column(BigId, index=True)
     verified_until: Mapped[datetime | None]
     verified_via: Mapped[str | None] = mapped_column(String(20))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -248,10 +250,15 @@ class VerificationCode(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(BigId, index=True)
     purpose: Mapped[str] = mapped_column(String(20), default="login")
     channel: Mapped[str] = mapped_column(String(10))  # sms | email
     code_hash: Mapped[str] = mapped_column(String(128))
+    # False: the account had its codes for the hour (or was locked), so nothing was sent
+    # and the row can never verify; it still counts wrong tries against the account
+    delivered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # a contact on no account: its keyed hash, which its wrong tries count against
+    contact_hash: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -44,7 +44,7 @@ class PrivacyRequest(Base):
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(30))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    account_id: Mapped[int] = mapped_column(BigId)  # in the account store: no foreign key
     channel: Mapped[str] = mapped_column(String(20))
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
     language: Mapped[str] = mapped_column(String(5))

@@ -8,7 +8,20 @@ from click.testing import CliRunner
 
 from bot.commands.classify import classify
 
-KEYS = {"text", "language", "intent", "confidence", "explanation"}
+KEYS = {
+    "text",
+    "language",
+    "language_sure",
+    "intent",
+    "confidence",
+    "topic",
+    "act",
+    "rights",
+    "purposes",
+    "field",
+    "upset",
+    "explanation",
+}
 
 
 def _lines(output: str) -> list[dict[str, object]]:
@@ -45,6 +58,29 @@ def test_keeps_non_ascii_text_readable() -> None:
 def test_hint_applies_only_without_evidence() -> None:
     result = CliRunner().invoke(classify, ["--hint", "da", "ok", "thanks"])
     assert [row["language"] for row in _lines(result.output)] == ["da", "en"]
+
+
+def test_shows_the_details_of_each_message() -> None:
+    result = CliRunner().invoke(
+        classify,
+        [
+            "ret vores tlf nr til 22 33 44 55 og sluk for jeres tracking",
+            "do you sell my data?",
+            "jep",
+            "SLET MIN KONTO NU!!",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    correct, question, yes, angry = _lines(result.output)
+    assert correct["rights"] == ["rectification", "objection"]
+    assert (correct["field"], correct["purposes"]) == ("phone", ["tracking"])
+    assert (question["intent"], question["topic"], question["rights"]) == (
+        "question",
+        "sharing",
+        [],
+    )
+    assert (yes["act"], yes["language_sure"]) == ("yes", False)
+    assert (angry["intent"], angry["upset"], angry["act"]) == ("erasure", True, None)
 
 
 def test_usage_errors_exit_2_and_help_explains() -> None:

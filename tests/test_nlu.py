@@ -14,10 +14,20 @@ from typing import Any
 import pytest
 
 from bot.nlu import INTENTS, Recognition, recognise
+from tests.nlu.score import score
 
 HERE = Path(__file__).resolve().parent
 LABELLED = HERE / "nlu" / "labelled.jsonl"
 LANGUAGE_CASES = HERE / "nlu" / "language_cases.jsonl"
+# Written blind for the question/complaint/recipient intents and the detail fields:
+# the dev set was measured untouched, then its misses fixed by general rules; the
+# unseen set was measured once, with the final recogniser (tests/nlu/README.md), and
+# no test measures it again: only its absence from the n-gram training is checked.
+DEV = HERE / "nlu" / "questions_dev.jsonl"
+UNSEEN = HERE / "nlu" / "questions_unseen.jsonl"
+# The intents the held-out sets were written for; the three newer ones appear there
+# only where a line was relabelled.
+ORIGINAL_INTENTS = set(INTENTS) - {"question", "complaint", "recipient"}
 # Customer-voice phrasings written apart from the lexicons, each set measured untouched
 # first (figures in tests/nlu/README.md); misses were fixed only by general rules.
 HELDOUT = sorted(
@@ -87,6 +97,29 @@ def test_accuracy_on_held_out_phrasings(path: Path) -> None:
     assert language >= 0.98, f"{path.name}: language accuracy {language:.3f}\n{report}"
 
 
+# Per-field thresholds on the blind set for the newer labels (figures in the README).
+DEV_THRESHOLDS = {
+    "intent": 0.95,
+    "language": 0.98,
+    "topic": 0.95,
+    "act": 0.97,
+    "rights": 0.9,
+    "purposes": 0.95,
+    "field": 0.95,
+}
+
+
+def test_detail_accuracy_on_the_dev_set() -> None:
+    tallies = score(_rows(DEV))
+    low = {
+        name: f"{t.ok}/{t.total}\n" + "\n".join(t.misses)
+        for name, t in tallies.items()
+        if t.total and t.ok / t.total < DEV_THRESHOLDS[name]
+    }
+    assert not low, low
+    assert all(tallies[name].total >= 30 for name in DEV_THRESHOLDS), tallies
+
+
 def test_held_out_sets_are_new_varied_and_cover_every_intent() -> None:
     known = {row["text"].casefold() for row in _rows(LABELLED)}
     if SHARED.exists():
@@ -97,7 +130,7 @@ def test_held_out_sets_are_new_varied_and_cover_every_intent() -> None:
         assert len(rows) >= 120, path.name
         assert len(set(texts)) == len(texts), path.name
         assert not known & set(texts), (path.name, sorted(known & set(texts)))
-        assert {row["intent"] for row in rows} == set(INTENTS), path.name
+        assert {row["intent"] for row in rows} >= ORIGINAL_INTENTS, path.name
         per_language = Counter(row["language"] for row in rows)
         assert min(per_language["da"], per_language["en"]) >= len(rows) * 0.4, per_language
         known |= set(texts)
@@ -124,7 +157,7 @@ def test_held_out_sets_are_new_varied_and_cover_every_intent() -> None:
         # a hedge ("whether", "hvis jeg") weakens what follows it
         ("I'd like to see my data before I decide whether to remove my profile", "access"),
         # a question about using cookies is not an objection to them
-        ("bruger I cookies til statistik?", "other"),
+        ("bruger I cookies til statistik?", "question"),
         ("jeg vil ikke have at I bruger cookies", "objection"),
         # what "isn't enough" or "not interested in" waves aside is not the wish
         ("Turning off the newsletter is not enough, erase my profile", "erasure"),
@@ -151,9 +184,11 @@ def test_held_out_sets_are_new_varied_and_cover_every_intent() -> None:
         # a language switch on its own is no right
         ("kan du skrive på engelsk?", "other"),
         ("can we switch to danish?", "other"),
-        # how long data is kept in general is a policy question; about mine it is access
-        ("How long do you retain SMS logs?", "other"),
-        ("how long do you keep my personal data?", "access"),
+        # how long data is kept is a policy question, also for "my" data; what is kept
+        # about me is an access request
+        ("How long do you retain SMS logs?", "question"),
+        ("how long do you keep my personal data?", "question"),
+        ("what data do you keep about me?", "access"),
     ],
 )
 def test_general_rules(text: str, intent: str) -> None:
@@ -179,6 +214,7 @@ def test_ngram_model_is_rebuilt_from_its_listed_training_files() -> None:
     assert train(rows, INTENTS, sources) == stored
     unseen = [p.name for p in HELDOUT if f"tests/nlu/{p.name}" not in sources]
     assert unseen, "keep at least one held-out set out of the n-gram training data"
+    assert f"tests/nlu/{UNSEEN.name}" not in sources, "the unseen set must stay unseen"
     with pytest.raises(SystemExit) as usage:
         main([])  # no training files: a usage error
     assert usage.value.code == 2
@@ -335,7 +371,8 @@ def test_short_messages() -> None:
     assert recognise("tak").intent == "greeting"
     assert recognise("stop").intent == "cancel"
     assert recognise("slet mig").intent == "erasure"
-    assert recognise("👍").intent == "greeting"
+    assert recognise("👍").intent == "other"  # a yes: a reply, not a greeting
+    assert recognise("👍").act == "yes"
 
 
 def test_same_results_under_any_hash_seed() -> None:
@@ -393,7 +430,7 @@ def test_never_raises(text: str) -> None:
 
 def test_result_shape_and_explanation() -> None:
     result = recognise("Slet venligst min konto")
-    assert len(INTENTS) == 12
+    assert len(INTENTS) == 15
     assert result.text == "Slet venligst min konto"
     assert (result.intent, result.language) == ("erasure", "da")
     assert result.explanation.startswith("cues: ")
@@ -413,7 +450,8 @@ def test_no_personal_data_in_logs_or_explanation(caplog: pytest.LogCaptureFixtur
 def test_rules_only_name_known_concepts() -> None:
     data = Path(__file__).resolve().parents[1] / "bot" / "nlu" / "data"
     concepts = set(json.loads((data / "concepts.json").read_text(encoding="utf-8")))
-    concepts |= {"Q_AUX", "QMARK", "MY_REQUEST", "MINE"}  # made by the engine, not the lexicon
+    concepts |= set(json.loads((data / "details.json").read_text(encoding="utf-8")))
+    concepts |= {"Q_AUX", "QMARK", "MY_REQUEST", "MINE", "QFORM"}  # made by the engine
     rules = json.loads((data / "rules.json").read_text(encoding="utf-8"))
     named = set(rules["weights"]) | set(rules["negated"])
     for combo in rules["combos"]:

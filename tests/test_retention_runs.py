@@ -191,7 +191,7 @@ async def test_the_sweep_keeps_what_a_request_or_case_needs_and_a_rerun_changes_
     assert [e.event for e in entries] == [retention_runs.DONE]
     assert entries[0].actor == "retention" and entries[0].request_id is None
     assert entries[0].data["counts"] == report.counts == entries[0].data["totals"]
-    assert set(entries[0].data["cutoffs"]) == {"sms", "links"}
+    assert set(entries[0].data["cutoffs"]) == {"sms_messages_anonymised", "download_links_purged"}
 
     clock.advance(minutes=5)
     again = await retention_runs.run_sweep(seeded, clock=clock, data_dir=data)

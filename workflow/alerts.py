@@ -25,6 +25,7 @@ EVENTS = (
     "deadline_soon",
     "deadline_passed",
     "handover",
+    "code_locked",
 )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 ALWAYS = frozenset({"erasure", "rectification"})
@@ -68,16 +68,19 @@ class Agent:
 
     `name` is what the history shows; `ref` is the keyed hash of the agent's identity,
     computed like a request's `requester_ref`, so an agent who is also the requester
-    (the same channel user) is recognised without storing who they are.
+    (the same channel user) is recognised without storing who they are. `key` hashes the
+    agent's other identities the same way (`workflow.agent_identities`), so the same
+    person is recognised through any of their channels and contacts.
     """
 
     name: str
     ref: str
+    key: bytes = field(default=b"", repr=False, compare=False)
 
     @classmethod
     def from_identity(cls, secret: bytes, identity: str, name: str | None = None) -> Agent:
         """`identity` as the requester's is hashed: `slack:U123`, or the CLI's --agent NAME."""
-        return cls(name=name or identity, ref=identity_ref(secret, identity))
+        return cls(name=name or identity, ref=identity_ref(secret, identity), key=secret)
 
 
 def identity_ref(secret: bytes, identity: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.privacy_models import Approval, PrivacyRequest, RequestEvent
 from storage.types import utcnow
-from workflow import approvals, audit, deadlines, lifecycle, notifications, queue
+from workflow import agent_identities, approvals, audit, deadlines, lifecycle, notifications, queue
 from workflow.approvals import Agent, ApprovalPolicy
 from workflow.lifecycle import InvalidTransition, NotFound, WorkflowError
 from workflow.requests import cancel_actions
@@ -63,13 +63,19 @@ def _reason(reason: str | None, what: str) -> str:
     return cleaned[:MAX_REASON]
 
 
-async def _load_for(session: AsyncSession, reference: str, agent: Agent) -> PrivacyRequest:
+async def _load_for(
+    session: AsyncSession, reference: str, agent: Agent
+) -> tuple[PrivacyRequest, agent_identities.Identities]:
+    """The request, locked, unless the agent made it (through any of their identities) or
+    it concerns an account with one of their contacts."""
     request = await lifecycle.load(session, reference=reference)
-    if agent.ref == request.requester_ref:
+    mine = await agent_identities.of(session, agent)
+    if await agent_identities.is_own_request(session, agent, request, mine):
         raise SelfApprovalRefused(
-            f"{request.reference} was requested by you; another agent must decide it"
+            f"{request.reference} was requested by you or concerns your own account; "
+            "another agent must decide it"
         )
-    return request
+    return request, mine
 
 
 def _awaiting(request: PrivacyRequest) -> None:
@@ -91,12 +97,14 @@ async def approve(
     """Record the agent's approval; with enough approvers, approve and enqueue the work."""
     now = now or utcnow()
     policy = policy or approvals.current()
-    request = await _load_for(session, reference, agent)
+    request, identities = await _load_for(session, reference, agent)
     _awaiting(request)
-    mine = await session.scalar(
-        select(Approval).where(Approval.request_id == request.id, Approval.approver == agent.name)
+    given_by = await session.scalars(
+        select(Approval.approver).where(
+            Approval.request_id == request.id, Approval.decision == "approve"
+        )
     )
-    if mine is not None:
+    if any(agent_identities.is_mine(agent, identities, name) for name in given_by):
         raise AlreadyDecided(
             f"you have already approved {request.reference}; a different agent must approve it"
         )
@@ -152,7 +160,7 @@ async def reject(
     """Refuse the request; the customer receives the reason (and their right to complain)."""
     now = now or utcnow()
     why = _reason(reason, "a rejection")
-    request = await _load_for(session, reference, agent)
+    request, _identities = await _load_for(session, reference, agent)
     _awaiting(request)
     mine = await session.scalar(
         select(Approval).where(Approval.request_id == request.id, Approval.approver == agent.name)
@@ -190,7 +198,7 @@ async def extend(
     why = _reason(reason, "an extension")
     if months not in (1, 2):
         raise ExtensionRefused("an extension is by 1 or 2 months")
-    request = await _load_for(session, reference, agent)
+    request, _identities = await _load_for(session, reference, agent)
     if request.status in lifecycle.CLOSED:
         raise ExtensionRefused(f"{request.reference} is already {request.status}")
     original = deadlines.due_date(request.received_at)
@@ -242,7 +250,7 @@ async def answer(
     """An agent's answer to a human review (Art. 22): it completes the request."""
     now = now or utcnow()
     reply = _reason(text, "an answer")
-    request = await _load_for(session, reference, agent)
+    request, _identities = await _load_for(session, reference, agent)
     if request.kind != "human_review":
         raise InvalidTransition(request.reference, request.status, "completed")
     if request.status in lifecycle.CLOSED:

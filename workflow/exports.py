@@ -15,6 +15,9 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 LIFETIME = timedelta(days=7)
 EXPORTS_DIR = "exports"
 _DOMAIN = b"privacybot-download-v1\n"
@@ -108,3 +111,47 @@ def signed_link(
     expires_at = now + LIFETIME
     token = sign_download(secret, reference, filename, expires_at)
     return {"download_url": download_url(public_url, token), "expires_at": expires_at.isoformat()}
+
+
+async def account_exports(
+    session: AsyncSession, data_dir: Path, account_id: object, except_reference: str
+) -> list[Path]:
+    """Export files (ZIPs) written for the account's other requests, still on disk."""
+    from storage.privacy_models import PrivacyRequest
+
+    references = await session.scalars(
+        select(PrivacyRequest.reference).where(
+            PrivacyRequest.account_id == account_id,
+            PrivacyRequest.reference != except_reference,
+        )
+    )
+    folder = exports_dir(data_dir)
+    found: list[Path] = []
+    for reference in references:
+        if _REFERENCE.match(reference):
+            found += sorted(folder.glob(f"{reference}-*.zip"))
+    return found
+
+
+async def still_servable(session: AsyncSession, reference: str) -> bool:
+    """Whether files of this request may still be handed out: the request exists and its
+    account has no erasure under way or done (an erasure's own receipt excepted)."""
+    from storage.privacy_models import PrivacyRequest
+
+    request = await session.scalar(
+        select(PrivacyRequest).where(PrivacyRequest.reference == reference)
+    )
+    if request is None:
+        return False
+    if request.kind == "erasure":
+        return True
+    erased = await session.scalar(
+        select(PrivacyRequest.id)
+        .where(
+            PrivacyRequest.account_id == request.account_id,
+            PrivacyRequest.kind == "erasure",
+            PrivacyRequest.status.in_(("in_progress", "completed")),
+        )
+        .limit(1)
+    )
+    return erased is None

@@ -5,6 +5,11 @@ address typed into the chat. Codes are stored as keyed hashes, expire after ten
 minutes, allow five tries, and are rate-limited per conversation and per account.
 Nothing the customer sees depends on whether an account exists: an unknown address
 gets the same answer and an equally "pending" code that can never match.
+
+A code that was not delivered (the account had its codes for the hour, or is locked)
+is stored as not delivered: it can never match. Wrong codes count against the
+account in the database, at most ten an hour across conversations, channels and
+processes (`workflow.code_guard`); after that every code is refused (LOCKED).
 """
 
 from __future__ import annotations
@@ -22,7 +27,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _, use
-from storage.models import Account, Conversation, OutboxMessage, Person, VerificationCode
+from storage import account_store
+from storage.account_store import FoundAccount
+from storage.models import Conversation, OutboxMessage, VerificationCode
+from workflow import code_guard
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
@@ -99,6 +107,7 @@ class CheckOutcome(enum.Enum):
     EXPIRED = "expired"
     EXHAUSTED = "exhausted"
     NO_CODE = "no_code"
+    LOCKED = "locked"  # ten wrong codes for this account (or address) within the hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +117,10 @@ class CheckResult:
     account_id: int | None = None
 
 
-async def find_person(session: AsyncSession, contact: Contact) -> Person | None:
-    """The person on an active account with this contact detail."""
-    column = Person.email if contact.kind == "email" else Person.phone
-    stmt = (
-        select(Person)
-        .join(Account, Account.id == Person.account_id)
-        .where(func.lower(column) == contact.value.lower(), Account.status == "active")
-        .order_by(Person.is_primary.desc(), Person.id)
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def find_person(session: AsyncSession, contact: Contact) -> FoundAccount | None:
+    """The active account with this contact detail, looked up through the data map in the
+    account store (the bot's own database or ACCOUNT_STORE_URL)."""
+    return await account_store.find_account(session, contact.kind, contact.value)
 
 
 async def _codes_since(session: AsyncSession, since: datetime, **where: object) -> int:
@@ -163,15 +165,22 @@ async def start(
             recipient = person.email if contact.kind == "email" else person.phone
     else:
         recipient = contact.value
-    if account_id is not None and (
-        await _codes_since(session, hour_ago, account_id=account_id) >= CODES_PER_ACCOUNT_PER_HOUR
+    hashed = None
+    if account_id is None:
+        hashed = code_guard.contact_hash(secret, contact.kind, contact.value)
+    elif await _codes_since(
+        session, hour_ago, account_id=account_id, delivered=True
+    ) >= CODES_PER_ACCOUNT_PER_HOUR or await code_guard.is_locked(
+        session, code_guard.account_subject(account_id), now
     ):
-        recipient = None  # same answer as ever; the account simply gets no more codes this hour
+        recipient = None  # same answer as ever, but nothing is sent and the row can never match
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         VerificationCode(
             conversation_id=conversation.id,
             account_id=account_id,
+            delivered=recipient is not None and account_id is not None,
+            contact_hash=hashed,
             purpose=purpose,
             channel="email" if contact.kind == "email" else "sms",
             code_hash=_code_hash(secret, conversation.id, code),
@@ -222,14 +231,25 @@ async def check(
     row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
         return CheckResult(CheckOutcome.NO_CODE)
+    if row.account_id is not None:
+        guarded: str | None = code_guard.account_subject(row.account_id)
+    else:
+        guarded = code_guard.contact_subject(row.contact_hash) if row.contact_hash else None
+    if guarded is not None and await code_guard.is_locked(session, guarded, now):
+        return CheckResult(CheckOutcome.LOCKED)
     if row.attempts >= MAX_TRIES:
         return CheckResult(CheckOutcome.EXHAUSTED)
     if row.expires_at <= now:
         return CheckResult(CheckOutcome.EXPIRED)
     matches = hmac.compare_digest(row.code_hash, _code_hash(secret, conversation.id, code))
-    if not matches or row.account_id is None:
+    if not matches or row.account_id is None or not row.delivered:
         row.attempts += 1
         left = MAX_TRIES - row.attempts
+        if guarded is not None:
+            allowed = await code_guard.record_wrong(session, guarded, now)
+            if allowed == 0:
+                return CheckResult(CheckOutcome.LOCKED)
+            left = min(left, allowed)
         return CheckResult(CheckOutcome.WRONG if left > 0 else CheckOutcome.EXHAUSTED, left)
     row.used_at = now
     if purpose == "login":

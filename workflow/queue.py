@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -57,6 +57,7 @@ class Claimed:
     attempts: int
     max_attempts: int
     lease_owner: str
+    reclaimed: bool = False  # taken over from a worker whose lease expired
 
 
 _max_attempts = MAX_ATTEMPTS
@@ -160,7 +161,10 @@ async def _claim_sqlite(
     while holding the write lock)."""
     ready = and_(Action.status == "ready", Action.run_after <= now)
     expired = and_(Action.status == "running", Action.lease_expires_at < now)
-    for due, order in ((ready, Action.run_after), (expired, Action.lease_expires_at)):
+    for due, order, reclaimed in (
+        (ready, Action.run_after, False),
+        (expired, Action.lease_expires_at, True),
+    ):
         candidate = (
             select(Action.id)
             .where(due, ~_account_busy(now))
@@ -170,7 +174,7 @@ async def _claim_sqlite(
         )
         claimed = await _take(session, owner, now, lease, Action.id == candidate)
         if claimed is not None:
-            return claimed
+            return replace(claimed, reclaimed=reclaimed)
     return None
 
 
@@ -185,6 +189,7 @@ async def _claim_postgres(
         .with_for_update(skip_locked=True)
     )
     rows = (await session.execute(ready)).all()
+    reclaimed = not rows
     if not rows:
         expired = (
             select(Action.id, Action.account_id)
@@ -203,7 +208,7 @@ async def _claim_postgres(
             session, owner, now, lease, Action.id == action_id, ~_account_busy(now)
         )
         if claimed is not None:
-            return claimed
+            return replace(claimed, reclaimed=reclaimed)
     return None
 
 

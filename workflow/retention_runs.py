@@ -259,6 +259,6 @@ class Scheduler:
                     self._say(f"retention sweep {state}: {report.counts or 'nothing to change'}")
                     self.next_check = clock() + self.interval
         except Exception as exc:  # no traceback: database errors can quote row values
-            log.error("retention sweep failed: %s", type(exc).__name__)
+            log.warning("retention sweep failed: %s; retried later", type(exc).__name__)
             self.next_check = retry
         return max(0.0, (self.next_check - clock()).total_seconds())

@@ -13,6 +13,11 @@ One action goes through short transactions, never one long one:
    notify twice. A worker whose lease was lost finishes nothing.
 Failures are retried with exponential back-off; after `max_attempts` the action and the
 request are failed, with an audit entry, a customer notification and an agent alert.
+Every attempt is audited: a failed one as `action_retry` (also one whose worker died:
+recorded when another worker takes the action over after the lease). When the database
+goes away mid-action, the worker keeps trying to record the outcome (the failure, or
+the result) with back-off, and releases the claim as soon as the database is back,
+instead of leaving the action to wait out its lease.
 
 Between claims each worker also runs the housekeeping hooks (the customer notification
 dispatcher lives in the runtime and is passed in) and the deadline reminders, and, when
@@ -37,7 +42,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database
+from storage.db import Database, unavailable
 from storage.privacy_models import PrivacyRequest
 from storage.types import utcnow
 from workflow import alerts, audit, deadlines, lifecycle, notifications, queue
@@ -102,9 +107,24 @@ def error_name(exc: BaseException) -> str:
     )
 
 
+async def _audit_takeover(session: AsyncSession, claimed: queue.Claimed) -> None:
+    """The attempt of a worker that died (or lost the database) and never came back."""
+    if claimed.reclaimed:
+        await audit.append(
+            session,
+            actor=WORKER,
+            event="action_retry",
+            request_id=claimed.request_id,
+            data={"kind": claimed.kind, "attempts": claimed.attempts - 1, "why": "lease_expired"},
+        )
+
+
 async def claim_next(deps: WorkerDeps, owner: str) -> queue.Claimed | None:
     async def work(session: AsyncSession) -> queue.Claimed | None:
-        return await queue.claim(session, owner, now=deps.clock(), lease=deps.config.lease)
+        claimed = await queue.claim(session, owner, now=deps.clock(), lease=deps.config.lease)
+        if claimed is not None:
+            await _audit_takeover(session, claimed)
+        return claimed
 
     return await queue.in_transaction(deps.db, work)
 
@@ -124,12 +144,13 @@ async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, 
         claimed = await queue.claim(session, owner, now=deps.clock(), lease=deps.config.lease)
         if claimed is None:
             return None
-        if claimed.attempts > claimed.max_attempts:
-            return claimed, _LATER  # `process` gives it up
-        request = await lifecycle.load_unless_locked(session, claimed.request_id)
-        if request is None:
-            return claimed, _LATER
-        return claimed, await _start(session, deps, claimed, request=request)
+        started: Started = _LATER
+        if claimed.attempts <= claimed.max_attempts:  # else `process` gives it up
+            request = await lifecycle.load_unless_locked(session, claimed.request_id)
+            if request is not None:
+                started = await _start(session, deps, claimed, request=request)
+        await _audit_takeover(session, claimed)
+        return claimed, started
 
     try:
         return await queue.in_transaction(deps.db, work)
@@ -145,25 +166,59 @@ async def process(deps: WorkerDeps, claimed: queue.Claimed, started: Started = _
     """Carry out one claimed action (`started`: what `claim_and_start` already did).
     Returns done | retried | failed | skipped | lost."""
     if claimed.attempts > claimed.max_attempts:  # its workers kept dying mid-run
-        return await _fail(
-            deps, claimed, "gave up: the worker stopped during every attempt", permanent=True
+        return await _settle(
+            deps,
+            claimed,
+            lambda: _fail(
+                deps, claimed, "gave up: the worker stopped during every attempt", permanent=True
+            ),
         )
-    ctx = (
-        await queue.in_transaction(deps.db, lambda s: _start(s, deps, claimed))
-        if isinstance(started, _StartLater)
-        else started
-    )
-    if ctx is None:
-        return "skipped"
     try:
+        ctx = (
+            await queue.in_transaction(deps.db, lambda s: _start(s, deps, claimed))
+            if isinstance(started, _StartLater)
+            else started
+        )
+        if ctx is None:
+            return "skipped"
         result = await _run_with_heartbeat(deps, claimed, ctx)
     except PermanentFailure as exc:
-        return await _fail(deps, claimed, str(exc)[:300] or "permanent failure", permanent=True)
+        why = str(exc)[:300] or "permanent failure"
+        return await _settle(deps, claimed, lambda: _fail(deps, claimed, why, permanent=True))
     except Exception as exc:  # any executor error is retried, never fatal
-        reason = error_name(exc)
+        reason = f"{error_name(exc)} (attempt {claimed.attempts})"
         log.warning("action %d (%s) failed: %s", claimed.id, claimed.kind, reason)
-        return await _fail(deps, claimed, f"{reason} (attempt {claimed.attempts})", permanent=False)
-    return await queue.in_transaction(deps.db, lambda s: _finish(s, deps, claimed, result))
+        return await _settle(deps, claimed, lambda: _fail(deps, claimed, reason, permanent=False))
+    return await _settle(
+        deps,
+        claimed,
+        lambda: queue.in_transaction(deps.db, lambda s: _finish(s, deps, claimed, result)),
+    )
+
+
+async def _settle(
+    deps: WorkerDeps, claimed: queue.Claimed, record: Callable[[], Awaitable[str]]
+) -> str:
+    """Record an attempt's outcome, trying again (with back-off) while the database is
+    away, for as long as the lease would have kept the action ours: the claim is released
+    (or completed) as soon as the database is back, not after the lease."""
+    give_up = time.monotonic() + deps.config.lease.total_seconds()
+    failures = 0
+    while True:
+        try:
+            return await record()
+        except Exception as exc:
+            failures += 1
+            if not unavailable(exc) or time.monotonic() >= give_up:
+                raise
+            wait = _backoff(deps, failures)
+            log.warning(
+                "action %d: outcome not recorded yet (%s); next try in %.1fs",
+                claimed.id,
+                error_name(exc),
+                wait,
+            )
+            await asyncio.sleep(wait)
 
 
 async def _start(
@@ -338,13 +393,13 @@ async def housekeep(deps: WorkerDeps) -> bool:
         await queue.in_transaction(deps.db, lambda s: deadlines.send_reminders(s, deps.clock()))
         ok = True
     except Exception as exc:  # no traceback: database errors can quote personal data
-        log.error("deadline reminders failed: %s", type(exc).__name__)
+        log.warning("deadline reminders failed: %s; retried later", type(exc).__name__)
     for hook in deps.housekeeping:
         try:
             await hook(deps.db, deps.clock())
             ok = True
         except Exception as exc:
-            log.error("housekeeping hook failed: %s", type(exc).__name__)
+            log.warning("housekeeping hook failed: %s; retried later", type(exc).__name__)
     return ok
 
 
@@ -388,7 +443,7 @@ async def run_worker(
                 failures = 0
             except Exception as exc:  # the database went away: back off, never die
                 failures += 1
-                log.error(
+                log.warning(
                     "worker slot %d: claim or finish failed: %s; next try in %.1fs",
                     index,
                     type(exc).__name__,

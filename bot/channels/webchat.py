@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +33,9 @@ routes = web.RouteTableDef()
 
 @dataclass(frozen=True)
 class Limits:
-    """Flood protection; a person types far slower than this. One set per application."""
+    """Flood protection; a person types far slower than this. One set per application.
+    (The limit per client address is shared by all processes: `bot.web.ratelimit`.)"""
 
-    per_ip: RateLimiter = field(default_factory=lambda: RateLimiter(limit=120, window=60.0))
     per_conversation: RateLimiter = field(
         default_factory=lambda: RateLimiter(limit=20, window=60.0)
     )
@@ -52,16 +51,6 @@ def _limit(limiter: RateLimiter, key: str) -> None:
             reason="Too many messages in a short time. Please wait a moment.",
             headers={"Retry-After": str(int(wait) + 1)},
         )
-
-
-@web.middleware
-async def rate_limit_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """Per-IP limit on every web chat API call."""
-    if request.path.startswith("/webchat/api/"):
-        _limit(request.app[LIMITS].per_ip, request.remote or "unknown")
-    return await handler(request)
 
 
 def token_hash(secret: bytes, token: str) -> str:

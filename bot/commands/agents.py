@@ -1,12 +1,16 @@
 """`privacybot agents …`: accounts for the agent console at /agent.
 
-add, list, remove and set-password. A password is asked for twice at the terminal (not
-echoed), or read from the first line of stdin with `--password-stdin` (for scripts);
-it is never an argument, so it stays out of shell history and process lists. Removing
-an agent or changing their password signs them out everywhere.
+add, list, remove, set-password, and link/unlink an agent's other identities (Slack or
+Telegram user, the email or phone on their own customer account), so the workflow
+refuses their own requests whichever channel they decide in.
 
-Exit codes: 0 done, 1 refused (name taken, no such agent, weak password, schema out of
-date), 2 usage, 3 bad settings.
+A password is asked for twice at the terminal (not echoed), or read from the first line
+of stdin with `--password-stdin` (for scripts); it is never an argument, so it stays out
+of shell history and process lists. Removing an agent or changing their password signs
+them out everywhere.
+
+Exit codes: 0 done, 1 refused (name taken, no such agent, weak password, identity linked
+to another agent, schema out of date), 2 usage, 3 bad settings, 4 database unavailable.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.web.agent import accounts
 from storage import migrate
-from storage.db import Database
+from storage.types import utcnow
+from workflow import agent_identities
 
 T = TypeVar("T")
 
@@ -45,7 +50,7 @@ def _run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     settings = _settings(ctx)
 
     async def go() -> T:
-        db = Database(settings.database_url)
+        db = settings.database()
         try:
             if not await migrate.schema_is_current(db):
                 raise _OutOfDate
@@ -58,7 +63,7 @@ def _run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return asyncio.run(go())
     except _OutOfDate:
         click.echo(f"error: {migrate.OUT_OF_DATE}", err=True)
-    except accounts.AgentError as exc:
+    except (accounts.AgentError, agent_identities.IdentityError) as exc:
         click.echo(f"error: {exc}", err=True)
     ctx.exit(EXIT_REFUSED)
     raise AssertionError("unreachable")
@@ -87,6 +92,40 @@ def _name(ctx: click.Context, name: str) -> str:
 _STDIN = click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
+_IDENTITY_OPTIONS = (
+    ("slack", "--slack-user", "A Slack user ID (U…) of this agent."),
+    ("telegram", "--telegram-user", "A Telegram user id (a number) of this agent."),
+    ("email", "--email", "An email address on the agent's own customer account."),
+    ("phone", "--phone", "A phone number on the agent's own customer account."),
+)
+
+
+def _identity_options(command: Callable[..., None]) -> Callable[..., None]:
+    for kind, flag, text in reversed(_IDENTITY_OPTIONS):
+        command = click.option(flag, kind, multiple=True, help=text + " Repeatable.")(command)
+    return command
+
+
+def _identities(*given: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(kind, value) pairs from the options in `_IDENTITY_OPTIONS` order, each checked
+    (a bad value is a usage error)."""
+    kinds = [kind for kind, _flag, _text in _IDENTITY_OPTIONS]
+    pairs = [(kind, value) for kind, values in zip(kinds, given, strict=True) for value in values]
+    for kind, value in pairs:
+        try:
+            agent_identities.canonical(kind, value)
+        except agent_identities.IdentityError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"--{kind}") from None
+    return pairs
+
+
+async def _link_all(
+    session: AsyncSession, secret: bytes, agent_id: int, pairs: list[tuple[str, str]]
+) -> int:
+    linked = 0
+    for kind, value in pairs:
+        linked += await agent_identities.link(session, secret, agent_id, kind, value, utcnow())
+    return linked
 
 
 @click.group("agents")
@@ -104,17 +143,89 @@ def agents() -> None:
     help="The console's language for this agent (they can switch it there).",
 )
 @_STDIN
+@_identity_options
 @click.pass_context
-def add(ctx: click.Context, name: str, language: str, password_stdin: bool) -> None:
-    """Create an agent who can sign in at /agent (the password is asked for)."""
+def add(
+    ctx: click.Context,
+    name: str,
+    language: str,
+    password_stdin: bool,
+    slack: tuple[str, ...],
+    telegram: tuple[str, ...],
+    email: tuple[str, ...],
+    phone: tuple[str, ...],
+) -> None:
+    """Create an agent who can sign in at /agent (the password is asked for), with their
+    other identities linked."""
     cleaned = _name(ctx, name)
+    pairs = _identities(slack, telegram, email, phone)
     password = _password(ctx, password_stdin)
+    secret = _settings(ctx).secret()
 
-    async def work(session: AsyncSession) -> None:
-        await accounts.add(session, cleaned, password, language=language)
+    async def work(session: AsyncSession) -> int:
+        agent = await accounts.add(session, cleaned, password, language=language)
+        return await _link_all(session, secret, agent.id, pairs)
 
-    _run(ctx, work)
-    click.echo(f"agent {cleaned} added")
+    linked = _run(ctx, work)
+    click.echo(f"agent {cleaned} added" + (f", {linked} identities linked" if linked else ""))
+
+
+@agents.command("link")
+@click.argument("name")
+@_identity_options
+@click.pass_context
+def link(
+    ctx: click.Context,
+    name: str,
+    slack: tuple[str, ...],
+    telegram: tuple[str, ...],
+    email: tuple[str, ...],
+    phone: tuple[str, ...],
+) -> None:
+    """Link other identities to an agent: nobody decides a request made through them, or
+    about an account carrying their email or phone."""
+    cleaned = _name(ctx, name)
+    pairs = _identities(slack, telegram, email, phone)
+    if not pairs:
+        raise click.UsageError(
+            "give at least one of --slack-user, --telegram-user, --email, --phone"
+        )
+    secret = _settings(ctx).secret()
+
+    async def work(session: AsyncSession) -> int:
+        agent = await accounts.existing(session, cleaned)
+        return await _link_all(session, secret, agent.id, pairs)
+
+    linked = _run(ctx, work)
+    click.echo(f"{linked} identities linked to {cleaned}")
+
+
+@agents.command("unlink")
+@click.argument("name")
+@_identity_options
+@click.pass_context
+def unlink(
+    ctx: click.Context,
+    name: str,
+    slack: tuple[str, ...],
+    telegram: tuple[str, ...],
+    email: tuple[str, ...],
+    phone: tuple[str, ...],
+) -> None:
+    """Remove linked identities from an agent."""
+    cleaned = _name(ctx, name)
+    pairs = _identities(slack, telegram, email, phone)
+    secret = _settings(ctx).secret()
+
+    async def work(session: AsyncSession) -> int:
+        agent = await accounts.existing(session, cleaned)
+        removed = 0
+        for kind, value in pairs:
+            removed += await agent_identities.unlink(session, secret, agent.id, kind, value)
+        return removed
+
+    removed = _run(ctx, work)
+    click.echo(f"{removed} identities unlinked from {cleaned}")
 
 
 @agents.command("list")
@@ -123,13 +234,17 @@ def add(ctx: click.Context, name: str, language: str, password_stdin: bool) -> N
 def list_agents(ctx: click.Context, as_json: bool) -> None:
     """The agents, with their language and last sign-in."""
 
-    async def work(session: AsyncSession) -> list[dict[str, str | None]]:
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
         return [
             {
                 "name": agent.name,
                 "language": agent.language,
                 "created_at": agent.created_at.isoformat(),
                 "last_login_at": agent.last_login_at.isoformat() if agent.last_login_at else None,
+                "linked": [
+                    {"kind": i.kind, "label": i.label}
+                    for i in await agent_identities.linked(session, agent.id)
+                ],
             }
             for agent in await accounts.all_agents(session)
         ]
@@ -141,10 +256,11 @@ def list_agents(ctx: click.Context, as_json: bool) -> None:
     if not rows:
         click.echo("no agents; add one with `privacybot agents add NAME`")
         return
-    click.echo(f"{'NAME':<24} {'LANG':<5} {'LAST SIGN-IN':<20}")
+    click.echo(f"{'NAME':<24} {'LANG':<5} {'LAST SIGN-IN':<20} LINKED")
     for row in rows:
         last = (row["last_login_at"] or "never")[:19]
-        click.echo(f"{row['name']:<24} {row['language']:<5} {last:<20}")
+        linked = ", ".join(f"{i['kind']} {i['label']}" for i in row["linked"]) or "-"
+        click.echo(f"{row['name']:<24} {row['language']:<5} {last:<20} {linked}")
 
 
 @agents.command("remove")

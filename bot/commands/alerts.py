@@ -15,7 +15,6 @@ import click
 from sqlalchemy import select
 
 from bot.config import Settings
-from storage.db import Database
 from storage.privacy_models import AgentAlert
 from storage.types import utcnow
 from workflow import alerts as workflow_alerts
@@ -44,7 +43,7 @@ def _row(alert: AgentAlert) -> dict[str, Any]:
 
 
 async def _list(settings: Settings, everything: bool, limit: int) -> list[dict[str, Any]]:
-    db = Database(settings.database_url)
+    db = settings.database()
     try:
         stmt = select(AgentAlert).order_by(AgentAlert.id).limit(limit)
         if not everything:
@@ -56,7 +55,7 @@ async def _list(settings: Settings, everything: bool, limit: int) -> list[dict[s
 
 
 async def _done(settings: Settings, ids: tuple[int, ...]) -> int:
-    db = Database(settings.database_url)
+    db = settings.database()
     try:
         async with db.transaction() as session:
             return await workflow_alerts.mark_done(session, ids, utcnow())

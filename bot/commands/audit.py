@@ -7,7 +7,6 @@ import json
 
 import click
 
-from storage.db import Database
 from workflow import audit as audit_log
 
 EXIT_BROKEN = 1
@@ -28,7 +27,7 @@ def verify(ctx: click.Context, as_json: bool) -> None:
     settings = settings_from(ctx)
 
     async def go() -> audit_log.VerifyResult:
-        db = Database(settings.database_url)
+        db = settings.database()
         try:
             async with db.sessions() as session:
                 return await audit_log.verify(session)

@@ -28,8 +28,15 @@ def classify_line(text: str, hint: str | None) -> str:
         {
             "text": result.text,
             "language": result.language,
+            "language_sure": result.language_sure,
             "intent": result.intent,
             "confidence": round(result.confidence, 3),
+            "topic": result.topic,
+            "act": result.act,
+            "rights": list(result.rights),
+            "purposes": list(result.purposes),
+            "field": result.field,
+            "upset": result.upset,
             "explanation": result.explanation,
         },
         ensure_ascii=False,
@@ -47,8 +54,10 @@ def classify_line(text: str, hint: str | None) -> str:
 def classify(texts: tuple[str, ...], hint: str | None) -> None:
     """Recognise the language and intent of each TEXT (or of each stdin line).
 
-    Prints one JSON object per utterance: text, language, intent, confidence and
-    explanation. Blank stdin lines are skipped.
+    Prints one JSON object per utterance: text, language, language_sure, intent,
+    confidence, topic (of a policy question), act (yes, no, thanks, bye, no_code,
+    how_long, what_next, more), rights (every right asked for, in order), purposes,
+    field, upset and explanation. Blank stdin lines are skipped.
     """
     for text in _utterances(texts, sys.stdin if not texts else ()):
         click.echo(classify_line(text, hint))

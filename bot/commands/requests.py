@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings, SettingsError
 from bot.runtime import configure_workflow
-from storage.db import Database
 from storage.models import Account
 from storage.privacy_models import Action, Approval, PrivacyRequest, RequestEvent
 from storage.types import utcnow
@@ -42,7 +41,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
     async def go() -> T:
-        db = Database(settings.database_url)
+        db = settings.database()
         try:
             if write:
                 async with db.transaction() as session:

@@ -15,7 +15,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
-from storage.db import Database
+from storage import account_store
 from workflow import retention as rules
 from workflow import retention_runs
 
@@ -23,8 +23,9 @@ EXIT_BUSY = 1
 
 
 def policy_from(settings: Settings) -> rules.RetentionPolicy:
-    """The retention periods from settings (TRANSCRIPT_RETENTION_DAYS)."""
-    return rules.RetentionPolicy(transcript_days=settings.transcript_retention_days)
+    """How the sweep batches; the retention periods are the data map's (DATAMAP_PATH)."""
+    del settings
+    return rules.RetentionPolicy()
 
 
 def scheduler_from(
@@ -67,7 +68,7 @@ def run(ctx: click.Context, dry_run: bool, full: bool, as_json: bool) -> None:
     settings = settings_from(ctx)
 
     async def go() -> rules.RetentionReport | None:
-        db = Database(settings.database_url)
+        db = settings.database()
         try:
             return await retention_runs.run_sweep(
                 db,
@@ -78,6 +79,7 @@ def run(ctx: click.Context, dry_run: bool, full: bool, as_json: bool) -> None:
                 progress=None if as_json else _progress,
             )
         finally:
+            await account_store.close(db)
             await db.dispose()
 
     try:
@@ -88,7 +90,7 @@ def run(ctx: click.Context, dry_run: bool, full: bool, as_json: bool) -> None:
     if report is None:
         click.echo("error: another retention sweep is running; try again later", err=True)
         ctx.exit(EXIT_BUSY)
-    counts = {category: report.counts.get(category, 0) for category in rules.CATEGORIES}
+    counts = {category: report.counts.get(category, 0) for category in rules.categories()}
     if as_json:
         click.echo(
             json.dumps(

@@ -41,7 +41,7 @@ def socket(ctx: click.Context) -> None:
         ctx.exit(EXIT_FAILED)
 
     async def go() -> int:
-        logs.configure(settings.log_level)
+        logs.configure(settings.log_level, settings.library_log_level)
         configure_workflow(settings)
         runtime = Runtime.build(settings)
         try:

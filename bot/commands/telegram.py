@@ -93,7 +93,7 @@ def poll(ctx: click.Context) -> None:
         _fail(ctx, "set TELEGRAM_BOT_TOKEN (from @BotFather)")
 
     async def go() -> int:
-        logs.configure(settings.log_level)
+        logs.configure(settings.log_level, settings.library_log_level)
         bot = make_bot(settings)  # a malformed token ends here, before anything is opened
         runtime = Runtime.build(settings)
         tg = Telegram(runtime, bot)

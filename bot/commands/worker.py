@@ -23,7 +23,7 @@ from bot.commands.retention import scheduler_from
 from bot.config import Settings
 from bot.notifier import Dispatcher
 from bot.runtime import configure_workflow
-from storage import migrate
+from storage import account_store, migrate
 from storage.db import Database
 from storage.types import utcnow
 from workflow.worker import WorkerConfig, WorkerDeps, run_worker
@@ -99,8 +99,9 @@ async def _schema_current(db: Database, stop: asyncio.Event) -> bool | None:
 async def _main(
     settings: Settings, concurrency: int, once: bool, metrics_port: int | None = None
 ) -> int:
-    logs.configure(settings.log_level)
-    db = Database(settings.database_url)
+    logs.configure(settings.log_level, settings.library_log_level)
+    logs.handle_lost_connections()
+    db = settings.database()
     runner = None
     try:
         stop = asyncio.Event()
@@ -124,6 +125,7 @@ async def _main(
     finally:
         if runner is not None:
             await runner.cleanup()
+        await account_store.close(db)
         await db.dispose()
 
 

@@ -1,18 +1,25 @@
-"""Language and intent recognition for the privacy support bot.
+"""Language, intent and the details of a message for the privacy support bot.
 
 Rule-based, local and deterministic: concept cues from `data/concepts.json`, scored by
 `data/rules.json`, with negation, contrast and typo handling. When the rules are unsure,
 a small n-gram model (`bot.nlu.ngram`) trained on labelled phrasings picks the intent,
-and the confidence stays low so the bot still offers choices. `recognise` never raises
-on any text and never logs it.
+and the confidence stays low so the bot still offers choices. Overlay cues
+(`data/details.json`) add what a dialog needs beyond the intent: the policy topic of a
+question, the dialog act of a reply (`bot.nlu.acts`), every right asked for with the
+objection purposes and the field to correct (`bot.nlu.slots`), and the tone
+(`bot.nlu.tone`). `recognise` never raises on any text and never logs it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.nlu import slots
+from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
+from bot.nlu.acts import find_act, implied_intent, reported
 from bot.nlu.cues import find_cues
 from bot.nlu.language import detect, requested_language
+from bot.nlu.lexicon import LEXICON
 from bot.nlu.ngram import MODEL
 from bot.nlu.scoring import (
     INTENTS,
@@ -24,14 +31,22 @@ from bot.nlu.scoring import (
     score,
     summarise,
 )
+from bot.nlu.slots import RIGHTS
 from bot.nlu.text import danish_letter_words, tokenise
+from bot.nlu.tone import language_sure, upset
 
-__all__ = ["INTENTS", "Recognition", "recognise"]
+__all__ = ["INTENTS", "RIGHTS", "Recognition", "recognise"]
+
+# Intents whose questions name a topic: policy questions, and asking how to complain
+TOPICAL = frozenset({"question", "complaint"})
 
 
 @dataclass(frozen=True, slots=True)
 class Recognition:
-    """What one message says: language, intent, how sure, and why."""
+    """What one message says: language, intent, how sure, why, and its details.
+
+    See `handlers.types.Understanding` for the meaning of the detail fields.
+    """
 
     text: str
     language: str
@@ -65,13 +80,22 @@ def _may_overrule(intent: str, probability: float, scores: Scores) -> bool:
     return probability >= RULES.fallback_certainty and not scores.negated
 
 
+def _without(intent: str, ranking: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """Runner-ups after the intent changed: the former intent leads, the new one goes."""
+    return tuple(o for o in ranking if o[0] != intent)[:3]
+
+
 def recognise(text: str, hint: str | None = None) -> Recognition:
-    """Language and intent of `text`; `hint` decides the language only without evidence."""
+    """Language, intent and details of `text`; `hint` decides the language only without
+    evidence."""
     text = text if isinstance(text, str) else ""
     tokens = tokenise(text)
     cues = find_cues(tokens)
-    phrase_languages = [c.language for c in cues if c.how == "phrase"]
-    verdict = detect(tokens, danish_letter_words(text), phrase_languages, hint)
+    phrase_languages = [
+        c.language for c in cues if c.how == "phrase" and c.concept not in LEXICON.overlay
+    ]
+    danish_letters = danish_letter_words(text)
+    verdict = detect(tokens, danish_letters, phrase_languages, hint)
     scores = score(cues)
     ranking = ranked(scores.by_intent)
     intent = ranking[0][0]
@@ -98,6 +122,22 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
             explanation += f"; unsure, n-grams chose {guess} ({probability:.2f}) over {intent}"
             others = ((intent, round(conf, 3)), *(o for o in others if o[0] != guess))[:3]
             intent = guess
+    act = find_act(tokens, cues, intent)
+    implied = implied_intent(act, intent, conf < RULES.fallback_below)
+    if implied is not None:
+        explanation += f"; act {reported(act)} makes it {implied}"
+        others = _without(implied, ((intent, round(conf, 3)), *others))
+        intent, conf = implied, max(conf, ACT_CONFIDENCE)
+    rights, where = slots.requested(tokens, cues, intent)
+    # a short reply naming only purposes or a field answers the dialog's question
+    answer = not rights and slots.short(tokens)
+    objecting = "objection" in rights or answer
+    correcting = "rectification" in rights or answer
+    if intent in RIGHTS and rights and rights[0] != intent:
+        # several requests: the one named first is the intent
+        explanation += f"; asks for {', '.join(rights)}"
+        others = _without(rights[0], ((intent, round(conf, 3)), *others))
+        intent = rights[0]
     return Recognition(
         text=text,
         language=verdict.language,
@@ -106,4 +146,11 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         explanation=explanation,
         alternatives=others,
         language_request=language_request,
+        topic=slots.topic(cues, intent) if intent in TOPICAL else None,
+        act=reported(act),
+        rights=rights,
+        purposes=slots.purposes(cues, where.get("objection", ())) if objecting else (),
+        field=slots.field(cues, where.get("rectification", ())) if correcting else None,
+        upset=upset(text, cues),
+        language_sure=language_sure(verdict, tokens, danish_letters),
     )

@@ -95,7 +95,10 @@ class Phrase:
 
     def possible(self, words: frozenset[str]) -> bool:
         """False when some exact-only part has none of its words in `words`."""
-        return all(not need.isdisjoint(words) for need in self.needs)
+        for need in self.needs:  # noqa: SIM110 - a plain loop: called ~50 times a message
+            if need.isdisjoint(words):
+                return False
+        return True
 
     @property
     def words(self) -> int:
@@ -109,14 +112,35 @@ def _tokens_of(pattern: str) -> list[str]:
 
 
 class Lexicon:
-    """Indexes over the concept patterns; built once per process."""
+    """Indexes over the concept patterns; built once per process.
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    The `overlay` concepts (`data/details.json`) describe details such as a topic, a
+    dialog act, a purpose or a field: their phrases are indexed apart, so they neither
+    consume words of nor are blocked by the intent concepts' phrases.
+    """
+
+    def __init__(self, data: dict[str, Any], overlay: dict[str, Any] | None = None) -> None:
+        overlay = overlay or {}
+        self.overlay = frozenset(k for k in overlay if not k.startswith("_"))
+        prefixes = tuple(overlay.get("_families", ()))
+        # overlay concept -> its family: concepts sharing a prefix such as "T_" compete
+        # for words; every other overlay concept is a family of its own
+        self.family: dict[str, str] = {
+            c: next((p for p in prefixes if c.startswith(p)), c) for c in self.overlay
+        }
+        # families whose cues keep full weight under hedges and sequences: "what do you
+        # get *if I log in with Google*" still names the topic
+        self.unscaled = frozenset(overlay.get("_unscaled_families", ()))
+        # overlay families whose words may be misspelt and still count (slot values)
+        fuzzy_families = tuple(overlay.get("_fuzzy_families", ()))
+        self.unfuzzy = frozenset(c for c in self.overlay if not c.startswith(fuzzy_families))
         self.exact: dict[str, list[Hit]] = defaultdict(list)
         self.prefixes: dict[str, list[tuple[str, Hit]]] = defaultdict(list)
         self.affixes: list[tuple[TokenPattern, Hit]] = []
         self.phrases_by_word: dict[str, list[Phrase]] = defaultdict(list)
         self.phrases_by_pattern: list[Phrase] = []
+        self.overlay_by_word: dict[str, list[Phrase]] = defaultdict(list)
+        self.overlay_by_pattern: list[Phrase] = []
         fuzzy_words: dict[tuple[int, str], set[str]] = defaultdict(set)
         fuzzy_prefixes: dict[tuple[int, str], set[str]] = defaultdict(set)
         self.fuzzy_targets: dict[str, list[Hit]] = defaultdict(list)
@@ -124,7 +148,7 @@ class Lexicon:
         common = load_json("language.json")
         words = [*common["da"], *common["en"], *common["neutral"], *data.get("_no_fuzzy", ())]
         self.no_fuzzy = frozenset(fold(w) for w in words)
-        for concept, by_language in data.items():
+        for concept, by_language in (*data.items(), *overlay.items()):
             if concept.startswith("_"):
                 continue
             self.concepts.append(concept)
@@ -133,9 +157,11 @@ class Lexicon:
                     self._add(concept, language, pattern, fuzzy_words, fuzzy_prefixes)
         self.fuzzy_words = {n: sorted(words) for n, words in fuzzy_words.items()}
         self.fuzzy_prefixes = {n: sorted(words) for n, words in fuzzy_prefixes.items()}
-        for phrases in self.phrases_by_word.values():
-            phrases.sort(key=lambda p: -p.words)
+        for index in (self.phrases_by_word, self.overlay_by_word):
+            for phrases in index.values():
+                phrases.sort(key=lambda p: -p.words)
         self.phrases_by_pattern.sort(key=lambda p: -p.words)
+        self.overlay_by_pattern.sort(key=lambda p: -p.words)
 
     def _add(
         self,
@@ -149,29 +175,37 @@ class Lexicon:
         if len(words) > 1:
             parts = tuple(None if w == GAP else TokenPattern.parse(w) for w in words)
             needs = tuple(
-                p.exact
-                for p in parts[1:]
-                if p is not None and not (p.prefixes or p.suffixes or p.infixes)
+                sorted(
+                    (
+                        p.exact
+                        for p in parts[1:]
+                        if p is not None and not (p.prefixes or p.suffixes or p.infixes)
+                    ),
+                    key=len,  # the most selective group first
+                )
             )
             phrase = Phrase(concept, language, parts, " ".join(words), needs)
             first = parts[0]
             assert first is not None, pattern
+            overlay = concept in self.overlay
+            by_word = self.overlay_by_word if overlay else self.phrases_by_word
             if first.prefixes or first.suffixes or first.infixes:
-                self.phrases_by_pattern.append(phrase)
+                (self.overlay_by_pattern if overlay else self.phrases_by_pattern).append(phrase)
             for word in first.exact:
-                self.phrases_by_word[word].append(phrase)
+                by_word[word].append(phrase)
             return
         token = TokenPattern.parse(words[0])
+        fuzzy = concept not in self.unfuzzy
         for word in token.exact:
             hit = Hit(concept, language, "exact")
             self.exact[word].append(hit)
-            if len(word) >= FUZZY_MIN_LENGTH:
+            if fuzzy and len(word) >= FUZZY_MIN_LENGTH:
                 fuzzy_words[len(word), word[0]].add(word)
                 self.fuzzy_targets[word].append(hit)
         for prefix in token.prefixes:
             hit = Hit(concept, language, "prefix")
             self.prefixes[prefix[:2]].append((prefix, hit))
-            if len(prefix) >= FUZZY_PREFIX_MIN:
+            if fuzzy and len(prefix) >= FUZZY_PREFIX_MIN:
                 fuzzy_prefixes[len(prefix), prefix[0]].add(prefix)
                 self.fuzzy_targets["*" + prefix].append(hit)
         if token.suffixes or token.infixes:
@@ -227,29 +261,49 @@ class Lexicon:
         hits = (Hit(h.concept, h.language, "fuzzy") for t in targets for h in self.fuzzy_targets[t])
         return tuple(dict.fromkeys(hits))
 
-    def phrases_starting(self, token: str) -> tuple[Phrase, ...]:
-        """Phrases whose first word matches `token`, longest first."""
-        found = list(self.phrases_by_word.get(token, ()))
-        found.extend(p for p in self.phrases_by_pattern if p.parts[0] and p.parts[0].matches(token))
+    def phrases_starting(self, token: str, overlay: bool = False) -> tuple[Phrase, ...]:
+        """Phrases (of the overlay concepts, or of the others) whose first word matches
+        `token`, longest first."""
+        by_word = self.overlay_by_word if overlay else self.phrases_by_word
+        by_pattern = self.overlay_by_pattern if overlay else self.phrases_by_pattern
+        found = list(by_word.get(token, ()))
+        found.extend(p for p in by_pattern if p.parts[0] and p.parts[0].matches(token))
         found.sort(key=lambda p: -p.words)
         return tuple(found)
 
 
-LEXICON = Lexicon(load_json("concepts.json"))
+LEXICON = Lexicon(load_json("concepts.json"), load_json("details.json"))
 
 
 @lru_cache(maxsize=65536)
-def phrases_starting(token: str) -> tuple[Phrase, ...]:
+def phrases_starting(token: str, overlay: bool = False) -> tuple[Phrase, ...]:
     """Cached `Lexicon.phrases_starting`."""
-    return LEXICON.phrases_starting(token)
+    return LEXICON.phrases_starting(token, overlay)
+
+
+@lru_cache(maxsize=65536)
+def phrase_candidates(first: str, second: str, overlay: bool = False) -> tuple[Phrase, ...]:
+    """Phrases starting with `first` whose second part may be `second` (or is a gap):
+    looked up per word pair, so a common first word ("hvad", "what") costs little."""
+    return tuple(
+        p
+        for p in phrases_starting(first, overlay)
+        if p.parts[1] is None or p.parts[1].matches(second)
+    )
 
 
 @lru_cache(maxsize=65536)
 def token_hits(token: str, fuzzy_allowed: bool) -> tuple[Hit, ...]:
-    """Concepts of a folded token; falls back to fuzzy matching when allowed and nothing fits."""
+    """Concepts of a folded token; falls back to fuzzy matching when allowed and no
+    intent concept fits (an overlay word such as "ok" does not stop a typo's match)."""
     found = LEXICON.hits(token)
-    if found or not fuzzy_allowed or len(token) < FUZZY_MIN_LENGTH or not token.isalpha():
+    if any(h.concept not in LEXICON.overlay for h in found):
+        return found
+    if not fuzzy_allowed or len(token) < FUZZY_MIN_LENGTH or not token.isalpha():
         return found
     if token in LEXICON.no_fuzzy:
-        return ()
-    return LEXICON.fuzzy_hits(token)
+        return found
+    fuzzy = LEXICON.fuzzy_hits(token)
+    if found:  # the overlay's exact words stand; only intent concepts come from the typo
+        fuzzy = tuple(h for h in fuzzy if h.concept not in LEXICON.overlay)
+    return tuple(dict.fromkeys((*found, *fuzzy)))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.nlu.cues import Cue
-from bot.nlu.lexicon import load_json
+from bot.nlu.lexicon import LEXICON, load_json
 
 KEEP = "keep"
 
@@ -50,9 +50,15 @@ class Rules:
         self.combos = tuple(_combo(raw) for raw in data["combos"])
         index: dict[str, list[int]] = {}
         for number, combo in enumerate(self.combos):
-            for concept, _only_negated in combo.groups[0]:
+            for concept, _only_negated in _index_group(combo):
                 index.setdefault(concept, []).append(number)
         self.combo_index = {c: tuple(numbers) for c, numbers in index.items()}
+        self.combo_adds = tuple(dict(combo.add) for combo in self.combos)
+        self.relevant = frozenset(
+            {*self.weights, *self.negated}
+            | {c for combo in self.combos for group in combo.groups for c, _neg in group}
+            | {c for combo in self.combos for c in combo.none}
+        )
         self.privacy_floor = float(data["privacy_floor"])
         self.greeting_damping = float(data["greeting_damping"])
         self.fallback_below = float(data["fallback_below"])
@@ -62,6 +68,19 @@ class Rules:
         self.conf: dict[str, float] = {k: float(v) for k, v in confidence.items()}
         unknown = {i for by in self.weights.values() for i in by} - set(self.intents)
         assert not unknown, f"rules.json names unknown intents: {unknown}"
+
+
+# Cues found in most messages: a combination is looked up by another of its groups, so
+# that a question mark does not make every question-and-topic combination a candidate.
+COMMON = frozenset({"QFORM", "QMARK", "MINE", "WANT", "DATA", "Q_AUX"})
+
+
+def _index_group(combo: Combo) -> tuple[tuple[str, bool], ...]:
+    """The group a combination is indexed by: every member of it is needed anyway."""
+    for group in combo.groups:
+        if not any(concept in COMMON for concept, _neg in group):
+            return group
+    return combo.groups[0]
 
 
 def _combo(raw: dict[str, Any]) -> Combo:
@@ -82,9 +101,10 @@ def score(cues: Sequence[Cue]) -> Scores:
     positive: dict[str, float] = {}
     negative: dict[str, float] = {}
     texts: dict[str, str] = {}
-    spans: dict[str, set[tuple[int, int]]] = {}
+    relevant = RULES.relevant
     for cue in cues:
-        spans.setdefault(cue.concept, set()).add((cue.start, cue.end))
+        if cue.concept not in relevant:
+            continue  # details that weigh for no intent (acts, purposes, fields...)
         bucket = negative if cue.negated else positive
         if cue.scale > bucket.get(cue.concept, 0.0):
             bucket[cue.concept] = cue.scale
@@ -106,13 +126,14 @@ def score(cues: Sequence[Cue]) -> Scores:
     for number in sorted(candidates):
         combo = RULES.combos[number]
         amount = _combo_scale(combo, present, negative)
-        if amount and not _one_word(combo, present, negative, spans):
-            label = "+".join(g[0][0] for g in combo.groups)
-            _add(totals, contributions, label, dict(combo.add), amount)
+        if amount and not _one_word(combo, present, negative, cues):
+            label = "+".join(_member(group, present, negative) for group in combo.groups)
+            _add(totals, contributions, label, RULES.combo_adds[number], amount)
     top_privacy = max(v for k, v in totals.items() if k not in ("greeting", "other"))
     if top_privacy >= RULES.privacy_floor:
         totals["greeting"] *= RULES.greeting_damping
-    negated = tuple(texts[c] for c in negative if c not in positive)
+    # overlay details ("bruge til" of a purposes question) are no negated intent cue
+    negated = tuple(texts[c] for c in negative if c not in positive and c not in LEXICON.overlay)
     return Scores(totals, tuple(contributions), negated)
 
 
@@ -126,6 +147,16 @@ def _add(
     for intent, weight in weights.items():
         totals[intent] += weight * scale
         contributions.append((text, intent, weight * scale))
+
+
+def _member(
+    group: tuple[tuple[str, bool], ...], present: dict[str, float], negative: dict[str, float]
+) -> str:
+    """The concept of a combination group that the message has, for the explanation."""
+    for concept, only_negated in group:
+        if concept in (negative if only_negated else present):
+            return concept
+    return group[0][0]
 
 
 def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, float]) -> float:
@@ -147,7 +178,7 @@ def _one_word(
     combo: Combo,
     present: dict[str, float],
     negative: dict[str, float],
-    spans: dict[str, set[tuple[int, int]]],
+    cues: Sequence[Cue],
 ) -> bool:
     """True when one word satisfies every group, e.g. the typo "completly" evoking both
     "complete" and "completed": a combination needs words that work together (a phrase
@@ -156,9 +187,8 @@ def _one_word(
         return False
     seen: set[tuple[int, int]] = set()
     for group in combo.groups:
-        for concept, only_negated in group:
-            if concept in (negative if only_negated else present):
-                seen.update(spans.get(concept, ()))
+        used = {c for c, only_negated in group if c in (negative if only_negated else present)}
+        seen.update((cue.start, cue.end) for cue in cues if cue.concept in used)
         if len(seen) > 1:
             return False
     return len(seen) == 1 and all(end - start == 1 for start, end in seen)

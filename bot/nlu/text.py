@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 SENTENCE = "."
@@ -17,11 +18,12 @@ CLAUSE = ","
 BOUNDARIES = frozenset({SENTENCE, QUESTION, CLAUSE})
 
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "’": "'", "‘": "'", "´": "'", "`": "'"})
-_ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+# an address, without the punctuation that ends its clause ("mail a@b.dk, then...")
+_ADDRESSES = re.compile(r"(?:\S+@\S+?|https?://\S+?|www\.\S+?)([.,;:!?)\]]*)(?=\s|$)")
 _E_MAIL = re.compile(r"\be-(?=mail)")
 _APOSTROPHE = re.compile(r"(?<=[a-z0-9])'")
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
-_TOKEN = re.compile(rf"[a-z0-9]+|[?]+|[.!;:]+|[,()\[\]/\u2013\u2014]|(?<=\s)-(?=\s)|[{_EMOJI}]")
+_TOKEN = re.compile(rf"[a-z0-9]+|[?]+|[.!;:]+|[,()\[\]/\u2013\u2014]|(?<=\s)[-+&](?=\s)|[{_EMOJI}]")
 _DANISH_LETTERS = re.compile(r"[æøå]")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")  # "heeej", "pleeease": one letter
 _ORDINAL_DOT = re.compile(r"(?<=\d)\.(?=\s+[a-zæøå])")  # "den 12. maj": no sentence end
@@ -39,9 +41,17 @@ def fold(text: str) -> str:
     return text
 
 
+def folded(words: Iterable[str]) -> frozenset[str]:
+    """Words of a rules table folded as the text is, to compare with its tokens."""
+    return frozenset(_APOSTROPHE.sub("", fold(word)) for word in words)
+
+
 def tokenise(text: str) -> list[str]:
     """Words, emoji and boundary markers (`.`, `?`, `,`) of folded `text`."""
-    text = _ORDINAL_DOT.sub("", _ADDRESSES.sub(" ", text[:MAX_CHARS]))
+    text = text[:MAX_CHARS]
+    if "@" in text or "http" in text or "www." in text:
+        text = _ADDRESSES.sub(r" \1", text)
+    text = _ORDINAL_DOT.sub("", text)
     folded = _STRETCHED.sub(r"\1", _APOSTROPHE.sub("", _E_MAIL.sub("e", fold(text))))
     tokens: list[str] = []
     for match in _TOKEN.finditer(folded):

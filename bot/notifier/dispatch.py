@@ -330,6 +330,6 @@ class Notifier:
             try:
                 await self.dispatcher.dispatch(self.db, self.clock())
             except Exception as exc:  # no traceback: database errors can quote row values
-                log.error("outbox dispatch failed: %s", type(exc).__name__)
+                log.warning("outbox dispatch failed: %s; retried later", type(exc).__name__)
             if not self._again:
                 return

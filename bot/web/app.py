@@ -8,24 +8,35 @@ from aiohttp import web
 
 from bot.channels import slack, telegram, webchat
 from bot.runtime import Runtime
-from bot.web import agent, dev_outbox, downloads, health, metrics
+from bot.web import agent, chat_page, dev_outbox, downloads, health, metrics, templating
+from bot.web.client import TRUSTED_PROXIES
+from bot.web.deadline import DEADLINE, deadline_middleware
 from bot.web.errors import error_middleware
 from bot.web.keys import RUNTIME
+from bot.web.ratelimit import CLIENT_LIMIT, client_limit_middleware, webchat_limiter
+from bot.web.security import security_headers
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-async def _index(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html")
-
-
 def create_app(runtime: Runtime) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, webchat.rate_limit_middleware],
+        # outermost first: headers on every answer, then the deadline (a 503 in time even
+        # when the database hangs), then errors as JSON, then the limit per client
+        middlewares=[
+            security_headers,
+            deadline_middleware,
+            error_middleware,
+            client_limit_middleware,
+        ],
         client_max_size=webchat.MAX_BODY,
     )
     app[RUNTIME] = runtime
+    app[DEADLINE] = runtime.settings.web_request_timeout
+    app[TRUSTED_PROXIES] = runtime.settings.trusted_proxy_networks()
+    app[CLIENT_LIMIT] = webchat_limiter()
     app[webchat.LIMITS] = webchat.Limits()
+    templating.setup(app)
     app.add_routes(health.routes)
     app.add_routes(metrics.routes)
     app.add_routes(webchat.routes)
@@ -35,7 +46,7 @@ def create_app(runtime: Runtime) -> web.Application:
     agent.setup(app)  # the agent console at /agent
     if runtime.settings.demo:  # the demo outbox page exists only in demo mode
         app.add_routes(dev_outbox.routes)
-    app.router.add_get("/", _index)
+    app.add_routes(chat_page.routes)
     app.router.add_static("/static/", STATIC)
 
     async def _close(_app: web.Application) -> None:

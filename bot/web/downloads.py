@@ -2,7 +2,9 @@
 
 The token is the only credential (it is sent to the verified customer), so a bad or
 tampered token is indistinguishable from a missing file (404), an expired one says so
-(410), and the response is never cached.
+(410), and the response is never cached. A link also dies with its request, and with
+the account: once an erasure of the account is under way or done, its earlier exports
+are no longer handed out (the erasure deletes them too), only the erasure's receipt.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from aiohttp import web
 
 from bot.web.errors import json_error
 from bot.web.keys import RUNTIME
-from workflow.exports import ExpiredLink, InvalidLink, exports_dir, verify_download
+from workflow.exports import (
+    ExpiredLink,
+    InvalidLink,
+    exports_dir,
+    still_servable,
+    verify_download,
+)
 
 routes = web.RouteTableDef()
 
@@ -24,7 +32,7 @@ _GONE = "This download link has expired. Please ask us for a new one."
 async def download(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     try:
-        _reference, filename = verify_download(
+        reference, filename = verify_download(
             runtime.services.secret, request.match_info["token"], runtime.services.clock()
         )
     except ExpiredLink:
@@ -34,6 +42,10 @@ async def download(request: web.Request) -> web.StreamResponse:
     path = exports_dir(runtime.settings.data_dir) / filename
     content_type = next((v for k, v in _TYPES.items() if filename.endswith(k)), None)
     if content_type is None or not path.is_file():
+        return json_error(404, _NOT_FOUND)
+    async with runtime.db.sessions() as session:
+        servable = await still_servable(session, reference)
+    if not servable:
         return json_error(404, _NOT_FOUND)
     return web.FileResponse(
         path,

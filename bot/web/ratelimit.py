@@ -1,15 +1,30 @@
-"""A sliding-window rate limiter for the web chat (per IP and per conversation).
+"""Rate limits: a sliding window in process memory, and fixed windows in the database.
 
-Kept in the process's memory: cheap on the hot path, and each web process limits what
-it serves. Behind a load balancer the effective limit is the per-process limit times
-the number of processes, which is fine for flood protection.
+`RateLimiter` (memory) is cheap on the hot path, for limits where each process limiting
+what it serves is enough (messages per conversation). `SharedLimiter` keeps its counts
+in the database, so every web process sees the same budget: the web chat's limit per
+client address and the console's sign-in failures. Keys are stored only as keyed
+hashes (no IP address or agent name in the table).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from bot.web.client import client_address
+from bot.web.keys import RUNTIME
+from storage import ratelimits
+from storage.db import Database
+
+PURGE_EVERY = 60.0  # seconds between clean-ups of ended windows, per limiter and process
 
 
 class RateLimiter:
@@ -39,3 +54,68 @@ class RateLimiter:
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
             del self._hits[key]
+
+
+@dataclass
+class SharedLimiter:
+    """At most `limit` hits per key in each fixed window of `window` seconds, counted in
+    the database (a window boundary can let up to twice the limit through in a short
+    span: fine for flood protection)."""
+
+    name: str
+    limit: int
+    window: float
+    _purged_at: float = field(default=0.0, repr=False)
+
+    def _bucket(self, secret: bytes, key: str, now: datetime) -> tuple[str, datetime]:
+        index = int(now.timestamp() // self.window)
+        mac = hmac.new(secret, f"{self.name}\n{key}".encode(), hashlib.sha256)
+        ends = datetime.fromtimestamp((index + 1) * self.window, UTC)
+        return f"{self.name}:{mac.hexdigest()[:40]}:{index}", ends
+
+    def _wait(self, ends: datetime, now: datetime) -> float:
+        return max((ends - now).total_seconds(), 0.001)
+
+    async def hit(self, db: Database, secret: bytes, key: str, now: datetime) -> float:
+        """Count a hit; 0.0 when allowed, else the seconds until the window ends."""
+        bucket, ends = self._bucket(secret, key, now)
+        async with db.transaction() as session:
+            count = await ratelimits.add_hit(session, bucket, ends + timedelta(seconds=1))
+            if time.monotonic() - self._purged_at > PURGE_EVERY:
+                self._purged_at = time.monotonic()
+                await ratelimits.purge(session, now)
+        return self._wait(ends, now) if count > self.limit else 0.0
+
+    async def blocked(self, db: Database, secret: bytes, key: str, now: datetime) -> float:
+        """Without counting: 0.0 while under the limit, else the seconds to wait."""
+        bucket, ends = self._bucket(secret, key, now)
+        async with db.sessions() as session:
+            count = await ratelimits.hits(session, bucket)
+        return self._wait(ends, now) if count >= self.limit else 0.0
+
+
+WEBCHAT_PER_CLIENT = 120  # web chat API calls per client address per minute
+CLIENT_LIMIT: web.AppKey[SharedLimiter] = web.AppKey("webchat_client_limit", SharedLimiter)
+
+
+def webchat_limiter() -> SharedLimiter:
+    return SharedLimiter("webchat", WEBCHAT_PER_CLIENT, 60.0)
+
+
+@web.middleware
+async def client_limit_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The web chat API's limit per client address, shared by every web process."""
+    if request.path.startswith("/webchat/api/"):
+        runtime = request.app[RUNTIME]
+        limiter = request.app[CLIENT_LIMIT]
+        wait = await limiter.hit(
+            runtime.db, runtime.services.secret, client_address(request), runtime.services.clock()
+        )
+        if wait:
+            raise web.HTTPTooManyRequests(
+                reason="Too many messages in a short time. Please wait a moment.",
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
+    return await handler(request)

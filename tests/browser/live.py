@@ -25,12 +25,15 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web.agent import accounts
 from bot.web.keys import RUNTIME
+from storage import demo_seed, migrate
+from storage.db import Database
 from storage.models import Person
 from storage.types import utcnow
-from tests.conftest import make_settings
+from tests.conftest import TEST_SECRET, make_settings
 from tests.live_server import LiveServer
 from workflow import requests
 from workflow.approvals import identity_ref
+from workflow.demo_history import seed_history
 
 T = TypeVar("T")
 
@@ -39,6 +42,28 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 AGENT_PASSWORD = "a long agent password"
 WAIT_MS = 20_000  # the longest any step may take before the test fails
+
+
+async def seed_with_history(url: str, data_dir: Path, *, migrate_first: bool, **size: int) -> None:
+    """Demo accounts and a year of history (`demo seed --history`), before a server starts,
+    so the server's own worker never races the replay. `size`: seed_history's sweeps and
+    per_month."""
+    db = Database(url)
+    try:
+        if migrate_first:
+            await migrate.upgrade(db)
+        async with db.transaction() as session:
+            await demo_seed.seed(session)
+        await seed_history(
+            db,
+            secret=TEST_SECRET.encode(),
+            data_dir=data_dir,
+            public_url="http://127.0.0.1",
+            now=utcnow(),
+            **size,
+        )
+    finally:
+        await db.dispose()
 
 
 def require_chromium() -> None:

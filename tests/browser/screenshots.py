@@ -4,7 +4,8 @@ Runs the demo (web app + in-process worker, SQLite in a temporary folder) and wa
 same path as the browser test with Debian's Chromium: a Danish customer on a phone gets
 a copy of her data after an agent approves in the console; an English customer on a
 desktop asks to delete his account. A few older requests are added first, so the
-console's list shows an overdue one. Files (fixed names) go to docs/screenshots/.
+console's list shows an overdue one, and a year of history (`demo seed --history`) for
+the overview. Files (fixed names) go to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from storage import demo_seed, migrate
-from storage.db import Database
-from tests.browser.live import CHROMIUM, ROOT, WAIT_MS, DemoServer, demo_settings
+from tests.browser.live import (
+    CHROMIUM,
+    ROOT,
+    WAIT_MS,
+    DemoServer,
+    demo_settings,
+    seed_with_history,
+)
 from tests.browser.pages import REFERENCE, Console, CustomerChat, code_from_outbox, screenshot
 
 PHONE = {"width": 390, "height": 844}
@@ -31,6 +37,8 @@ NAMES = (
     "console-login.png",
     "console-list.png",
     "console-request.png",
+    "console-overview.png",
+    "console-overview-da.png",
 )
 # (kind, email, days ago): older requests so the list has something to sort and flag
 EARLIER = (
@@ -38,16 +46,6 @@ EARLIER = (
     ("portability", "ben@example.com", 12),
     ("erasure", "anna@example.dk", 3),
 )
-
-
-async def _prepare(url: str) -> None:
-    db = Database(url)
-    try:
-        await migrate.upgrade(db)
-        async with db.transaction() as session:
-            await demo_seed.seed(session)
-    finally:
-        await db.dispose()
 
 
 def _verified(chat: CustomerChat, outbox: Page, base: str, ask: str, email: str) -> str:
@@ -65,8 +63,8 @@ def make(out: Path) -> list[Path]:
     made: list[Path] = []
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/demo.db"
-        asyncio.run(_prepare(url))
         settings, port = demo_settings(url, Path(folder))
+        asyncio.run(seed_with_history(url, settings.data_dir, migrate_first=True))
         server = DemoServer(settings, port).start()
         try:
             server.add_agent("mette", "en")
@@ -97,6 +95,12 @@ def make(out: Path) -> list[Path]:
                 console.open_request(reference)
                 made.append(screenshot(console_page, out / "console-request.png", full_page=True))
                 console.approve()
+                console_page.set_viewport_size({"width": 1280, "height": 1500})
+                console_page.goto(server.url + "/agent/overview")
+                made.append(screenshot(console_page, out / "console-overview.png"))
+                console_page.get_by_role("button", name="Dansk").click()
+                made.append(screenshot(console_page, out / "console-overview-da.png"))
+                console_page.set_viewport_size(DESKTOP)
 
                 expect(page.get_by_test_id("download-link")).to_be_visible(timeout=WAIT_MS)
                 page.locator("#message-input").focus()

@@ -48,9 +48,13 @@ async def add_agent(db: Database, name: str, language: str = "en") -> None:
 class ConsoleUser:
     """One browser: its own cookies, talking real HTTP to the test server."""
 
-    def __init__(self, client: TestClient[Any, Any]) -> None:
+    def __init__(self, client: TestClient[Any, Any], forwarded_for: str | None = None) -> None:
+        """`forwarded_for`: the client address a (trusted) proxy in front would report."""
         self.base = str(client.make_url("")).rstrip("/")
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else None
+        self.http = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers
+        )
         self.csrf = ""
 
     async def close(self) -> None:

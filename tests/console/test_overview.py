@@ -186,4 +186,4 @@ async def test_no_console_page_shows_a_customers_contact_details(
     assert "field: email" in rectification and "value: hidden" in rectification
     review = pages[5]
     assert "decision: hidden" in review
-    assert "Ben&#x27;s Bikes Ltd" in pages[3], "the company name says whose account it is"
+    assert "Ben&#39;s Bikes Ltd" in pages[3], "the company name says whose account it is"

@@ -111,22 +111,36 @@ async def test_the_sign_in_form_needs_its_own_token(user: Users, runtime: Runtim
     assert status == 400 and "expired" in page
 
 
-async def test_sign_in_attempts_are_rate_limited_per_name(
+async def test_failed_sign_ins_are_limited_per_name_and_client_and_successes_never_count(
     monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path, clock: FakeClock
 ) -> None:
-    monkeypatch.setattr(views, "LOGINS_PER_NAME", 3)
-    runtime = Runtime.build(make_settings(database_url, tmp_path), clock=clock)
+    """Issue 13.5: the limit counts failures only, per agent name from one client, so
+    nobody elsewhere can lock the real agent out; behind a trusted proxy the client is
+    the address it reports in X-Forwarded-For."""
+    monkeypatch.setattr(views, "FAILURES_PER_NAME", 3)
+    settings = make_settings(database_url, tmp_path, trusted_proxies="127.0.0.1")
+    runtime = Runtime.build(settings, clock=clock)
     await add_agent(runtime.db, "mette")
     async with TestClient(TestServer(create_app(runtime), host="127.0.0.1")) as client:
-        browser = ConsoleUser(client)
+        agent = ConsoleUser(client, forwarded_for="198.51.100.7")
+        attacker = ConsoleUser(client, forwarded_for="203.0.113.9")
         try:
-            answers = [(await browser.login("mette", "wrong password!!"))[0] for _ in range(3)]
-            status, page, response = await browser.login("mette")  # even the right one
+            signed_in = [(await agent.login("mette"))[0] for _ in range(5)]
+            failed = [(await attacker.login("mette", "wrong password!!"))[0] for _ in range(3)]
+            status, page, response = await attacker.login("mette")  # even the right one
+            agent_after = (await agent.login("mette"))[0]
+            clock.advance(minutes=16)
+            attacker_later = (await attacker.login("mette"))[0]
         finally:
-            await browser.close()
-    assert answers == [401, 401, 401]
+            await agent.close()
+            await attacker.close()
+    await runtime.close()
+    assert signed_in == [303] * 5, "successful sign-ins do not count"
+    assert failed == [401, 401, 401]
     assert status == 429 and int(response.headers["Retry-After"]) > 0
     assert "Too many sign-in attempts" in page
+    assert agent_after == 303, "the attacker's failures do not lock the agent out"
+    assert attacker_later == 303, "the window ends"
 
 
 async def test_every_form_needs_the_sessions_csrf_token(

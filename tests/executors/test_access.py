@@ -62,6 +62,7 @@ async def test_every_category_is_exported_as_json_and_csv_with_the_database_coun
         ),
         "payments": await count(seeded, select(Payment.id).where(Payment.invoice_id.in_(invoices))),
         "consents": await count(seeded, select(Consent.id).where(Consent.account_id == anna)),
+        "conversations": 1,
         "chat_transcripts": 3,
         "verification_codes": 0,
         "messages_to_you": 0,
@@ -90,7 +91,9 @@ async def test_api_keys_are_exported_without_their_hashes(
     result = await access.run(make_ctx(anna, "access"))
     members = zip_members(data_dir / "exports" / result.effects["files"][0])
     keys, keys_csv = _sections(members, "api_keys")
-    assert set(keys[0]) == {"label", "prefix", "created_at", "last_used_at", "revoked_at"}
+    assert set(keys[0]) == {
+        *("id", "account_id", "label", "prefix", "created_at", "last_used_at", "revoked_at")
+    }
     assert "key_hash" not in keys_csv[0]
     async with seeded.sessions() as session:
         hashes = list(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.web.downloads import routes
 from bot.web.errors import error_middleware
 from bot.web.keys import RUNTIME
 from storage.models import Person
+from storage.privacy_models import PrivacyRequest
 from tests.clock import FakeClock
 from tests.executors.conftest import ANNA, context
 from workflow.executors import access, erasure
@@ -32,10 +34,38 @@ async def http(runtime: Runtime) -> AsyncIterator[TestClient[Any, Any]]:
         yield client
 
 
-async def _export(runtime: Runtime, clock: FakeClock) -> dict[str, Any]:
+async def _request(
+    runtime: Runtime, account_id: int, reference: str, kind: str, status: str = "in_progress"
+) -> None:
+    """The request row a download belongs to (the download checks it still stands)."""
+    now = runtime.services.clock()
+    async with runtime.db.transaction() as session:
+        session.add(
+            PrivacyRequest(
+                reference=reference,
+                kind=kind,
+                status=status,
+                account_id=account_id,
+                channel="webchat",
+                language="da",
+                requester_ref="r" * 64,
+                details={},
+                received_at=now,
+                due_at=now + timedelta(days=30),
+            )
+        )
+
+
+async def _anna(runtime: Runtime) -> int:
     async with runtime.db.sessions() as session:
         account_id = await session.scalar(select(Person.account_id).where(Person.email == ANNA))
     assert account_id is not None
+    return int(account_id)
+
+
+async def _export(runtime: Runtime, clock: FakeClock) -> dict[str, Any]:
+    account_id = await _anna(runtime)
+    await _request(runtime, account_id, "PR-TEST01", "access")
     ctx = context(
         runtime.db,
         account_id,
@@ -100,9 +130,8 @@ async def test_a_genuine_link_to_a_missing_file_is_not_found(
 async def test_the_erasure_receipt_is_served_as_text(
     runtime: Runtime, clock: FakeClock, http: TestClient[Any, Any]
 ) -> None:
-    async with runtime.db.sessions() as session:
-        account_id = await session.scalar(select(Person.account_id).where(Person.email == ANNA))
-    assert account_id is not None
+    account_id = await _anna(runtime)
+    await _request(runtime, account_id, "PR-TEST01", "erasure")
     ctx = context(
         runtime.db,
         account_id,
@@ -117,3 +146,41 @@ async def test_the_erasure_receipt_is_served_as_text(
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/plain")
     assert "Datatilsynet" in await response.text()
+
+
+async def test_an_erasure_deletes_earlier_exports_and_their_links_stop_working(
+    runtime: Runtime, clock: FakeClock, http: TestClient[Any, Any]
+) -> None:
+    """Issue 13 item 2: the access link delivered before the erasure no longer answers."""
+    notice = await _export(runtime, clock)
+    link = _path(notice["download_url"])
+    assert (await http.get(link)).status == 200
+    account_id = await _anna(runtime)
+    await _request(runtime, account_id, "PR-ERASE1", "erasure", status="approved")
+    assert (await http.get(link)).status == 200, "approving alone changes nothing yet"
+    async with runtime.db.transaction() as session:  # the worker has started it
+        request = await session.scalar(
+            select(PrivacyRequest).where(PrivacyRequest.reference == "PR-ERASE1")
+        )
+        assert request is not None
+        request.status = "in_progress"
+    assert (await http.get(link)).status == 404, "no export once the erasure is under way"
+    ctx = context(
+        runtime.db,
+        account_id,
+        kind="erasure",
+        data_dir=runtime.settings.data_dir,
+        clock=clock,
+        secret=runtime.services.secret,
+        public_url=runtime.services.public_url,
+        reference="PR-ERASE1",
+        language="en",
+    )
+    result = await erasure.run(ctx)
+    exports = runtime.settings.data_dir / "exports"
+    assert sorted(p.name for p in exports.iterdir()) == ["PR-ERASE1-erasure-receipt.txt"]
+    assert result.effects["exports_deleted"] == 1
+    assert (await http.get(link)).status == 404
+    receipt = await http.get(_path(result.notice["receipt_url"]))
+    assert receipt.status == 200
+    assert "download link no longer works" in await receipt.text()

@@ -15,6 +15,7 @@ from storage.identifier_scan import scan_for_identifiers
 from storage.models import SmsMessage
 from tests.executors.conftest import ANNA, ANNA_PHONE, START, MakeCtx
 from workflow.executors import erasure
+from workflow.executors.erasure import steps
 
 
 async def _unerased(db: Database, account_id: int) -> int:
@@ -30,9 +31,9 @@ async def _unerased(db: Database, account_id: int) -> int:
 async def test_batches_hold_at_most_batch_rows_and_spare_other_accounts(
     seeded: Database, anna: int, ben: int, make_ctx: MakeCtx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(erasure, "BATCH", 300)
+    monkeypatch.setattr(steps, "BATCH", 300)
     batches: list[tuple[str, int]] = []
-    monkeypatch.setattr(erasure, "after_batch", lambda step, rows: batches.append((step, rows)))
+    monkeypatch.setattr(steps, "after_batch", lambda step, rows: batches.append((step, rows)))
     ben_before = await _unerased(seeded, ben)
     assert ben_before > 0
 
@@ -49,7 +50,7 @@ async def test_batches_hold_at_most_batch_rows_and_spare_other_accounts(
 async def test_a_message_added_while_the_erasure_runs_is_erased_too(
     seeded: Database, anna: int, make_ctx: MakeCtx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(erasure, "BATCH", 500)
+    monkeypatch.setattr(steps, "BATCH", 500)
     added: list[int] = []
 
     async def add_message() -> None:
@@ -71,7 +72,7 @@ async def test_a_message_added_while_the_erasure_runs_is_erased_too(
     def after(step: str, rows: int) -> None:
         ran.append(step)
 
-    monkeypatch.setattr(erasure, "after_batch", after)
+    monkeypatch.setattr(steps, "after_batch", after)
 
     async def run_with_a_late_message(ctx: erasure.ActionContext, plan: erasure.Plan) -> None:
         # the plan is made (without it); the message arrives before the batches run

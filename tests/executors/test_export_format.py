@@ -13,10 +13,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from storage import datamap
+from storage.datamap.scope import Scope
+from storage.datamap.tables import all_tables
 from storage.db import Database
 from storage.models import SmsMessage
 from tests.executors.conftest import START, MakeCtx, zip_members
 from workflow.executors import access, export_zip
+from workflow.executors.map_sections import sections
 
 TRICKY = [
     'He said "hi", then left',
@@ -34,8 +38,10 @@ TRICKY = [
 
 async def _reference(db: Database, account_id: int) -> tuple[bytes, bytes]:
     """The SMS section as the plain, slow formatting writes it."""
+    scope = Scope(datamap.current(), await all_tables(db, datamap.current()), account_id)
+    (sms,) = [s for s in sections(scope) if s.name == "sms_messages"]
     async with db.sessions() as session:
-        result = await session.execute(access.sms_rows(account_id))
+        result = await session.execute(sms.query(account_id))
         columns = list(result.keys())
         rows = [dict(zip(columns, row, strict=True)) for row in result]
     objects = [json.dumps(row, ensure_ascii=False, default=export_zip.plain) for row in rows]

@@ -33,6 +33,7 @@ async def test_a_danish_phone_number_is_stored_as_e164(
         "changed": True,
         "old_hash": keyed_hash(SECRET, ANNA_PHONE),
         "new_hash": keyed_hash(SECRET, "+4520000099"),
+        "recipients_told": [],
     }
     text = json.dumps([result.effects, result.notice])
     assert ANNA_PHONE not in text and "+4520000099" not in text and "20000099" not in text

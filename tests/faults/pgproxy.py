@@ -4,8 +4,10 @@ The PostgreSQL server is shared (other test runs, CI), so it is never stopped fo
 The processes under test reach it through this proxy instead; `outage()` closes every
 connection it carries and makes new ones fail at once (the listening socket accepts and
 immediately closes them, which the driver sees as the server going away), and `restore()`
-lets connections through again. Runs in its own thread, so tests that drive it from
-synchronous code or from another event loop both work.
+lets connections through again. `partition()` is the nastier failure, a network that
+drops packets: connections stay open but nothing is forwarded either way, and new
+connections are accepted but never answered, until `heal()`. Runs in its own thread, so
+tests that drive it from synchronous code or from another event loop both work.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class PgProxy:
     _thread: threading.Thread | None = None
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _flowing: asyncio.Event | None = None  # cleared while partitioned
 
     def start(self) -> PgProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -61,6 +64,14 @@ class PgProxy:
         """Let connections through again."""
         self._down = False
 
+    def partition(self) -> None:
+        """Stop forwarding, in both directions, without closing anything."""
+        self._loop.call_soon_threadsafe(self._gate().clear)
+
+    def heal(self) -> None:
+        """Forward again what was held, and everything after it."""
+        self._loop.call_soon_threadsafe(self._gate().set)
+
     @property
     def open_connections(self) -> int:
         return len(self._writers) // 2
@@ -71,11 +82,18 @@ class PgProxy:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
         return future.result(timeout=30)
 
+    def _gate(self) -> asyncio.Event:
+        assert self._flowing is not None, "start() the proxy first"
+        return self._flowing
+
     async def _start(self) -> None:
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
+        self._gate().set()  # release what waits at the gate, so it can end
         await self._cut()
         if self._server is not None:
             self._server.close()
@@ -94,6 +112,7 @@ class PgProxy:
             self.refused += 1
             writer.transport.abort()
             return
+        await self._gate().wait()  # partitioned: the connection is accepted, never answered
         try:
             up_reader, up_writer = await asyncio.open_connection(
                 self.upstream_host, self.upstream_port
@@ -112,6 +131,7 @@ class PgProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(_CHUNK):
+                await self._gate().wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):

@@ -20,7 +20,7 @@ import secrets
 import shutil
 import tempfile
 import zipfile
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -34,13 +34,15 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    text,
     type_coerce,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.models import Account
+from storage import account_store
+from storage.db import Database
 from storage.types import UTCDateTime
 from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
 from workflow.exports import exports_dir, safe_reference, signed_link
@@ -62,9 +64,11 @@ class Section:
     name: str
     categories: tuple[str, ...]  # data-map categories found in the file
     query: Callable[[int], AnySelect]  # account id -> the rows, columns named
+    database: str = "store"  # "store" (the account store) or "bot" (the bot's own tables)
 
 
 Documents = Callable[[AsyncSession, dict[str, int]], Awaitable[dict[str, str]]]
+Exists = Callable[[AsyncSession], Awaitable[bool]]
 
 
 def plain(value: Any) -> Any:
@@ -237,6 +241,8 @@ def _streamable(stmt: AnySelect, dialect: str) -> tuple[AnySelect, list[Converte
     """
     columns: list[Any] = []
     known: list[Converter | None] = []
+    if dialect not in ("sqlite", "postgresql"):  # MariaDB: as SQLAlchemy converts them
+        return stmt, [None] * len(stmt.selected_columns)
     for name, col in stmt.selected_columns.items():
         if isinstance(col.type, UTCDateTime) and dialect == "sqlite":
             columns.append(type_coerce(col, String).label(name))
@@ -253,6 +259,8 @@ def _streamable(stmt: AnySelect, dialect: str) -> tuple[AnySelect, list[Converte
 def _as_driver_sql(stmt: AnySelect, dialect: Dialect) -> str | None:
     """The query as SQL text with its parameters inline, when the driver's own values are
     the ones SQLAlchemy would return (no column has a result conversion); else None."""
+    if dialect.name not in ("sqlite", "postgresql"):
+        return None
     for col in stmt.selected_columns:
         try:
             if col.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
@@ -315,7 +323,7 @@ async def _off_loop(call: Callable[..., Any], *args: Any) -> None:
 
 
 async def _write_section(
-    session: AsyncSession, archive: zipfile.ZipFile, section: Section, account_id: int, spool: Path
+    session: AsyncSession, archive: zipfile.ZipFile, section: Section, account_id: Any, spool: Path
 ) -> int:
     """Stream one query into `<name>.json` in the archive and `<name>.csv` via a spool file.
 
@@ -383,8 +391,22 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) else None
 
 
+@contextlib.asynccontextmanager
+async def _snapshot(db: Database) -> AsyncIterator[AsyncSession]:
+    """A read transaction; on PostgreSQL one snapshot, so files and counts agree."""
+    async with db.sessions() as session, session.begin():
+        if db.is_postgres:
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        await session.execute(text("SELECT 1"))  # begun now: a driver cursor needs the transaction
+        yield session
+
+
 async def _build(
-    ctx: ActionContext, target: Path, sections: Sequence[Section], documents: Documents
+    ctx: ActionContext,
+    target: Path,
+    sections: Sequence[Section],
+    documents: Documents,
+    exists: Exists,
 ) -> dict[str, Any]:
     folder = target.parent
     for stale in folder.glob(f".{target.name}.*.tmp"):  # left by a crashed earlier attempt
@@ -398,18 +420,25 @@ async def _build(
                 raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL
             ) as archive,
         ):
-            async with ctx.db.sessions() as session, session.begin():
-                if ctx.db.is_postgres:  # one snapshot, so files and counts agree
-                    await session.connection(
-                        execution_options={"isolation_level": "REPEATABLE READ"}
-                    )
-                if await session.get(Account, ctx.account_id) is None:
+            store_db = account_store.of(ctx.db)
+            async with contextlib.AsyncExitStack() as stack:
+                store = await stack.enter_async_context(_snapshot(store_db))
+                bot = (
+                    store
+                    if store_db is ctx.db
+                    else await stack.enter_async_context(_snapshot(ctx.db))
+                )
+                if not await exists(store):
                     raise PermanentFailure("the account no longer exists")
                 for section in sections:
                     rows[section.name] = await _write_section(
-                        session, archive, section, ctx.account_id, folder
+                        bot if section.database == "bot" else store,
+                        archive,
+                        section,
+                        ctx.account_id,
+                        folder,
                     )
-                texts = await documents(session, rows)
+                texts = await documents(store, rows)
             for name, text in texts.items():
                 archive.writestr(name, text.encode("utf-8"))
             files = [f"{s.name}.{ext}" for s in sections for ext in ("json", "csv")]
@@ -432,7 +461,11 @@ async def _build(
 
 
 async def export(
-    ctx: ActionContext, label: str, sections: Sequence[Section], documents: Documents
+    ctx: ActionContext,
+    label: str,
+    sections: Sequence[Section],
+    documents: Documents,
+    exists: Exists,
 ) -> ExecutorResult:
     """Export `sections` for the account to `<reference>-<label>.zip` and sign a link to it."""
     try:
@@ -445,7 +478,7 @@ async def export(
     manifest = read_manifest(target) if target.exists() else None
     if manifest is None:
         target.unlink(missing_ok=True)
-        manifest = await _build(ctx, target, sections, documents)
+        manifest = await _build(ctx, target, sections, documents, exists)
     return ExecutorResult(
         effects={
             "files": [filename],

@@ -56,6 +56,11 @@ def alert_text(event: str, params: dict[str, Any], now: datetime) -> str:
             ":eyes: {kind} request {reference}: the customer asks a person to review an "
             "automated decision."
         ).format(kind=kind, reference=reference)
+    if event == "code_locked":
+        return _(
+            ":lock: Verification codes for account {account} are paused: 10 wrong codes within "
+            "an hour. The account holder has been told. `privacybot accounts unlock` lifts it."
+        ).format(account=escape(str(params.get("account_id", ""))))
     if event == "handover":
         return _(
             ":wave: A customer on {channel} asks to talk to a person (conversation {conversation})."

@@ -2,8 +2,9 @@
 
 Sign-in for agents (`privacybot agents add NAME`), the requests by due date, one
 request's facts (personal data left out), approve / reject / extend through the same
-workflow functions as Slack and the CLI, the audit trail and the failed-request alerts.
-Server-rendered HTML in the agent's language (Danish or English), no JavaScript.
+workflow functions as Slack and the CLI, the audit trail, the failed-request alerts and
+the DPO overview (figures and charts). Server-rendered from Jinja2 templates
+(`bot/web/templates/agent/`) in the agent's language (Danish or English), no JavaScript.
 """
 
 from __future__ import annotations

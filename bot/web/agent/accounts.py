@@ -131,7 +131,7 @@ async def add(
     return agent
 
 
-async def _existing(session: AsyncSession, name: str) -> ConsoleAgent:
+async def existing(session: AsyncSession, name: str) -> ConsoleAgent:
     agent = await find(session, name)
     if agent is None:
         raise NoSuchAgent(f"no agent named {name.strip().lower()}")
@@ -145,7 +145,7 @@ async def end_sessions(session: AsyncSession, agent_id: int) -> int:
 
 async def remove(session: AsyncSession, name: str) -> None:
     """Delete the agent and sign them out everywhere; their decisions stay in the history."""
-    agent = await _existing(session, name)
+    agent = await existing(session, name)
     await end_sessions(session, agent.id)
     await session.delete(agent)
 
@@ -154,7 +154,7 @@ async def set_password(
     session: AsyncSession, name: str, password: str, now: datetime | None = None
 ) -> None:
     """New password; every open session of the agent ends."""
-    agent = await _existing(session, name)
+    agent = await existing(session, name)
     agent.password_hash = hash_password(password)
     agent.password_changed_at = now or utcnow()
     await end_sessions(session, agent.id)

@@ -2,9 +2,9 @@
 
 One middleware guards everything: signed-in session required (a page asked for without
 one redirects to the sign-in form; a form posted without one is refused with 403), a
-valid CSRF token on every POST, HTML error pages instead of JSON, and security headers
-(a strict Content Security Policy: no scripts at all, styles and images from this
-origin only, no framing). Decisions call `workflow.decisions` in one transaction, the
+valid CSRF token on every POST, and HTML error pages instead of JSON. The security
+headers (a Content Security Policy with no scripts at all) come from the application's
+`bot.web.security` middleware. Decisions call `workflow.decisions` in one transaction, the
 same functions Slack and the CLI call, so four-eyes and no-self-approval hold here too.
 """
 
@@ -24,13 +24,16 @@ from sqlalchemy.orm.exc import StaleDataError
 import locales
 from bot import agent_labels as labels
 from bot.runtime import Runtime
-from bot.web.agent import accounts, pages, queries, sessions
+from bot.web import templating
+from bot.web.agent import accounts, overview, pages, queries, sessions
 from bot.web.agent.pages import Context, FormState
+from bot.web.client import client_address
 from bot.web.keys import RUNTIME
-from bot.web.ratelimit import RateLimiter
+from bot.web.ratelimit import SharedLimiter
 from locales import N_, _, ngettext
 from storage.agent_models import ConsoleAgent
 from workflow import deadlines, decisions, lifecycle
+from workflow.accountability import figures as accountability
 from workflow.approvals import Agent
 
 log = logging.getLogger(__name__)
@@ -43,29 +46,26 @@ _SIGNED_IN: web.RequestKey[sessions.SignedIn] = web.RequestKey(
 _REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _NEXT = re.compile(r"^/agent/[A-Za-z0-9_./?=&%-]*$")
 _DECISIONS = ("approve", "reject", "extend")
-_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-# Sign-in attempts allowed per 15 minutes, per client address and per agent name.
-LOGINS_PER_IP = 20
-LOGINS_PER_NAME = 10
+# Failed sign-ins allowed per 15 minutes: per client address, and per agent name from one
+# client (so nobody elsewhere can lock an agent out). A successful sign-in never counts.
+FAILURES_PER_CLIENT = 20
+FAILURES_PER_NAME = 10
 LOGIN_WINDOW = 900.0
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Sign-in rate limits, in this process's memory (like the web chat's)."""
+    """Sign-in failure limits, counted in the database (the same in every web process)."""
 
-    per_ip: RateLimiter = field(
-        default_factory=lambda: RateLimiter(limit=LOGINS_PER_IP, window=LOGIN_WINDOW)
+    per_client: SharedLimiter = field(
+        default_factory=lambda: SharedLimiter("login", FAILURES_PER_CLIENT, LOGIN_WINDOW)
     )
-    per_name: RateLimiter = field(
-        default_factory=lambda: RateLimiter(limit=LOGINS_PER_NAME, window=LOGIN_WINDOW)
+    per_name: SharedLimiter = field(
+        default_factory=lambda: SharedLimiter("login_name", FAILURES_PER_NAME, LOGIN_WINDOW)
     )
 
 
@@ -133,20 +133,12 @@ def _language(request: web.Request) -> str:
     return _browser_language(request)
 
 
-def _security_headers(response: web.StreamResponse) -> None:
-    response.headers.setdefault("Content-Security-Policy", _CSP)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Cache-Control", "no-store")
-
-
 def _error(request: web.Request, status: int, message: str | None = None) -> web.Response:
     language = _language(request)
     with locales.use(language):
         text = message or _error_message(status)
         signed = isinstance(request.get(_SIGNED_IN), sessions.SignedIn)
-        body = pages.error_page(language, status, text, sign_in=not signed)
+        body = pages.error_page(request, language, status, text, sign_in=not signed)
     return _html(body, status)
 
 
@@ -185,7 +177,6 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
     except Exception:
         log.exception("console: unhandled error on %s", request.method)
         response = _error(request, 500)
-    _security_headers(response)
     return response
 
 
@@ -240,6 +231,7 @@ def _login_response(
     token = sessions.login_token()
     with locales.use(language):
         body = pages.login_page(
+            request,
             language,
             token=token,
             next_url=next_url or _safe_next(request.query.get("next")),
@@ -285,7 +277,10 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         with locales.use(language):
             return refuse(400, _("The sign-in form had expired. Please sign in again."))
     limits = request.app[LIMITS]
-    wait = max(limits.per_ip.hit(request.remote or "unknown"), limits.per_name.hit(name.lower()))
+    client = client_address(request)
+    counted = ((limits.per_client, client), (limits.per_name, f"{name.lower()}\n{client}"))
+    secret, now = runtime.services.secret, runtime.services.clock()
+    wait = max([await limiter.blocked(runtime.db, secret, key, now) for limiter, key in counted])
     if wait:
         minutes = int(wait // 60) + 1
         with locales.use(language):
@@ -296,7 +291,6 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             ).format(n=minutes)
         log.warning("console: sign-in rate limit reached")
         return refuse(429, message, {"Retry-After": str(int(wait) + 1)})
-    now = runtime.services.clock()
     async with runtime.db.transaction() as session:
         agent = await accounts.authenticate(session, name, password, now)
         session_token = None
@@ -305,6 +299,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
                 agent.language = chosen
             session_token = await sessions.start(session, runtime.services.secret, agent, now)
     if agent is None or session_token is None:
+        for limiter, key in counted:
+            await limiter.hit(runtime.db, secret, key, now)
         log.info("console: sign-in failed")
         with locales.use(language):
             return refuse(401, _("The name or password is wrong."))
@@ -368,7 +364,7 @@ async def request_list(request: web.Request) -> web.StreamResponse:
         found = await queries.request_list(session, wanted)
         ctx = await _context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(pages.list_page(ctx, found, wanted, runtime.services.clock()))
+        return _html(pages.list_page(request, ctx, found, wanted, runtime.services.clock()))
 
 
 def _reference(request: web.Request) -> str:
@@ -403,7 +399,9 @@ async def _render_detail(
     with locales.use(ctx.language):
         text = _(flash) if flash else None
         return _html(
-            pages.detail_page(ctx, found, runtime.services.clock(), flash=text, state=state),
+            pages.detail_page(
+                request, ctx, found, runtime.services.clock(), flash=text, state=state
+            ),
             status,
         )
 
@@ -489,13 +487,24 @@ async def decide(request: web.Request) -> web.StreamResponse:
     return _redirect(pages.request_path(reference) + "?" + urlencode({"done": outcome}))
 
 
+async def overview_page(request: web.Request) -> web.StreamResponse:
+    runtime = _runtime(request)
+    now = runtime.services.clock()
+    period, error = overview.period_from(request.query, now.date())
+    async with runtime.db.sessions() as session:
+        found = await accountability.collect(session, period, now)
+        ctx = await _context(request, await queries.failed_count(session))
+    with locales.use(ctx.language):
+        return _html(overview.page(request, ctx, found, error), 400 if error else 200)
+
+
 async def alerts(request: web.Request) -> web.StreamResponse:
     runtime = _runtime(request)
     async with runtime.db.sessions() as session:
         found = await queries.failed_alerts(session)
         ctx = await _context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(pages.alerts_page(ctx, found))
+        return _html(pages.alerts_page(request, ctx, found))
 
 
 async def not_found(_request: web.Request) -> web.StreamResponse:
@@ -508,12 +517,14 @@ _PUBLIC = frozenset({login_form, login_submit})
 def create_console() -> web.Application:
     app = web.Application(middlewares=[console_middleware])
     app[LIMITS] = Limits()
+    templating.setup(app)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login_submit)
     app.router.add_post("/logout", logout)
     app.router.add_post("/language", set_language)
     app.router.add_get("/", request_list)
     app.router.add_get("/alerts", alerts)
+    app.router.add_get("/overview", overview_page)
     app.router.add_get("/requests/{reference}", request_detail)
     app.router.add_post("/requests/{reference}/{decision}", decide)
     app.router.add_static("/static/", STATIC)

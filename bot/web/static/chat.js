@@ -23,92 +23,12 @@
   const GET_TIMEOUT_MS = 20000;
   const POST_TIMEOUT_MS = 90000;
   const STORE_CONVERSATION = "gatewayapi.privacychat.conversation";
-  const STORE_EXTRAS = "gatewayapi.privacychat.extras"; // links and labels the transcript lacks
   const STORE_LANG = "gatewayapi.privacychat.lang";
   const QUICK_STARTS = ["access", "erasure", "handover"];
   const TRANSIENT = ["network", "unavailable", "generic", "rateLimited"]; // cleared by a good poll
 
-  const STRINGS = {
-    en: {
-      docTitle: "GatewayAPI · Privacy assistant",
-      title: "Privacy assistant",
-      retention: "Your messages are stored for 30 days",
-      newConversation: "New conversation",
-      languageGroup: "Language",
-      logLabel: "Conversation",
-      welcomeLabel: "Welcome",
-      welcome:
-        "Hi! I'm GatewayAPI's privacy assistant. I can show you the data we hold about you, " +
-        "delete your account, or put you in touch with a person. Write your question below, " +
-        "or choose one of these:",
-      quick: {
-        access: "See my data",
-        erasure: "Delete my account",
-        handover: "Talk to a person",
-      },
-      inputLabel: "Your message",
-      placeholder: "Write a message…",
-      send: "Send",
-      hint: "Enter sends · Shift+Enter adds a new line",
-      typing: "The assistant is typing",
-      you: "You:",
-      assistant: "Assistant:",
-      opensNewTab: "(opens in a new tab)",
-      charsLeft: (n) => (n === 1 ? "1 character left" : n + " characters left"),
-      switchMessage: "english please",
-      errors: {
-        network: "We can't reach the server. Check your connection; we'll keep trying.",
-        tooLong: "Your message is too long. Please shorten it to at most 4,000 characters.",
-        expired: "This conversation has ended or can't be found.",
-        rateLimited: "You're sending messages very quickly. Please wait a moment and try again.",
-        unavailable: "The service is temporarily unavailable. Please try again in a little while.",
-        badRequest: "That message couldn't be sent. Please check it and try again.",
-        generic: "Something went wrong on our side. Please try again.",
-      },
-      startNew: "Start a new conversation",
-      started: "A new conversation has started.",
-    },
-    da: {
-      docTitle: "GatewayAPI · Privatlivsassistent",
-      title: "Privatlivsassistent",
-      retention: "Dine beskeder gemmes i 30 dage",
-      newConversation: "Ny samtale",
-      languageGroup: "Sprog",
-      logLabel: "Samtale",
-      welcomeLabel: "Velkommen",
-      welcome:
-        "Hej! Jeg er GatewayAPI's privatlivsassistent. Jeg kan vise dig de data, vi har om dig, " +
-        "slette din konto eller sætte dig i kontakt med en medarbejder. Skriv dit spørgsmål " +
-        "herunder, eller vælg en af disse:",
-      quick: {
-        access: "Se mine data",
-        erasure: "Slet min konto",
-        handover: "Tal med en medarbejder",
-      },
-      inputLabel: "Din besked",
-      placeholder: "Skriv en besked…",
-      send: "Send",
-      hint: "Enter sender · Shift+Enter giver ny linje",
-      typing: "Assistenten skriver",
-      you: "Dig:",
-      assistant: "Assistent:",
-      opensNewTab: "(åbner i en ny fane)",
-      charsLeft: (n) => n + " tegn tilbage",
-      switchMessage: "skriv på dansk",
-      errors: {
-        network:
-          "Vi kan ikke få forbindelse til serveren. Tjek din internetforbindelse; vi bliver ved med at prøve.",
-        tooLong: "Din besked er for lang. Forkort den til højst 4.000 tegn.",
-        expired: "Samtalen er afsluttet eller kan ikke findes.",
-        rateLimited: "Du sender beskeder meget hurtigt. Vent et øjeblik, og prøv igen.",
-        unavailable: "Tjenesten er midlertidigt utilgængelig. Prøv igen om lidt.",
-        badRequest: "Beskeden kunne ikke sendes. Tjek den, og prøv igen.",
-        generic: "Der gik noget galt hos os. Prøv igen.",
-      },
-      startNew: "Start en ny samtale",
-      started: "En ny samtale er startet.",
-    },
-  };
+  // The words in both languages, from the server's catalog (embedded in the page).
+  const STRINGS = readStrings();
 
   // ---------------------------------------------------------------- state
 
@@ -125,18 +45,28 @@
     retryAfterMs: 0,
     refreshChain: Promise.resolve(),
     opening: null, // the in-flight "open conversation" promise
-    pendingLinks: [], // [{sinceSeq, text, link}] from POST replies, claimed by transcript messages
-    pendingButton: null, // {sinceSeq, value, label}: shown as the customer's line if the server echoes the value
-    links: {}, // seq -> link, for the current conversation
-    labels: {}, // seq -> pressed button label, where the transcript holds the bare value
   };
 
   const el = {};
 
   // ---------------------------------------------------------------- small helpers
 
+  function readStrings() {
+    const node = document.getElementById("chat-strings");
+    try {
+      return JSON.parse(node.textContent);
+    } catch (_e) {
+      return { en: {}, da: {} };
+    }
+  }
+
   function t() {
     return STRINGS[state.lang];
+  }
+
+  function charsLeft(n) {
+    const forms = t().charsLeft;
+    return (n === 1 ? forms.one : forms.other).replace("{n}", String(n));
   }
 
   function readStore(storage, key) {
@@ -305,22 +235,11 @@
 
   function saveConversation() {
     writeStore(window.sessionStorage, STORE_CONVERSATION, state.conversation);
-    writeStore(
-      window.sessionStorage,
-      STORE_EXTRAS,
-      state.conversation
-        ? { id: state.conversation.id, links: state.links, labels: state.labels }
-        : null
-    );
   }
 
   function restoreConversation() {
     const saved = readStore(window.sessionStorage, STORE_CONVERSATION);
     if (!saved || typeof saved.id !== "string" || typeof saved.token !== "string") return null;
-    const extras = readStore(window.sessionStorage, STORE_EXTRAS);
-    const mine = extras && extras.id === saved.id;
-    state.links = mine && extras.links ? extras.links : {};
-    state.labels = mine && extras.labels ? extras.labels : {};
     return { id: saved.id, token: saved.token };
   }
 
@@ -332,10 +251,6 @@
     state.messages.clear();
     state.ended = false;
     state.pollFailures = 0;
-    state.pendingLinks = [];
-    state.pendingButton = null;
-    state.links = {};
-    state.labels = {};
     state.opening = null;
     el.messages.textContent = "";
     saveConversation();
@@ -498,10 +413,10 @@
 
   function renderMessage(message) {
     const from = message.from === "customer" ? "customer" : "bot";
-    const raw = customerLine(message, typeof message.text === "string" ? message.text : "");
-    const link = from === "bot" ? linkFor(message) : null;
+    const raw = typeof message.text === "string" ? message.text : "";
+    const link = from === "bot" ? normaliseLink(message.link) : null;
     // The download button says it better than a long signed address in the text.
-    const text = link ? withoutUrl(raw, [link.url, message.link && message.link.url]) : raw;
+    const text = link ? withoutUrl(raw, [link.url, message.link.url]) : raw;
     const wrapper = renderBubble(from, text);
     wrapper.dataset.seq = String(message.seq);
     if (from === "bot") {
@@ -516,20 +431,6 @@
       wrapper.appendChild(stamp);
     }
     return wrapper;
-  }
-
-  /** The server stores a button's value when it did not offer that button (the welcome's
-   *  quick starts); show the label the customer actually pressed instead. */
-  function customerLine(message, text) {
-    if (message.from !== "customer") return text;
-    const known = state.labels[message.seq];
-    if (typeof known === "string" && known) return known;
-    const pending = state.pendingButton;
-    if (!pending || message.seq <= pending.sinceSeq) return text;
-    state.pendingButton = null;
-    if (text !== pending.value) return text;
-    state.labels[message.seq] = pending.label;
-    return pending.label;
   }
 
   function renderLink(link) {
@@ -575,46 +476,11 @@
     updateControls();
   }
 
-  // ---- links: the POST reply carries `link`, the transcript (so far) does not
-
   function normaliseLink(link) {
     if (!link || typeof link !== "object") return null;
     const url = safeUrl(link.url);
     if (!url) return null;
     return { url, label: typeof link.label === "string" ? link.label : "" };
-  }
-
-  /** A transcript message's link: its own field if the server sends one, else one the
-   *  POST reply carried for a bot message with the same text. */
-  function linkFor(message) {
-    const own = normaliseLink(message.link);
-    if (own) return own;
-    const known = normaliseLink(state.links[message.seq]);
-    if (known) return known;
-    const index = state.pendingLinks.findIndex(
-      (p) => message.seq > p.sinceSeq && p.text === message.text
-    );
-    if (index < 0) return null;
-    const link = state.pendingLinks.splice(index, 1)[0].link;
-    state.links[message.seq] = link;
-    return link;
-  }
-
-  function rememberReplyLinks(replies, sinceSeq) {
-    (Array.isArray(replies) ? replies : []).forEach((reply) => {
-      const link = reply && normaliseLink(reply.link);
-      if (link) state.pendingLinks.push({ sinceSeq, text: reply.text, link });
-    });
-    // Messages a concurrent poll already rendered can still get their link.
-    state.messages.forEach((entry, seq) => {
-      if (entry.message.from !== "bot" || seq <= sinceSeq) return;
-      if (entry.element.querySelector("[data-testid='download-link']")) return;
-      const link = linkFor(entry.message);
-      if (!link) return;
-      const anchor = renderLink(link);
-      const after = entry.element.querySelector(".msg__bubble");
-      after.insertAdjacentElement("afterend", anchor);
-    });
   }
 
   // ---- optimistic customer bubble
@@ -671,7 +537,7 @@
   function updateCounter() {
     const length = el.input.value.length;
     const left = MAX_CHARS - length;
-    el.counter.textContent = length >= COUNTER_FROM ? t().charsLeft(Math.max(left, 0)) : "";
+    el.counter.textContent = length >= COUNTER_FROM ? charsLeft(Math.max(left, 0)) : "";
     el.counter.classList.toggle("composer__count--over", left <= 0);
   }
 
@@ -814,15 +680,11 @@
     let ok = false;
     try {
       const conversation = await ensureConversation();
-      const sinceSeq = state.lastSeq;
-      if (payload.button) state.pendingButton = { sinceSeq, value: payload.button, label: shown };
-      const data = await api("POST", messagesPath(conversation), payload, conversation.token);
-      rememberReplyLinks(data.replies, sinceSeq);
+      await api("POST", messagesPath(conversation), payload, conversation.token);
       ok = true;
       clearError();
     } catch (error) {
       removePendingBubble();
-      state.pendingButton = null;
       if (!opts.keepInput && !el.input.value) el.input.value = draft; // never lose the text
       updateCounter();
       autoGrow();

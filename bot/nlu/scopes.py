@@ -1,0 +1,178 @@
+"""Scopes over a token list: what a negation, contrast, time clause, sequence word, hedge
+or dismissal covers, and how much the words inside count.
+
+A negation marks the words after it ("don't *delete anything*") and, for "ikke",
+"aldrig" and "heller", a few before it; a contrast word after a negation lifts what
+follows ("don't delete anything, *just change my email*"); a temporal clause ("until
+*my complaint is resolved*"), a sequence word ("and then *delete it*"), a hedge ("before
+I decide *whether to delete it*") and a dismissal ("*unsubscribing* isn't enough") lower
+it. The words come from `data/rules.json` ("structure"), folded like the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.nlu.lexicon import load_json
+from bot.nlu.text import QUESTION, SENTENCE, fold, folded, is_word
+
+_RULES = load_json("rules.json")["structure"]
+
+
+def _phrases(words: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(fold(w).split()) for w in words)
+
+
+NEGATORS = _phrases(_RULES["negators"])
+BACKWARD = folded(_RULES["backward_negators"])
+NOT_BEFORE = folded(_RULES["not_negating_before"])
+NOT_AFTER = folded(_RULES["not_negating_after"])
+CONTRAST = _phrases(_RULES["contrast"])
+TEMPORAL = folded(_RULES["temporal"])
+NOT_TEMPORAL = folded(_RULES["temporal_not_before"])  # "until then"
+SCOPE = int(_RULES["scope_words"])
+BACK = int(_RULES["backward_words"])
+TEMPORAL_WORDS = int(_RULES["temporal_words"])
+TEMPORAL_SCALE = float(_RULES["temporal_scale"])
+CONTRAST_SCALE = float(_RULES["contrast_scale"])
+LATER = _phrases(_RULES["later"])
+LATER_SCALE = float(_RULES["later_scale"])
+_FIRST_WORDS = frozenset(p[0] for p in (*NEGATORS, *CONTRAST))
+HEDGES = _phrases(_RULES["hedges"])
+HEDGE_SCALE = float(_RULES["hedge_scale"])
+HEDGE_WORDS = int(_RULES["hedge_words"])
+DISMISS_BEFORE = _phrases(_RULES["dismiss_before"])
+DISMISS_AFTER = _phrases(_RULES["dismiss_after"])
+DISMISS_SCALE = float(_RULES["dismiss_scale"])
+_DISMISS_FIRST = frozenset(p[0] for p in (*DISMISS_BEFORE, *DISMISS_AFTER))
+_LATER_FIRST = frozenset(p[0] for p in LATER)
+_HEDGE_FIRST = frozenset(p[0] for p in HEDGES)
+
+
+def sequence_at(tokens: Sequence[str], at: int, options: tuple[tuple[str, ...], ...]) -> int:
+    """Length of the longest option starting at `at`, 0 if none."""
+    best = 0
+    for option in options:
+        if tuple(tokens[at : at + len(option)]) == option:
+            best = max(best, len(option))
+    return best
+
+
+def clause_start(tokens: Sequence[str], at: int) -> int:
+    while at > 0 and is_word(tokens[at - 1]):
+        at -= 1
+    return at
+
+
+def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int], list[bool]]:
+    """Per token: inside a negation scope, its scale, the set of negator positions, and
+    whether it follows a sequence word ("and then")."""
+    size = len(tokens)
+    negated = [False] * size
+    scale = [1.0] * size
+    later_steps = [False] * size
+    negators: set[int] = set()
+    sentence_negated = False
+    at = 0
+    while at < size:
+        token = tokens[at]
+        if token in (SENTENCE, QUESTION):
+            sentence_negated = False
+            at += 1
+            continue
+        if token in TEMPORAL and not _followed_by(tokens, at, NOT_TEMPORAL):
+            _mark_temporal(tokens, at, scale)
+        hedge = sequence_at(tokens, at, HEDGES) if token in _HEDGE_FIRST else 0
+        if hedge:
+            end = at + hedge
+            while end < min(size, at + hedge + HEDGE_WORDS) and is_word(tokens[end]):
+                scale[end] *= HEDGE_SCALE
+                end += 1
+        dismissed = _dismissal(tokens, at, scale) if token in _DISMISS_FIRST else 0
+        if dismissed:
+            at += dismissed
+            continue
+        later = sequence_at(tokens, at, LATER) if token in _LATER_FIRST else 0
+        if later:
+            _mark_rest_of_sentence(tokens, at + later, scale, LATER_SCALE, later_steps)
+            at += later
+            continue
+        length = sequence_at(tokens, at, NEGATORS) if token in _FIRST_WORDS else 0
+        if length and _negates(tokens, at, length):
+            negators.update(range(at, at + length))
+            sentence_negated = True
+            _mark_scope(tokens, at, length, negated)
+            at += length
+            continue
+        contrast = sequence_at(tokens, at, CONTRAST) if token in _FIRST_WORDS else 0
+        if contrast and sentence_negated:
+            _mark_rest_of_sentence(tokens, at + contrast, scale, CONTRAST_SCALE)
+        at += max(contrast, 1)
+    return negated, scale, negators, later_steps
+
+
+def _followed_by(tokens: Sequence[str], at: int, words: frozenset[str]) -> bool:
+    return at + 1 < len(tokens) and tokens[at + 1] in words
+
+
+def _dismissal(tokens: Sequence[str], at: int, scale: list[float]) -> int:
+    """Scale down what "X isn't enough" / "not interested in X" waves aside; its length.
+
+    The customer names X only to say it is not what they want, so X's cues barely count
+    (and the words of the phrase are no negation of what follows).
+    """
+    before = sequence_at(tokens, at, DISMISS_BEFORE)
+    if before:
+        for pos in range(clause_start(tokens, at), at):
+            scale[pos] *= DISMISS_SCALE
+        return before
+    after = sequence_at(tokens, at, DISMISS_AFTER)
+    pos = at + after
+    while after and pos < len(tokens) and is_word(tokens[pos]):
+        if sequence_at(tokens, pos, CONTRAST):
+            break
+        scale[pos] *= DISMISS_SCALE
+        pos += 1
+    return after
+
+
+def _negates(tokens: Sequence[str], at: int, length: int) -> bool:
+    before = tokens[at - 1] if at > 0 else ""
+    after = tokens[at + length] if at + length < len(tokens) else ""
+    return before not in NOT_BEFORE and after not in NOT_AFTER
+
+
+def _mark_scope(tokens: Sequence[str], at: int, length: int, negated: list[bool]) -> None:
+    words = 0
+    pos = at + length
+    while pos < len(tokens) and words < SCOPE and is_word(tokens[pos]):
+        if sequence_at(tokens, pos, CONTRAST):
+            break
+        negated[pos] = True
+        words += 1
+        pos += 1
+    if tokens[at] in BACKWARD:
+        limit = max(clause_start(tokens, at), at - BACK)
+        pos = at - 1
+        while pos >= limit and not sequence_at(tokens, pos, CONTRAST):
+            negated[pos] = True
+            pos -= 1
+
+
+def _mark_rest_of_sentence(
+    tokens: Sequence[str], at: int, scale: list[float], by: float, marks: list[bool] | None = None
+) -> None:
+    while at < len(tokens) and tokens[at] not in (SENTENCE, QUESTION):
+        scale[at] *= by
+        if marks is not None:
+            marks[at] = True
+        at += 1
+
+
+def _mark_temporal(tokens: Sequence[str], at: int, scale: list[float]) -> None:
+    pos = at + 1
+    words = 0
+    while pos < len(tokens) and words < TEMPORAL_WORDS and is_word(tokens[pos]):
+        scale[pos] *= TEMPORAL_SCALE
+        words += 1
+        pos += 1

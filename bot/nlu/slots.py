@@ -1,0 +1,234 @@
+"""Details a handler needs beyond the intent: every right asked for, objection purposes,
+the field a correction names, and the topic of a policy question.
+
+Several requests in one message are found by cutting it into parts at clause
+boundaries and joining words ("og", "and then", "samt", "+") and scoring each part as
+a message of its own, with the negation of the whole message (so "don't delete
+anything, just change my email" asks for one thing). A later step ("and then delete
+it") counts in full here: it is asked for, only not first. Purposes and fields are
+read from the parts that ask for an objection or a correction, so "delete everything"
+beside "stop tracking me" does not make the objection cover everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot.nlu.cues import Cue
+from bot.nlu.lexicon import load_json
+from bot.nlu.scopes import LATER_SCALE
+from bot.nlu.scoring import RULES, ranked, score
+from bot.nlu.text import folded, is_word
+
+_DETAILS = load_json("rules.json")["details"]
+
+RIGHTS: tuple[str, ...] = tuple(_DETAILS["rights"])  # the intents that are GDPR rights
+SPLITTERS = folded(_DETAILS["segment_words"])
+SEGMENT_MIN = float(_DETAILS["segment_min"])
+# a second right in the same part counts when it scores nearly as high as the first
+TIE = float(_DETAILS["segment_tie"])
+ANSWER_WORDS = int(_DETAILS["answer_words"])
+TOPIC_EXTRA = float(_DETAILS["topic_extra"])
+# a right that includes another asked for in the same part ("my data as a csv file")
+SUBSUMES: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _DETAILS["subsumes"].items()}
+ACTIONS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _DETAILS["part_actions"].items()}
+ANY_ACTION = frozenset().union(*ACTIONS.values())
+PURPOSES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DETAILS["purposes"].items()}
+PURPOSE_ORDER = ("marketing_email", "tracking", "profiling")
+FIELDS: dict[str, str] = dict(_DETAILS["fields"])
+FIELD_ANCHORS = frozenset(_DETAILS["field_anchors"])
+TOPICS: dict[str, tuple[str, float]] = {
+    concept: (name, float(weight)) for concept, (name, weight) in _DETAILS["topics"].items()
+}
+DONE = frozenset({"DONE_PP", "DONE_TO_ME"})  # past participles: "lukket", "blocked"
+# "(vil) have min konto lukket", "get my data deleted": a participle that is wanted
+CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
+# Cues that describe the whole message rather than a place in it
+GLOBAL = frozenset({"QMARK", "MINE", "QFORM"})
+RECIPIENT_CUES = frozenset(_DETAILS["recipient_cues"])
+# Intents whose messages may carry requests of their own
+ASKING = frozenset({*RIGHTS, "recipient"})
+
+REASON_BEFORE = folded(_DETAILS["reason_before"])
+REASON_AFTER = folded(_DETAILS["reason_after"])
+# A right named only as the ground of another ("my data is wrong, so stop using it until
+# it is checked" contests accuracy to restrict processing, Art. 18(1)(a))
+GROUNDS: dict[str, tuple[str, frozenset[str]]] = {
+    right: (rule["for"], frozenset(rule["unless"])) for right, rule in _DETAILS["grounds"].items()
+}
+
+Part = tuple[int, int]
+
+
+def parts(tokens: Sequence[str]) -> list[tuple[Part, bool]]:
+    """[start, end) spans between boundaries and joining words, each with whether it
+    only gives a reason ("I moved to a competitor, so...", "...because I moved")."""
+    spans: list[tuple[Part, bool]] = []
+    start = 0
+    because = False
+    for at, token in enumerate(tokens):
+        if not is_word(token) or token in SPLITTERS or token in REASON_AFTER:
+            if at > start:
+                spans.append(((start, at), because or _reason_follows(tokens, at)))
+                because = False
+            if token in REASON_AFTER:
+                because = True
+            start = at + 1
+    if start < len(tokens):
+        spans.append(((start, len(tokens)), because))
+    return spans
+
+
+def _reason_follows(tokens: Sequence[str], at: int) -> bool:
+    """True when the part ending at `at` is followed by ", so" / ", så" (a consequence)."""
+    if at >= len(tokens) or is_word(tokens[at]):
+        return False  # "slet så min konto": "så" after a verb is "then"
+    while at < len(tokens) and not is_word(tokens[at]):
+        at += 1
+    return at < len(tokens) and tokens[at] in REASON_BEFORE
+
+
+def requested(
+    tokens: Sequence[str], cues: Sequence[Cue], intent: str
+) -> tuple[tuple[str, ...], dict[str, list[Part]]]:
+    """The rights asked for, in the order named, and the parts asking for each.
+
+    Only for a message whose intent is a right or a recipient's request; the intent's
+    own right is among them unless it is only the ground of another.
+    """
+    if intent not in ASKING:
+        return (), {}
+    spans = [(span, reason) for span, reason in parts(tokens) if not reason]
+    acting = [span for span, _reason in spans if _has_action(cues, span)]
+    if len(acting) <= 1 and intent in RIGHTS:
+        # one request at most: the message's intent (the common case, kept cheap)
+        return (intent,), {}
+    shared = [c for c in cues if c.concept in GLOBAL]
+    # a recipient's own request is read as any request would be, without the cues that
+    # tell the writer is a recipient (they weigh against the rights of account holders)
+    skip = GLOBAL | RECIPIENT_CUES if intent == "recipient" else GLOBAL
+    local = [_in_full(c) for c in cues if c.concept not in skip]
+    names: list[str] = []
+    where: dict[str, list[Part]] = {}
+    evidence: dict[str, set[str]] = {}
+    for start, end in acting:
+        inside = [c for c in local if start <= c.start < end]
+        wanted = tokens[start] in CAUSATIVE or any(c.concept == "WANT" for c in inside)
+        ranking = ranked(score([*inside, *shared]).by_intent)
+        if intent == "recipient":  # what a recipient asks of the controllers it names
+            ranking = [(name, value) for name, value in ranking if name in RIGHTS]
+        top = ranking[0][1]
+        asked = [
+            (first, name)
+            for name, value in ranking
+            if name in RIGHTS
+            and value >= max(SEGMENT_MIN, TIE * top)
+            and (first := _acts(name, inside, wanted)) is not None
+        ]
+        named = {name for _first, name in asked}
+        asked = [(f, n) for f, n in asked if not any(n in SUBSUMES.get(m, ()) for m in named)]
+        for _first, name in sorted(asked):  # two requests in one part, in their order
+            if name not in names:
+                names.append(name)
+            where.setdefault(name, []).append((start, end))
+            evidence.setdefault(name, set()).update(c.concept for c in inside)
+    if intent in RIGHTS and intent not in names:
+        names.insert(0, intent)
+    for right, (other, unless) in GROUNDS.items():
+        if right in names and other in names and not evidence.get(right, set()) & unless:
+            names.remove(right)
+    return tuple(names), where
+
+
+def short(tokens: Sequence[str]) -> bool:
+    """True for a reply short enough to be the answer to a question ("alt", "my email")."""
+    return sum(1 for t in tokens if is_word(t)) <= ANSWER_WORDS
+
+
+def purposes(cues: Sequence[Cue], spans: Sequence[Part]) -> tuple[str, ...]:
+    """Objection purposes named in `spans` (the whole message when empty)."""
+    named: set[str] = set()
+    for cue in _within(cues, spans):
+        named.update(PURPOSES.get(cue.concept, ()))
+    return tuple(p for p in PURPOSE_ORDER if p in named)
+
+
+def field(cues: Sequence[Cue], spans: Sequence[Part]) -> str | None:
+    """The detail a correction names: the field word nearest to the correcting word."""
+    chosen = _within(cues, spans)
+    fields = [c for c in chosen if c.concept in FIELDS]
+    if not fields:
+        fields = [c for c in cues if c.concept in FIELDS]
+    if not fields:
+        return None
+    named = {FIELDS[c.concept] for c in fields}
+    if {"company", "name"} <= named:
+        return "company"  # "we changed our company name": a business's name is its company
+    anchors = [c.start for c in chosen if c.concept in FIELD_ANCHORS and not c.negated]
+    if not anchors:
+        return FIELDS[fields[0].concept]
+    nearest = min(fields, key=lambda c: (min(abs(c.start - a) for a in anchors), c.start))
+    return FIELDS[nearest.concept]
+
+
+def topic(cues: Sequence[Cue], intent: str) -> str | None:
+    """The policy topic of a question: the most specific topic named (by weight), ties
+    to the first named. A complaint has the topic `complaint` only when it asks how or
+    where to complain."""
+    concepts = {c.concept for c in cues}
+    if intent == "complaint":
+        asks = "QFORM" in concepts or "HOW_TO" in concepts
+        return "complaint" if asks and "T_COMPLAINT" in concepts else None
+    best: dict[str, float] = {}
+    first: dict[str, int] = {}
+    for cue in cues:
+        known = TOPICS.get(cue.concept)
+        if known is None:
+            continue
+        name, weight = known
+        if name in best:  # a further cue of the same topic adds a little
+            best[name] = max(best[name], weight) + TOPIC_EXTRA
+        else:
+            best[name] = weight
+            first[name] = cue.start
+    if not best:
+        return None
+    return max(best, key=lambda name: (best[name], -first[name]))
+
+
+def _has_action(cues: Sequence[Cue], span: Part) -> bool:
+    start, end = span
+    return any(start <= c.start < end and c.concept in ANY_ACTION and _stands(c) for c in cues)
+
+
+def _acts(right: str, cues: Sequence[Cue], wanted: bool) -> int | None:
+    """Where a part names an action of `right` ("see", "delete", "stop..."), or None
+    when it names only its objects ("the data you hold about me") or tells what was
+    done ("your system closed my account"): that asks for nothing, unless the part
+    wants it done ("I want my account closed", "og derefter have min konto lukket")."""
+    actions = ACTIONS.get(right, frozenset())
+    done = (
+        set() if wanted else {p for c in cues if c.concept in DONE for p in range(c.start, c.end)}
+    )
+    return min(
+        (c.start for c in cues if c.concept in actions and _stands(c) and c.start not in done),
+        default=None,
+    )
+
+
+def _stands(cue: Cue) -> bool:
+    """A cue that still asks for its action: not negated, or one whose negation asks
+    for the same ("no more newsletters" objects as "stop the newsletters" does)."""
+    return not cue.negated or cue.concept in RULES.keeps
+
+
+def _in_full(cue: Cue) -> Cue:
+    """The cue without the discount of a later step."""
+    return replace(cue, scale=cue.scale / LATER_SCALE, later=False) if cue.later else cue
+
+
+def _within(cues: Sequence[Cue], spans: Sequence[Part]) -> list[Cue]:
+    if not spans:
+        return list(cues)
+    return [c for c in cues if any(start <= c.start < end for start, end in spans)]

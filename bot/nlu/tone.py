@@ -1,0 +1,55 @@
+"""How a message sounds: upset or not, and whether it shows its language clearly.
+
+Upset: angry or fed-up words that are not negated ("not that I'm unhappy" is calm),
+angry emoji, shouting (several words in capitals that are no acronyms) and repeated
+exclamation marks. Language: one "ok", "yes" or "thanks" says little about the
+language a customer wants to be answered in, so a message counts as clearly in its
+language only with several words of evidence for it and little against it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.nlu.cues import Cue
+from bot.nlu.language import LanguageVerdict
+from bot.nlu.lexicon import load_json
+from bot.nlu.text import MAX_CHARS, is_word
+
+_DETAILS = load_json("rules.json")["details"]
+
+CAPS_WORDS = int(_DETAILS["upset_caps_words"])
+ACRONYMS = frozenset(_DETAILS["acronyms"])
+SURE_MIN_CUES = int(_DETAILS["sure_min_cues"])
+SURE_MIN_WORDS = int(_DETAILS["sure_min_words"])
+SURE_RATIO = float(_DETAILS["sure_ratio"])
+_CAPITALS = re.compile(r"\b[A-ZÆØÅ]{3,}\b")
+_EXCLAIMED = re.compile(r"!\s*!|\?\s*!|!\s*\?")
+
+
+def upset(text: str, cues: Sequence[Cue]) -> bool:
+    """True when the customer sounds angry or fed up."""
+    if any(c.concept == "UPSET" and not c.negated for c in cues):
+        return True
+    text = text[:MAX_CHARS]
+    if _EXCLAIMED.search(text):
+        return True
+    shouted = [w for w in _CAPITALS.findall(text) if w not in ACRONYMS]
+    return len(shouted) >= CAPS_WORDS or (len(shouted) == 1 and "!" in text)
+
+
+def language_sure(verdict: LanguageVerdict, tokens: Sequence[str], danish_letters: int) -> bool:
+    """True when the text alone shows its language clearly enough to switch to it."""
+    if verdict.from_hint:
+        return False
+    words = sum(1 for t in tokens if is_word(t))
+    if verdict.language == "da":
+        cues, strength, against = verdict.danish_cues, verdict.danish, verdict.english
+    else:
+        cues, strength, against = verdict.english_cues, verdict.english, verdict.danish
+    if strength < SURE_RATIO * against:
+        return False
+    if verdict.language == "da" and danish_letters and words >= SURE_MIN_CUES:
+        return True  # æ, ø and å belong to no English word
+    return cues >= SURE_MIN_CUES and words >= SURE_MIN_WORDS

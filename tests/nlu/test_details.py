@@ -1,0 +1,357 @@
+"""What `recognise` reads beyond the intent: topic, act, rights, purposes, field, upset and
+language_sure, and the question/complaint/recipient intents. One test per general rule;
+the accuracy on whole sets is in tests/test_nlu.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu import recognise
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "topic"),
+    [
+        # asking how the company handles data is a question, also about "my" data...
+        ("do you sell my data?", "question", "sharing"),
+        ("sælger I mine data til andre firmaer", "question", "sharing"),
+        ("hvor længe gemmer I mine sms'er?", "question", "retention"),
+        ("Bruger I cookies til statistik?", "question", "cookies"),
+        ("ligger jeres servere i danmark eller i udlandet", "question", "location"),
+        # ...but asking for it, or about what was done with it, is the right
+        ("can I get a copy of my data?", "access", None),
+        ("what data do you have on me?", "access", None),
+        ("who have you shared my data with?", "access", None),
+        # a condition does not weaken the topic ("...if I log in with Google")
+        ("Hvad får I at vide om mig, hvis jeg logger ind med Google?", "question", "google_login"),
+        # a general question about automated decisions is no request for a review
+        ("Do you make automated decisions about customers?", "question", "automated_decisions"),
+        (
+            "my account was blocked automatically, I want a person to look at it",
+            "human_review",
+            None,
+        ),
+        # how long a request takes in general is a question; "this" is a dialog act
+        ("How long does a deletion request take?", "question", "deadline"),
+        ("how long will this take?", "status", None),
+        # rejecting cookies is an objection, asking about them a question
+        ("Hvordan afviser jeg alle cookies undtagen de nødvendige?", "objection", None),
+        ("do you have the facebook pixel on your site?", "question", "cookies"),
+        # product questions stay product questions
+        ("kan i sende sms til udlandet", "other", None),
+        ("hvordan tilføjer jeg en bruger til vores firmakonto", "other", None),
+    ],
+)
+def test_questions_about_the_policy(text: str, intent: str, topic: str | None) -> None:
+    result = recognise(text)
+    assert (result.intent, result.topic) == (intent, topic)
+    if intent == "question":
+        assert result.rights == ()  # a question never asks for a right
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "topic"),
+    [
+        ("jeg vil klage", "complaint", None),
+        ("I want to make a formal complaint about how you handled my data.", "complaint", None),
+        ("how do I complain to the Danish data protection authority", "complaint", "complaint"),
+        ("hvordan klager jeg til datatilsynet over jer", "complaint", "complaint"),
+        # a declared complaint is the point of a message that also tells the story
+        (
+            "Jeg har ventet over en måned på svar. Det er ikke i overensstemmelse med GDPR, "
+            "og jeg vil klage.",
+            "complaint",
+            None,
+        ),
+        # asking where one could complain, without a grievance, is a question
+        ("Where would a customer go with a privacy complaint about you?", "question", "complaint"),
+        # a complaint named as a request, a reason or about the product is not one
+        ("har I behandlet min klage?", "status", None),
+        ("jeg vil trække min klage tilbage", "cancel", None),
+        ("frys mine data mens klagen behandles", "restriction", None),
+        ("jeg vil klage over at jeres service har været nede hele dagen", "other", None),
+    ],
+)
+def test_complaints(text: str, intent: str, topic: str | None) -> None:
+    result = recognise(text)
+    assert (result.intent, result.topic) == (intent, topic)
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        (
+            "I got a text message sent through your gateway from a shop I never signed up "
+            "with. Delete my phone number",
+            ("erasure",),
+        ),
+        (
+            "jeg har fået en sms fra en butik via jer og vil vide hvor de har mit nummer fra",
+            (),
+        ),
+        ("hvem står bag den sms jeg fik via gatewayapi i går", ()),
+        ("Stop med at sende mig sms'er!", ("objection",)),
+        ("Slet mit nummer. Jeg har aldrig tilmeldt mig noget.", ("erasure",)),
+    ],
+)
+def test_recipients_of_messages_sent_through_the_gateway(text: str, rights: tuple[str]) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("recipient", rights)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a former customer, or the company's own marketing, is no recipient
+        ("I'm not a customer anymore, delete my info", "erasure"),
+        (
+            "I keep getting offers by sms from you although I never agreed. It has to stop.",
+            "objection",
+        ),
+        ("DELETE MY ACCOUNT NOW. I never signed up for this", "erasure"),
+    ],
+)
+def test_account_holders_are_not_recipients(text: str, intent: str) -> None:
+    assert recognise(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jep",
+        "jaja",
+        "yep",
+        "go ahead",
+        "sure",
+        "ok do it",
+        "👍",
+        "ja tak gerne",
+        "det passer",
+        "that's right",
+        "correct",
+        "jaaaa det må I gerne",
+        "det er fint med mig",
+        "Ja, slet den venligst",
+    ],
+)
+def test_yes_forms(text: str) -> None:
+    assert recognise(text).act == "yes"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ja, men nej",
+        "yes but don't delete anything",
+        "jeg vil gerne tale med nogen",  # "gerne" inside a sentence is no answer
+        "is it ok if I send you my email?",
+        "Can you confirm whether my opt-out has gone through?",
+    ],
+)
+def test_no_yes_where_anything_negates_or_it_is_not_an_answer(text: str) -> None:
+    assert recognise(text).act != "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "act", "intent"),
+    [
+        ("nej tak", "no", "other"),
+        ("nope", "no", "other"),
+        ("no, don't do that", "no", None),
+        ("lad være med det", "no", None),
+        ("tak for hjælpen", "thanks", "greeting"),
+        ("cheers mate", "thanks", "greeting"),
+        ("sounds good, thanks", "thanks", "greeting"),
+        ("thanks, bye for now", "bye", "greeting"),
+        ("hej hej", "bye", "greeting"),
+        ("ok great", "yes", "greeting"),  # a weak yes does not turn a greeting into a reply
+        ("I haven't received anything, maybe it's under ben@example.com", "no_code", "other"),
+        ("der kom ingen kode", "no_code", "other"),
+        ("har tjekket spam, ingen kode", "no_code", "other"),
+        ("how long will this take?", "how_long", "status"),
+        ("hvornår er det færdigt?", "how_long", "status"),
+        ("what happens now?", "what_next", "status"),
+        ("hvad så nu?", "what_next", "status"),
+        ("tell me more", "more", "other"),
+        ("kan du uddybe det?", "more", "other"),
+    ],
+)
+def test_dialog_acts(text: str, act: str, intent: str | None) -> None:
+    result = recognise(text)
+    assert result.act == act
+    if intent is not None:
+        assert result.intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # courtesy words beside a request are politeness, not the act of the message
+        ("kundeservice tak", "handover"),
+        ("ok thanks, and when will my data be deleted?", "status"),
+        # "no" before a noun, "not receive" in a wish: neither a no nor a missing code
+        ("no more newsletters please", "objection"),
+        ("jeg vil ikke modtage jeres sms tilbud", "objection"),
+        ("min gamle mail virker ikke, brug min nye", "rectification"),
+        # how long data is kept is a question, not "how long will this take"
+        ("how long do you keep the SMS we send?", "question"),
+    ],
+)
+def test_no_act_where_the_message_asks_for_something_else(text: str, intent: str) -> None:
+    result = recognise(text)
+    assert (result.intent, result.act) == (intent, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        (
+            "ret vores tlf nr til 22 33 44 55 og sluk for jeres tracking",
+            ("rectification", "objection"),
+        ),
+        ("copy first, then delete", ("access", "erasure")),
+        ("delete my acc + send me a copy of my data first", ("erasure", "access")),
+        (
+            "Please change my email to a@b.dk, stop the newsletter, send me a copy of my data "
+            "and then delete my old phone number",
+            ("rectification", "objection", "access", "erasure"),
+        ),
+        ("slet min konto men send mig lige en kopi af mine data først", ("erasure", "access")),
+        (
+            "update my phone nr and also no more marketing emails pls",
+            ("rectification", "objection"),
+        ),
+        # one request, however it is worded
+        ("Please delete my account", ("erasure",)),
+        # a reason, a ground or an account of what happened asks for nothing
+        ("jeg har flyttet til en konkurrent, så i kan slette min konto", ("erasure",)),
+        ("I think my data is wrong, so stop processing until you've checked", ("restriction",)),
+        (
+            "Jeres system har lukket min konto fordi den mente jeg sendte spam. Jeg vil have at "
+            "et menneske ser på det.",
+            ("human_review",),
+        ),
+        ("I'm 72 and I don't understand computers. Stop sending me offers.", ("objection",)),
+        # data in a format is portability, which includes seeing it
+        ("before you delete my account, send me my data as a csv file", ("portability",)),
+        # a negated right is not asked for
+        ("don't delete anything, just change my email", ("rectification",)),
+    ],
+)
+def test_every_right_asked_for_in_order(text: str, rights: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert result.rights == rights
+    assert result.intent == rights[0]  # the first named is the intent
+
+
+def test_no_rights_outside_requests() -> None:
+    assert recognise("has my account been deleted yet?").rights == ()
+    assert recognise("hej").rights == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "purposes"),
+    [
+        (
+            "stop everything. no emails no tracking no profiling. nothing.",
+            ("marketing_email", "tracking", "profiling"),
+        ),
+        ("frameld mig ALT", ("marketing_email", "tracking", "profiling")),
+        (
+            "meld mig fra alt markedsføring, tracking, det hele",
+            ("marketing_email", "tracking", "profiling"),
+        ),
+        ("unsubscribe me from just the newsletter", ("marketing_email",)),
+        ("nyhedsbrev og tracking", ("marketing_email", "tracking")),
+        ("no more retargeting ads on linkedin pls", ("profiling",)),
+        ("Jeg vil ikke spores med jeres cookies og pixels.", ("tracking",)),
+        # "everything" in the erasure beside it is not an objection purpose
+        ("Stop tracking me with your pixels and delete everything you have on me.", ("tracking",)),
+        # a short reply to "which purposes?"
+        ("alt", ("marketing_email", "tracking", "profiling")),
+        ("det hele", ("marketing_email", "tracking", "profiling")),
+        ("kun nyhedsbrevet", ("marketing_email",)),
+    ],
+)
+def test_objection_purposes(text: str, purposes: tuple[str, ...]) -> None:
+    assert recognise(text).purposes == purposes
+
+
+def test_no_purposes_without_an_objection() -> None:
+    assert recognise("please delete everything about me").purposes == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("Please change the email address on my account", "email"),
+        ("mit tlf nr er forkert, kan i rette det", "phone"),
+        ("I need to update my mobile number, the old one doesn't work anymore.", "phone"),
+        ("Vi har skiftet firmanavn. Kan I opdatere det på kontoen?", "company"),
+        ("Mit navn er stavet forkert, det er Jørgen med ø.", "name"),
+        ("We moved office – please update our address to Vestergade 12", "address"),
+        ("Vil I ændre min e-mailadresse?", "email"),
+        # a company's changed name is its company name
+        ("berigtigelse af det registrerede firmanavn, da vi har skiftet navn", "company"),
+        # the field next to the correcting word, not one named in passing
+        ("My name is Anna and I want to change my email", "email"),
+        # a short reply to "what should we correct?"
+        ("mit telefonnummer", "phone"),
+    ],
+)
+def test_correction_field(text: str, field: str) -> None:
+    assert recognise(text).field == field
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SLET MIN KONTO NU",
+        "Please delete my account!!!",
+        "det er en skandale",
+        "jeg er træt af jer",
+        "I am fed up with this",
+        "hvorfor?!",
+        "wtf hvad er gatewayapi for noget",
+        "stop it 😡",
+    ],
+)
+def test_upset(text: str) -> None:
+    assert recognise(text).upset
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please delete my account",
+        "Just out of curiosity, not that I'm unhappy: where can I complain?",
+        "Which GDPR rights do I have for SMS and API data?",  # acronyms are no shouting
+        "thanks!",
+    ],
+)
+def test_calm(text: str) -> None:
+    assert not recognise(text).upset
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "sure"),
+    [
+        ("yes", "da", False),
+        ("ok", "da", False),
+        ("thanks", "da", False),
+        ("nej tak", "en", False),
+        ("I want to delete my account", "da", True),
+        ("Jeg vil gerne have slettet min konto", "en", True),
+        ("tak for hjælpen", "en", True),  # æ, ø and å are Danish
+        ("👍", "da", False),
+    ],
+)
+def test_language_sure(text: str, hint: str, sure: bool) -> None:
+    assert recognise(text, hint=hint).language_sure is sure
+
+
+def test_an_address_keeps_the_boundary_after_it() -> None:
+    # "a@b.dk," ends a request: the next one is read apart
+    result = recognise("change my email to a@b.dk, stop the newsletter")
+    assert result.rights == ("rectification", "objection")
+    assert "b.dk" not in result.explanation
