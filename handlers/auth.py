@@ -41,8 +41,8 @@ def ask_for_contact(turn: Turn, *, again: bool = False) -> None:
         )
     else:
         text = _(
-            "First I need to confirm it's you. What is the email address or phone number "
-            "registered on your account? I'll send a one-time code to it."
+            "First I need to confirm it's you with a one-time code. What is the email address "
+            "or phone number registered on your account?"
         )
     turn.say(text, (menu.cancel_button(),))
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import auth, menu
+from handlers import auth, menu, questions
 from handlers.state import Pending, Step
 from handlers.turn import Turn
 from handlers.types import Button
@@ -81,6 +81,8 @@ async def start(turn: Turn, kind: str) -> None:
     """Open `kind`'s dialog; other rights named in the same message wait their turn."""
     named = turn.understanding.rights if turn.understanding is not None else ()
     rest = [k for k in dict.fromkeys(named) if k in RIGHTS and k != kind]
+    if turn.incoming.text:
+        questions.answer_along(turn)
     turn.dialog.start(kind, Step.CONFIRM, _prefilled(turn, kind))
     turn.dialog.pending = [Pending(k, _prefilled(turn, k)) for k in rest]
     confirm(turn)

@@ -144,8 +144,8 @@ async def _send_new_contact_code(turn: Turn, field: str, value: str) -> None:
     turn.say(
         _(
             "I'm changing {field} to {value}. To make sure it belongs to you, a 6-digit code "
-            "is on its way to it. Please type the code here. If there is a typo, just write it "
-            "again correctly."
+            "is on its way to it (if there is a typo, just write it again correctly). Please "
+            "type the code here."
         ).format(field=field_name(field), value=value),
         (Button(_("I didn't get a code"), auth.NO_CODE), menu.cancel_button()),
     )

@@ -63,7 +63,8 @@ class Understanding(Protocol):
 
     `intent`: a right (access, portability, rectification, erasure, restriction,
     objection, human_review), status, cancel, handover, greeting, other, or
-    `question` (about the privacy policy; `topic` says which), `complaint`,
+    `question` (about the privacy policy; `topic` says which, `topics` every one asked
+    about, also in a message that asks a question besides a request), `complaint`,
     `recipient` (someone who received an SMS sent through the gateway).
     `act`: what a short reply does in a dialog, whatever the intent: yes, no, thanks,
     bye, no_code ("I didn't get a code"), how_long, what_next, more; None otherwise.
@@ -86,6 +87,8 @@ class Understanding(Protocol):
     def language_request(self) -> str | None: ...
     @property
     def topic(self) -> str | None: ...
+    @property
+    def topics(self) -> tuple[str, ...]: ...
     @property
     def act(self) -> str | None: ...
     @property

@@ -20,6 +20,7 @@ class Scripted:
     alternatives: tuple[tuple[str, float], ...] = ()
     language_request: str | None = None
     topic: str | None = None
+    topics: tuple[str, ...] = ()
     act: str | None = None
     rights: tuple[str, ...] = ()
     purposes: tuple[str, ...] = ()

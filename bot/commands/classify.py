@@ -32,6 +32,7 @@ def classify_line(text: str, hint: str | None) -> str:
             "intent": result.intent,
             "confidence": round(result.confidence, 3),
             "topic": result.topic,
+            "topics": list(result.topics),
             "act": result.act,
             "rights": list(result.rights),
             "purposes": list(result.purposes),

@@ -56,6 +56,7 @@ class Recognition:
     alternatives: tuple[tuple[str, float], ...]
     language_request: str | None
     topic: str | None = None
+    topics: tuple[str, ...] = ()
     act: str | None = None
     rights: tuple[str, ...] = ()
     purposes: tuple[str, ...] = ()
@@ -147,6 +148,7 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         alternatives=others,
         language_request=language_request,
         topic=slots.topic(cues, intent) if intent in TOPICAL else None,
+        topics=slots.topics(cues) if intent in TOPICAL or slots.asks(cues) else (),
         act=reported(act),
         rights=rights,
         purposes=slots.purposes(cues, where.get("objection", ())) if objecting else (),

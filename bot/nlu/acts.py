@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import fold, folded, is_word
+from bot.nlu.text import QUESTION, SENTENCE, fold, folded, is_word
 
 _DETAILS = load_json("rules.json")["details"]
 
@@ -29,6 +29,8 @@ SHORT = int(_DETAILS["act_short_words"])
 WORD_SHORT = int(_DETAILS["act_word_short_words"])
 WEAK_WORDS = int(_DETAILS["act_weak_words"])
 CLOSING = int(_DETAILS["act_closing_words"])
+LONG_REPLY = 12  # words: above this, a message is more than a reply
+QUESTION_WORDS = 8  # words of a question sentence that can still be that act
 LEADS = folded(_DETAILS["act_leads"])
 NO_FOLLOWERS = folded(_DETAILS["no_followers"])
 SPOILERS = folded(_DETAILS["yes_spoilers"])
@@ -129,7 +131,21 @@ def _counts(act: str, cue: Cue, tokens: Sequence[str], words: list[int]) -> bool
         return size <= (SHORT if cue.how == "phrase" else WORD_SHORT)
     if act in ("thanks", "bye"):
         return size <= CLOSING or _opens(cue, tokens) or cue.end >= words[-1] - 1
-    return True
+    # "og nu har jeg tænkt..." in a long message is no "what now?": there, a phrase of
+    # the other acts counts only in a sentence that asks
+    return size <= LONG_REPLY or _in_question(cue, tokens)
+
+
+def _in_question(cue: Cue, tokens: Sequence[str]) -> bool:
+    """Whether `cue` stands in a short sentence that asks ("... Og hvad sker der nu?")."""
+    start = cue.start
+    while start > 0 and tokens[start - 1] not in (QUESTION, SENTENCE):
+        start -= 1
+    for end in range(cue.end, len(tokens)):
+        if tokens[end] in (QUESTION, SENTENCE):
+            asks = tokens[end] == QUESTION
+            return asks and sum(1 for t in tokens[start:end] if is_word(t)) <= QUESTION_WORDS
+    return False
 
 
 def _opens(cue: Cue, tokens: Sequence[str]) -> bool:

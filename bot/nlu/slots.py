@@ -197,6 +197,22 @@ def topic(cues: Sequence[Cue], intent: str) -> str | None:
     return max(best, key=lambda name: (best[name], -first[name]))
 
 
+def topics(cues: Sequence[Cue]) -> tuple[str, ...]:
+    """Every policy topic the message names, in the order named ("who is the controller,
+    and on what legal basis?" names two)."""
+    named: list[str] = []
+    for cue in sorted(cues, key=lambda c: c.start):
+        known = TOPICS.get(cue.concept)
+        if known is not None and known[0] not in named:
+            named.append(known[0])
+    return tuple(named)
+
+
+def asks(cues: Sequence[Cue]) -> bool:
+    """Whether the message is phrased as a question."""
+    return any(c.concept == "QFORM" for c in cues)
+
+
 def _has_action(cues: Sequence[Cue], span: Part) -> bool:
     start, end = span
     return any(start <= c.start < end and c.concept in ANY_ACTION and _stands(c) for c in cues)

@@ -112,15 +112,8 @@ class Ask(enum.Enum):
 
 
 _CODE_ASK = re.compile(r"\b(code|kode|koden)\b", re.IGNORECASE)
-_CONTACT_ASK = re.compile(
-    r"(e-?mail|phone|telefon|mobil|nummer|number)[^.?!]*\?|"
-    r"\?[^.?!]*(e-?mail|phone|telefon|mobil|number|nummer)",
-    re.IGNORECASE,
-)
-_NEW_VALUE_ASK = re.compile(
-    r"\b(new|ny|nye|nyt)\b[^.?!]*\?|\b(type|write|skriv)\b[^.?!]*\b(new|ny|nye|nyt)\b",
-    re.IGNORECASE,
-)
+_CONTACT_ASK = re.compile(r"e-?mail|phone|telefon|mobil|nummer|number", re.IGNORECASE)
+_NEW_VALUE_ASK = re.compile(r"\b(new|ny|nye|nyt)\b", re.IGNORECASE)
 _REASON_ASK = re.compile(r"\b(why|reason|hvorfor|grund|begrund|explain|forklar)", re.IGNORECASE)
 _PURPOSE_VALUES = {"marketing_email", "tracking", "profiling", "all"}
 _FIELD_VALUES = {"email", "phone", "name", "company", "address"}
@@ -150,24 +143,37 @@ def what_is_asked(replies: list[dict[str, Any]]) -> Ask:
         return Ask.PURPOSES
     if len(values & _FIELD_VALUES) >= 2:
         return Ask.FIELD
-    question = "?" in last or re.search(r"\b(type|skriv|indtast|enter)\b", last, re.I)
-    if not question:
+    question = _question_sentence(last)
+    if question is None:
         if len(values & _RIGHTS) >= 2 and CONFUSED.search(last):
             return Ask.CHOICE
         return Ask.NOTHING
-    if _CODE_ASK.search(last) and re.search(
-        r"\b(type|skriv|indtast|enter|send)\b", last, re.IGNORECASE
-    ):
-        return Ask.CODE
-    if _NEW_VALUE_ASK.search(last):
+    if _NEW_VALUE_ASK.search(question) and not _CODE_ASK.search(question):
         return Ask.NEW_VALUE
-    if _CONTACT_ASK.search(last):
+    if _CONTACT_ASK.search(question) and not _CODE_ASK.search(question):
         return Ask.CONTACT
-    if _REASON_ASK.search(last):
+    if _CODE_ASK.search(question):
+        return Ask.CODE
+    if _CONTACT_ASK.search(question):
+        return Ask.CONTACT
+    if _REASON_ASK.search(question):
         return Ask.REASON
     if len(values & _RIGHTS) >= 2:
         return Ask.CHOICE
     return Ask.NOTHING
+
+
+_SENTENCE = re.compile(r"[^.?!]*[.?!]?")
+_IMPERATIVE = re.compile(r"\b(type|skriv|indtast|enter)\b", re.IGNORECASE)
+
+
+def _question_sentence(text: str) -> str | None:
+    """The last sentence that asks something: a question, or a "type ..." instruction."""
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    for sentence in reversed(sentences):
+        if sentence.endswith("?") or _IMPERATIVE.search(sentence):
+            return sentence
+    return None
 
 
 @dataclass
@@ -458,31 +464,25 @@ class Simulator:
         if not effects:
             return []
         failures: list[str] = []
-        email = PERSONA_EMAIL.get(dialog.persona)
+        account_id = await self._account_of(PERSONA_EMAIL.get(dialog.persona))
         async with self.runtime.db.sessions() as session:
+            account = await session.get(Account, account_id) if account_id else None
             person = await session.scalar(
                 select(Person)
-                .where(Person.account_id == await self._account_of(email))
+                .where(Person.account_id == account_id)
                 .order_by(Person.is_primary.desc(), Person.id)
             )
-            account = await session.get(Account, person.account_id) if person is not None else None
-            consents = (
-                {
-                    c.purpose: c.granted
-                    for c in (
-                        await session.execute(
-                            select(Consent).where(Consent.account_id == account.id)
-                        )
-                    ).scalars()
-                }
-                if account is not None
-                else {}
-            )
-        if account is None or person is None:
+            consents = {
+                c.purpose: c.granted
+                for c in (
+                    await session.execute(select(Consent).where(Consent.account_id == account_id))
+                ).scalars()
+            }
+        if account is None:
             return ["the account is gone"]
         for key, value in effects.items():
             if key in ("email", "phone", "name"):
-                have = getattr(person, key)
+                have = getattr(person, key) if person is not None else None
                 if key == "phone":
                     parsed = identity.parse_phone(str(value))
                     value = parsed.value if parsed else value
