@@ -86,6 +86,10 @@ def _due(params: dict[str, Any]) -> str:
 def _completed(params: dict[str, Any]) -> str:
     kind, reference = params.get("kind"), params.get("reference", "")
     url = str(params.get("download_url") or params.get("receipt_url") or "")
+    if params.get("answer") and kind != "human_review":
+        return _("A person on our team has answered your request {reference}: {answer}").format(
+            reference=reference, answer=agent_text(params.get("answer"))
+        )
     if kind == "access" and url:
         return _(
             "The copy of your data (request {reference}) is ready. Download it here: {url}"
@@ -177,10 +181,15 @@ def render(event: str, params: dict[str, Any], language: str) -> str:
             ).format(
                 reference=reference, reason=agent_text(params.get("reason")), due_date=_due(params)
             )
-        if event == "in_review":
+        if event == "in_review" and params.get("kind") == "human_review":
             return _(
                 "A person on our team is now reviewing the decision (request {reference}). "
                 "You will get their answer here."
+            ).format(reference=reference)
+        if event == "in_review":
+            return _(
+                "A person on our team is handling your request {reference} and will answer "
+                "you here."
             ).format(reference=reference)
         if event == "failed":
             return _(

@@ -8,6 +8,8 @@ that has had its codes for the hour) none is.
 
 from __future__ import annotations
 
+from rapidfuzz import fuzz
+
 from handlers import menu
 from handlers.state import Step
 from handlers.turn import Turn
@@ -115,6 +117,15 @@ async def on_code(turn: Turn) -> bool:
     code = identity.parse_code(turn.text)
     if code is None:
         other = contacts.parse_contact(turn.text, region_hints(turn))
+        if other is not None and _corrects_new_value(turn, other):
+            turn.dialog.slots["value"] = other.value
+            turn.say(
+                _("Got it: the new value is {value}. Now type the code I sent you.").format(
+                    value=other.value
+                ),
+                _code_buttons(),
+            )
+            return False
         if other is not None:  # "maybe it's under ben@example.com": send it there
             await send_code(turn, other)
             return False
@@ -167,6 +178,18 @@ async def on_code(turn: Turn) -> bool:
     else:
         ask_for_contact(turn)
     return False
+
+
+def _corrects_new_value(turn: Turn, typed: identity.Contact) -> bool:
+    """A contact typed while a correction's new value waits, that resembles that value
+    more than the contact the code went to: the customer is fixing a typo in it."""
+    pending = turn.dialog.slots.get("value")
+    if not isinstance(pending, str) or turn.dialog.slots.get("field") != typed.kind:
+        return False
+    sent_to = (turn.dialog.contact or {}).get("value", "")
+    if typed.value in (pending, sent_to):
+        return False
+    return fuzz.ratio(typed.value, pending) > max(60.0, fuzz.ratio(typed.value, sent_to))
 
 
 async def _resend(turn: Turn) -> None:

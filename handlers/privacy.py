@@ -19,6 +19,7 @@ from handlers.state import Pending, Step
 from handlers.turn import Turn
 from handlers.types import Button
 from locales import _, format_date
+from workflow import lifecycle
 from workflow import requests as privacy_requests
 
 Slots = dict[str, Any]
@@ -44,6 +45,8 @@ class Right:
 
 
 RIGHTS: dict[str, Right] = {}
+# One open request of these kinds at a time: a second would only do the same work twice.
+SINGLE_OPEN = frozenset({"access", "portability", "erasure", "restriction"})
 
 
 def register(right: Right) -> Callable[[Turn], Awaitable[None]]:
@@ -204,6 +207,20 @@ async def submit(turn: Turn) -> None:
     if account is None:  # the verification expired while the customer was answering
         auth.ask_for_contact(turn, again=True)
         return
+    if right.kind in SINGLE_OPEN:
+        existing = await _open_of_kind(turn, account, right.kind)
+        if existing is not None:
+            pending = list(turn.dialog.pending)
+            end_flow(turn)
+            turn.dialog.last_reference = existing
+            turn.say(
+                _(
+                    "You already have request {reference} for {what}, and it is still open, "
+                    "so I haven't opened a second one. I'll write to you when it is done."
+                ).format(reference=existing, what=kind_name(right.kind))
+            )
+            _next(turn, pending)
+            return
     request = await privacy_requests.open_request(
         turn.session,
         kind=right.kind,
@@ -234,11 +251,21 @@ async def submit(turn: Turn) -> None:
             "minutes, and I'll confirm here and {route}."
         ).format(reference=request.reference, route=route)
     turn.say(text)
+    _next(turn, pending)
+
+
+def _next(turn: Turn, pending: list[Pending]) -> None:
+    """Go on with the next right the customer asked for in the same message."""
     if pending:
         following = pending.pop(0)
         turn.dialog.start(following.kind, Step.CONFIRM, following.slots)
         turn.dialog.pending = pending
         confirm(turn, lead=_("Next:"))
+
+
+async def _open_of_kind(turn: Turn, account: int, kind: str) -> str | None:
+    found = await privacy_requests.customer_requests(turn.session, account, turn.now())
+    return next((r.reference for r in found if r.kind == kind and r.status in lifecycle.OPEN), None)
 
 
 def remind(turn: Turn) -> None:

@@ -33,7 +33,7 @@ from handlers import (
     status,
 )
 from handlers.state import Pending, Step
-from handlers.turn import Turn
+from handlers.turn import HeldUnderstanding, Turn
 from handlers.types import Button, Understanding
 from locales import _
 from workflow import contacts, identity
@@ -119,7 +119,13 @@ async def _route(turn: Turn, understanding: Understanding) -> None:
     )
     if short_reply and await _answer_act(turn, understanding):
         return
-    if understanding.confidence < CONFIDENT and intent not in ("greeting", "other", "question"):
+    several = len(understanding.rights) > 1  # each named with its own action: no guess
+    if (
+        understanding.confidence < CONFIDENT
+        and intent not in ("greeting", "other", "question")
+        and not several
+    ):
+        turn.dialog.held = HeldUnderstanding.keep(turn.text, understanding)
         _offer_choices(turn, intent, understanding.alternatives)
         return
     await HANDLERS.get(intent, other.handle)(turn)
@@ -201,6 +207,9 @@ async def _on_button(turn: Turn, value: str) -> None:
     if resume is not None and (value not in HANDLERS or value == "cancel") and await resume(turn):
         return
     if value in HANDLERS:
+        if value in privacy.RIGHTS:
+            turn.resume_held()
+        turn.dialog.held = None
         await HANDLERS[value](turn)
         return
     turn.say(_("That choice is no longer open. What would you like to do?"), menu.main_menu())

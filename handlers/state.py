@@ -46,6 +46,9 @@ class DialogState:
     greeted: bool = False
     offered: dict[str, str] = field(default_factory=dict)  # last buttons: value -> label
     last_reference: str | None = None  # the request opened last in this chat
+    # a message whose intent was unclear: what it said, kept while the customer picks
+    # among the offered choices, so its details are not lost
+    held: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any] | None) -> DialogState:
@@ -75,6 +78,7 @@ class DialogState:
             if isinstance(data.get("offered"), dict)
             else {},
             last_reference=_str(data.get("last_reference")),
+            held=dict(data["held"]) if isinstance(data.get("held"), dict) else None,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,45 @@ class Services:
     support_email: str = "support@gatewayapi.com"
 
 
+@dataclass(frozen=True, slots=True)
+class HeldUnderstanding:
+    """The details of an earlier message, kept in the dialog state (see `DialogState.held`)."""
+
+    language: str
+    intent: str
+    confidence: float = 1.0
+    alternatives: tuple[tuple[str, float], ...] = ()
+    language_request: str | None = None
+    topic: str | None = None
+    topics: tuple[str, ...] = ()
+    act: str | None = None
+    rights: tuple[str, ...] = ()
+    purposes: tuple[str, ...] = ()
+    field: str | None = None
+    upset: bool = False
+    language_sure: bool = False
+
+    @classmethod
+    def keep(cls, text: str, understanding: Understanding) -> dict[str, Any]:
+        return {
+            "text": text,
+            "language": understanding.language,
+            "rights": list(understanding.rights),
+            "purposes": list(understanding.purposes),
+            "field": understanding.field,
+        }
+
+    @classmethod
+    def from_json(cls, held: dict[str, Any]) -> HeldUnderstanding:
+        return cls(
+            language=str(held.get("language") or "en"),
+            intent="other",
+            rights=tuple(str(r) for r in held.get("rights") or ()),
+            purposes=tuple(str(p) for p in held.get("purposes") or ()),
+            field=held.get("field") if isinstance(held.get("field"), str) else None,
+        )
+
+
 @dataclass(slots=True)
 class Turn:
     """One customer message being answered. Handlers add replies and edit `dialog`."""
@@ -45,6 +85,15 @@ class Turn:
     @property
     def text(self) -> str:
         return self.incoming.text or ""
+
+    def resume_held(self) -> None:
+        """Answer as if the customer had written the unclear message again, now that a
+        choice made its intent clear: its details (values, purposes, rights) count."""
+        held, self.dialog.held = self.dialog.held, None
+        if not held:
+            return
+        self.incoming = replace(self.incoming, text=str(held.get("text") or ""), button=None)
+        self.understanding = HeldUnderstanding.from_json(held)
 
     def say(self, text: str, buttons: tuple[Button, ...] = (), link: Link | None = None) -> None:
         self.replies.append(Reply(text=text, buttons=buttons, link=link))

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.privacy_models import Approval, PrivacyRequest, RequestEvent
+from storage.privacy_models import Action, Approval, PrivacyRequest, RequestEvent
 from storage.types import utcnow
 from workflow import agent_identities, approvals, audit, deadlines, lifecycle, notifications, queue
 from workflow.approvals import Agent, ApprovalPolicy
@@ -240,6 +240,21 @@ async def extend(
     return request
 
 
+async def waits_for_a_person(session: AsyncSession, request: PrivacyRequest) -> bool:
+    """A human review, or a request whose action handed it to a person (`needs_person`)."""
+    if request.kind == "human_review":
+        return True
+    results = (
+        await session.scalars(
+            select(Action.result).where(Action.request_id == request.id, Action.status == "done")
+        )
+    ).all()
+    return any(
+        isinstance(r, dict) and isinstance(r.get("effects"), dict) and r["effects"].get("by_person")
+        for r in results
+    )
+
+
 async def answer(
     session: AsyncSession,
     reference: str,
@@ -247,11 +262,12 @@ async def answer(
     text: str,
     now: datetime | None = None,
 ) -> PrivacyRequest:
-    """An agent's answer to a human review (Art. 22): it completes the request."""
+    """An agent's answer to a request only a person can answer: a human review (Art. 22)
+    or a correction the system cannot make itself. It completes the request."""
     now = now or utcnow()
     reply = _reason(text, "an answer")
     request, _identities = await _load_for(session, reference, agent)
-    if request.kind != "human_review":
+    if not await waits_for_a_person(session, request):
         raise InvalidTransition(request.reference, request.status, "completed")
     if request.status in lifecycle.CLOSED:
         raise AlreadyDecided(f"{request.reference} is already {request.status}")

@@ -310,7 +310,7 @@ async def _finish(
         now=now,
     )
     if request.status == "in_progress":
-        if executors.keeps_request_open(claimed.kind):
+        if executors.keeps_request_open(claimed.kind) or result.needs_person:
             notifications.notify(session, request, "in_review", now=now, params=result.notice)
         else:
             await lifecycle.transition(session, request, "completed", actor=WORKER, now=now)

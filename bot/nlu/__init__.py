@@ -151,7 +151,13 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         topics=slots.topics(cues) if intent in TOPICAL or slots.asks(cues) else (),
         act=reported(act),
         rights=rights,
-        purposes=slots.purposes(cues, where.get("objection", ())) if objecting else (),
+        # with one request, its details may stand anywhere in the message ("stop the
+        # newsletters and turn tracking and profiling off"); with several, in its parts
+        purposes=(
+            slots.purposes(cues, where.get("objection", ()) if len(rights) > 1 else (), tokens)
+            if objecting
+            else ()
+        ),
         field=slots.field(cues, where.get("rectification", ())) if correcting else None,
         upset=upset(text, cues),
         language_sure=language_sure(verdict, tokens, danish_letters),

@@ -146,10 +146,18 @@ def short(tokens: Sequence[str]) -> bool:
     return sum(1 for t in tokens if is_word(t)) <= ANSWER_WORDS
 
 
-def purposes(cues: Sequence[Cue], spans: Sequence[Part]) -> tuple[str, ...]:
+def _followed_by(cue: Cue, tokens: Sequence[str], word: str) -> bool:
+    return cue.end < len(tokens) and tokens[cue.end] == word
+
+
+def purposes(
+    cues: Sequence[Cue], spans: Sequence[Part], tokens: Sequence[str] = ()
+) -> tuple[str, ...]:
     """Objection purposes named in `spans` (the whole message when empty)."""
     named: set[str] = set()
     for cue in _within(cues, spans):
+        if cue.concept == "P_ALL" and cue.text == "alt" and _followed_by(cue, tokens, "for"):
+            continue  # Danish "alt for mange": far too many, not "all of it"
         named.update(PURPOSES.get(cue.concept, ()))
     return tuple(p for p in PURPOSE_ORDER if p in named)
 
@@ -208,9 +216,14 @@ def topics(cues: Sequence[Cue]) -> tuple[str, ...]:
     return tuple(named)
 
 
+WH_WORDS = frozenset({"WHAT_Q", "WHERE_Q", "WHO_Q"})
+
+
 def asks(cues: Sequence[Cue]) -> bool:
-    """Whether the message is phrased as a question."""
-    return any(c.concept == "QFORM" for c in cues)
+    """Whether the message asks something (what, where, who, how) besides any request:
+    "what do you collect about me?" asks; "can you stop tracking me?" only requests."""
+    concepts = {c.concept for c in cues}
+    return "QFORM" in concepts and bool(concepts & WH_WORDS)
 
 
 def _has_action(cues: Sequence[Cue], span: Part) -> bool:

@@ -377,25 +377,25 @@ class Simulator:
             await worker.run_worker(deps, stop=asyncio.Event(), concurrency=2, once=True)
         agent = Agent.from_identity(self.runtime.services.secret, "simulated-agent")
         async with self.runtime.db.sessions() as session:
-            reviews = (
+            running = (
                 (
                     await session.execute(
-                        select(PrivacyRequest.reference).where(
-                            PrivacyRequest.kind == "human_review",
-                            PrivacyRequest.status == "in_progress",
-                        )
+                        select(PrivacyRequest).where(PrivacyRequest.status == "in_progress")
                     )
                 )
                 .scalars()
                 .all()
             )
+            reviews = [
+                r.reference for r in running if await decisions.waits_for_a_person(session, r)
+            ]
         for reference in reviews:
             async with self.runtime.db.transaction() as session:
                 await decisions.answer(
                     session,
                     reference,
                     agent,
-                    "A person has reviewed the decision.",
+                    "A person has looked at your request.",
                     self.runtime.services.clock(),
                 )
         if reviews:

@@ -44,6 +44,8 @@ class ActionContext:
 class ExecutorResult:
     effects: dict[str, Any] = field(default_factory=dict)
     notice: dict[str, Any] = field(default_factory=dict)
+    # the request stays open until an agent answers it (what the system cannot do itself)
+    needs_person: bool = False
 
 
 Executor = Callable[[ActionContext], Awaitable[ExecutorResult]]

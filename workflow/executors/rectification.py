@@ -8,7 +8,8 @@ value, never the values themselves.
 
 A field the map does not mark rectifiable (an address: the only addresses we hold are
 on issued invoices, which are accounting records and keep the address they were issued
-with) fails permanently with an explanation for the agent, who answers it.
+with) goes to a person: an alert, and the request stays open until an agent answers it
+(`privacybot requests answer`), as a human review does.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from storage import account_store, datamap
 from storage.datamap import keyed_hash
 from storage.datamap.scope import Scope
 from storage.datamap.tables import store_tables
-from workflow import identity
+from storage.privacy_models import PrivacyRequest
+from workflow import alerts, identity
 from workflow.executors import ActionContext, ExecutorResult, PermanentFailure, recipients
 
 
@@ -51,14 +53,36 @@ def normalise(field: datamap.RectifiableField, value: Any) -> str:
     return text
 
 
-def _field(data_map: datamap.DataMap, name: Any) -> datamap.RectifiableField:
+def _field(data_map: datamap.DataMap, name: Any) -> datamap.RectifiableField | None:
+    """The map's rectifiable field of this name; None when no column may be corrected
+    automatically (addresses, for example, are held only on issued invoices, which are
+    accounting records and keep their historical address)."""
     for field in data_map.rectifiable_fields():
         if field.field == name:
             return field
-    raise PermanentFailure(
-        "this field cannot be corrected automatically: the data map marks no column for it "
-        "(addresses, for example, are held only on issued invoices, which are accounting "
-        "records and keep their historical address); an agent must answer this request"
+    return None
+
+
+async def _for_a_person(ctx: ActionContext, name: Any) -> ExecutorResult:
+    """A correction the system cannot make: a person answers it (an alert, once)."""
+    async with ctx.db.transaction() as session:
+        request = await session.scalar(
+            select(PrivacyRequest).where(PrivacyRequest.id == ctx.request_id)
+        )
+        if request is None:
+            raise PermanentFailure("the request no longer exists")
+        await alerts.raise_alert(
+            session,
+            "human_review",
+            now=ctx.now(),
+            request=request,
+            params={"field": str(name)},
+            dedup_key=f"rectification_by_person:{ctx.request_id}",
+        )
+    return ExecutorResult(
+        effects={"field": str(name), "by_person": True},
+        notice={"in_review": True, "field": str(name)},
+        needs_person=True,
     )
 
 
@@ -77,6 +101,8 @@ def _person_id(details: dict[str, Any]) -> int | None:
 async def run(ctx: ActionContext) -> ExecutorResult:
     data_map = datamap.current()
     field = _field(data_map, ctx.details.get("field"))
+    if field is None:
+        return await _for_a_person(ctx, ctx.details.get("field"))
     new = normalise(field, ctx.details.get("value"))
     store = account_store.of(ctx.db)
     tables = await store_tables(store, data_map)
