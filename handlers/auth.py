@@ -99,7 +99,8 @@ def _no_code_help(turn: Turn) -> None:
         _(
             "Sorry about that. An email can take a minute and sometimes lands in the spam "
             "folder. I can send a new code, or you can type the other email address or "
-            "phone number on your account and I'll send it there."
+            "phone number on your account and I'll send it there. When the code arrives, "
+            "type it here."
         ),
         (Button(_("Send a new code"), RESEND), menu.cancel_button()),
     )
@@ -144,7 +145,7 @@ async def on_code(turn: Turn) -> bool:
         return True
     if outcome is identity.CheckOutcome.WRONG:
         turn.say(
-            _("That code is not right. You have {tries} tries left.").format(
+            _("That code is not right. Please type it again; you have {tries} tries left.").format(
                 tries=result.tries_left
             ),
             _code_buttons(),

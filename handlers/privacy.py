@@ -80,11 +80,12 @@ def _prefilled(turn: Turn, kind: str) -> Slots:
     return slots
 
 
-async def start(turn: Turn, kind: str) -> None:
-    """Open `kind`'s dialog; other rights named in the same message wait their turn."""
+async def start(turn: Turn, kind: str, *, answered: bool = False) -> None:
+    """Open `kind`'s dialog; other rights named in the same message wait their turn.
+    A question asked along with the request is answered first, unless `answered`."""
     named = turn.understanding.rights if turn.understanding is not None else ()
     rest = [k for k in dict.fromkeys(named) if k in RIGHTS and k != kind]
-    if turn.incoming.text:
+    if turn.incoming.text and not answered:
         questions.answer_along(turn)
     turn.dialog.start(kind, Step.CONFIRM, _prefilled(turn, kind))
     turn.dialog.pending = [Pending(k, _prefilled(turn, k)) for k in rest]
@@ -139,7 +140,8 @@ async def resume(turn: Turn) -> bool:
     if turn.incoming.button == "cancel":
         cancel(turn)
         return True
-    if turn.incoming.button == "more" and step is Step.CONFIRM:
+    act = turn.understanding.act if turn.understanding is not None else None
+    if step is Step.CONFIRM and (turn.incoming.button == "more" or act == "more"):
         turn.say(right.details())
         confirm(turn, lead=_("Shall I go ahead?"))
         return True

@@ -168,7 +168,8 @@ async def _on_new_code(turn: Turn, field: str, hints: tuple[str, ...]) -> bool:
             turn.say(
                 _(
                     "Sorry about that. Check that {value} is right and look in the spam "
-                    "folder. I can send the code again, or you can write it again correctly."
+                    "folder. I can send the code again, or you can write it again correctly. "
+                    "When the code arrives, type it here."
                 ).format(value=slots["value"]),
                 (Button(_("Send a new code"), auth.RESEND), menu.cancel_button()),
             )
@@ -189,7 +190,7 @@ async def _on_new_code(turn: Turn, field: str, hints: tuple[str, ...]) -> bool:
         return True
     if result.outcome is identity.CheckOutcome.WRONG:
         turn.say(
-            _("That code is not right. You have {tries} tries left.").format(
+            _("That code is not right. Please type it again; you have {tries} tries left.").format(
                 tries=result.tries_left
             )
         )

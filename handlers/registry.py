@@ -43,6 +43,14 @@ Handler = Callable[[Turn], Awaitable[None]]
 CONFIDENT = 0.6
 INTENT_LABELS = menu.INTENT_LABELS
 
+async def _question(turn: Turn) -> None:
+    """Answer the question; a request made in the same message then starts its dialog."""
+    await questions.answer(turn)
+    rights = turn.understanding.rights if turn.understanding is not None else ()
+    if rights:
+        await privacy.start(turn, rights[0], answered=True)
+
+
 HANDLERS: dict[str, Handler] = {
     "access": access.handle,
     "portability": portability.handle,
@@ -56,7 +64,7 @@ HANDLERS: dict[str, Handler] = {
     "handover": handover.handle,
     "greeting": greeting.handle,
     "other": other.handle,
-    "question": questions.answer,
+    "question": _question,
     "complaint": complaint.handle,
     "recipient": recipient.handle,
 }
@@ -72,7 +80,8 @@ FLOWS: dict[str, Callable[[Turn], Awaitable[bool]]] = {
 # Buttons a channel may show without the bot having offered them in its last turn
 # (the web chat's quick starts, Telegram's /start menu).
 ALWAYS_OPEN = frozenset({*menu.MAIN, "status", "question"})
-_FREE_TEXT = frozenset({"decision", "value", "readback"})
+_FREE_TEXT = frozenset({"decision", "value", "readback", "new_code"})
+SHORT_ACTS = frozenset({"thanks", "bye", "how_long", "what_next"})
 _ELSEWHERE = frozenset({"question", "complaint", "handover", "recipient", "status", "cancel"})
 
 
@@ -94,12 +103,15 @@ async def dispatch(turn: Turn) -> None:
     if understanding.upset and understanding.intent != "complaint":
         turn.say(_("I'm sorry for the trouble, and I'll do my best to help."))
     if flow in FLOWS:
+        resume = FLOWS[flow]
+        if _answers_the_step(turn, understanding) and await resume(turn):
+            return
+        if understanding.act in SHORT_ACTS and await _answer_act(turn, understanding):
+            return
         if _asks_for_something_else(turn, understanding):
             await _interrupt(turn, understanding)
             return
-        if await FLOWS[flow](turn):
-            return
-        if turn.dialog.flow is not None and await _answer_act(turn, understanding):
+        if await resume(turn):
             return
         if turn.dialog.flow is not None:
             turn.say(_("Sorry, I didn't quite get that."))
@@ -147,25 +159,34 @@ async def _answer_act(turn: Turn, understanding: Understanding) -> bool:
     return True
 
 
+def _answers_the_step(turn: Turn, understanding: Understanding) -> bool:
+    """The message is what the open dialog waits for: a yes or no, a contact, a code."""
+    dialog, act = turn.dialog, understanding.act
+    if dialog.step is Step.CONFIRM:
+        return act in ("yes", "no", "more")
+    if dialog.step in (Step.IDENTIFY, Step.CODE):
+        found = contacts.parse_contact(turn.text, auth.region_hints(turn))
+        code = dialog.step is Step.CODE and identity.parse_code(turn.text) is not None
+        return found is not None or code or act == "no_code"
+    if dialog.step is Step.DETAILS:
+        return (
+            dialog.asking in _FREE_TEXT
+            or act in ("yes", "no")
+            or (dialog.asking == "purposes" and bool(understanding.purposes))
+            or (dialog.asking == "field" and understanding.field is not None)
+            or identity.parse_code(turn.text) is not None
+        )
+    return False
+
+
 def _asks_for_something_else(turn: Turn, understanding: Understanding) -> bool:
     """The message clearly starts something other than an answer to the open dialog."""
-    dialog = turn.dialog
-    if understanding.act in ("yes", "no", "no_code"):
-        return False
-    if dialog.step is Step.CODE and identity.parse_code(turn.text):
-        return False
-    if dialog.step in (Step.IDENTIFY, Step.CODE) and contacts.parse_contact(
-        turn.text, auth.region_hints(turn)
-    ):
-        return False
-    if dialog.step is Step.DETAILS and dialog.asking in _FREE_TEXT:
-        return False
     if understanding.confidence < CONFIDENT:
         return False
     intent = understanding.intent
     if intent in _ELSEWHERE:
         return True
-    return intent in privacy.RIGHTS and intent != dialog.flow
+    return intent in privacy.RIGHTS and intent != turn.dialog.flow
 
 
 async def _interrupt(turn: Turn, understanding: Understanding) -> None:

@@ -41,14 +41,19 @@ FIELD_ANCHORS = frozenset(_DETAILS["field_anchors"])
 TOPICS: dict[str, tuple[str, float]] = {
     concept: (name, float(weight)) for concept, (name, weight) in _DETAILS["topics"].items()
 }
-DONE = frozenset({"DONE_PP", "DONE_TO_ME"})  # past participles: "lukket", "blocked"
+DONE = frozenset({"DONE_PP", "DONE_TO_ME"})
+# concepts that name what is objected to rather than the objecting: actions only when
+# the part does not tell what has been done
+OBJECT_NOUNS = frozenset({"MARKETING", "TRACKING", "COMMS", "CONTACT"})  # past participles: "lukket", "blocked"
 # "(vil) have min konto lukket", "get my data deleted": a participle that is wanted
 CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
 # Cues that describe the whole message rather than a place in it
 GLOBAL = frozenset({"QMARK", "MINE", "QFORM"})
 RECIPIENT_CUES = frozenset(_DETAILS["recipient_cues"])
 # Intents whose messages may carry requests of their own
-ASKING = frozenset({*RIGHTS, "recipient"})
+# intents whose message may ask for rights: a question may come with a request too
+# ("...what do you log? And please stop the newsletter")
+ASKING = frozenset({*RIGHTS, "recipient", "question"})
 
 REASON_BEFORE = folded(_DETAILS["reason_before"])
 REASON_AFTER = folded(_DETAILS["reason_after"])
@@ -115,6 +120,8 @@ def requested(
     for start, end in acting:
         inside = [c for c in local if start <= c.start < end]
         wanted = tokens[start] in CAUSATIVE or any(c.concept == "WANT" for c in inside)
+        if intent == "question" and not (wanted or _polite(tokens, start, end)):
+            continue  # a question's other parts ask about things, not for them
         ranking = ranked(score([*inside, *shared]).by_intent)
         if intent == "recipient":  # what a recipient asks of the controllers it names
             ranking = [(name, value) for name, value in ranking if name in RIGHTS]
@@ -226,6 +233,18 @@ def asks(cues: Sequence[Cue]) -> bool:
     return "QFORM" in concepts and bool(concepts & WH_WORDS)
 
 
+POLITE = frozenset({"please", "pls", "plz", "venligst", "gerne"})
+ASKING_YOU = frozenset({("could", "you"), ("can", "you"), ("would", "you"), ("will", "you"),
+                        ("could", "u"), ("can", "u"), ("kan", "i"), ("vil", "i"), ("gider", "i")})
+
+
+def _polite(tokens: Sequence[str], start: int, end: int) -> bool:
+    """A part that asks someone to do something: "please ...", "could you ...", "kan I ..."."""
+    words = [t for t in tokens[start:end] if is_word(t)]
+    pairs = set(zip(words, words[1:], strict=False))
+    return bool(POLITE & set(words)) or bool(pairs & ASKING_YOU)
+
+
 def _has_action(cues: Sequence[Cue], span: Part) -> bool:
     start, end = span
     return any(start <= c.start < end and c.concept in ANY_ACTION and _stands(c) for c in cues)
@@ -240,6 +259,8 @@ def _acts(right: str, cues: Sequence[Cue], wanted: bool) -> int | None:
     done = (
         set() if wanted else {p for c in cues if c.concept in DONE for p in range(c.start, c.end)}
     )
+    if done:  # "we had just sent our Easter offers": a story names objects, asks nothing
+        actions = actions - OBJECT_NOUNS
     return min(
         (c.start for c in cues if c.concept in actions and _stands(c) and c.start not in done),
         default=None,

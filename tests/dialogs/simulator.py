@@ -182,7 +182,9 @@ class Result:
     ok: bool = False
     failures: list[str] = field(default_factory=list)
     transcript: list[tuple[str, str]] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  # the bot's words as the customer read them
     misunderstood: bool = False
+    stuck: str | None = None  # what the bot kept asking for when the customer gave up
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -190,6 +192,7 @@ class Result:
             "id": self.dialog.id,
             "ok": self.ok,
             "misunderstood": self.misunderstood,
+            "stuck": self.stuck,
             "failures": self.failures,
             "error": self.error,
             "transcript": self.transcript,
@@ -210,10 +213,11 @@ class Simulator:
         try:
             chat = await WebChat.open(self.client)
             await self._converse(dialog, chat, result)
+            opened = await self._opened_details()
             await self._act_as_agent()
             await self._run_worker()
             result.transcript = [(m["from"], m["text"]) for m in await chat.transcript()]
-            result.failures = await self._judge(dialog, chat, result)
+            result.failures = await self._judge(dialog, chat, result, opened)
         except Exception as exc:  # the run is judged failed, with the reason kept
             result.error = f"{type(exc).__name__}: {exc}"
             result.failures.append(f"error: {result.error}")
@@ -238,8 +242,9 @@ class Simulator:
                 result.misunderstood = True
             if ask is not Ask.NOTHING and ask == last_ask:
                 same += 1
-                if same >= SAME_ASK_LIMIT:
-                    raise RuntimeError(f"the bot asked for {ask.value} again and again")
+                if same >= SAME_ASK_LIMIT:  # a customer gives up on a question asked again
+                    result.stuck = ask.value
+                    ask = Ask.NOTHING
             else:
                 same = 0
             last_ask = ask
@@ -247,6 +252,7 @@ class Simulator:
             if message is None and button is None:
                 return
             replies = await chat.send(message, button=button)
+            result.seen += [r["text"] for r in replies]
         raise RuntimeError("the conversation did not end")
 
     async def _answer(
@@ -403,7 +409,15 @@ class Simulator:
 
     # --- the judge ----------------------------------------------------------------
 
-    async def _judge(self, dialog: Dialog, chat: WebChat, result: Result) -> list[str]:
+    async def _opened_details(self) -> dict[int, dict[str, Any]]:
+        """The requests' details as the conversation left them (closing scrubs them)."""
+        async with self.runtime.db.sessions() as session:
+            rows = (await session.execute(select(PrivacyRequest))).scalars().all()
+        return {r.id: dict(r.details or {}) for r in rows}
+
+    async def _judge(
+        self, dialog: Dialog, chat: WebChat, result: Result, opened: dict[int, dict[str, Any]]
+    ) -> list[str]:
         expect = dialog.expect
         failures: list[str] = []
         async with self.runtime.db.sessions() as session:
@@ -429,7 +443,7 @@ class Simulator:
             match = [r for r in requests if r.kind == want["kind"]]
             if not details or not match:
                 continue
-            have = match[0].details or {}
+            have = opened.get(match[0].id, {})
             for key, value in details.items():
                 if key == "purposes":
                     if sorted(have.get(key) or []) != sorted(value):
@@ -438,7 +452,8 @@ class Simulator:
                         )
                 elif str(have.get(key, "")).casefold() != str(value).casefold():
                     failures.append(f"{want['kind']}.{key}: wanted {value!r}")
-        bot_text = _normal(" ".join(text for who, text in result.transcript if who == "bot"))
+        later = [text for who, text in result.transcript if who == "bot"]
+        bot_text = _normal(" ".join([*result.seen, *later]))
         for alternatives in expect.get("facts") or []:
             if not any(_normal(a) in bot_text for a in alternatives):
                 failures.append(f"fact not stated: {alternatives}")
