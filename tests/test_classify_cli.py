@@ -15,6 +15,7 @@ KEYS = {
     "intent",
     "confidence",
     "topic",
+    "topics",
     "act",
     "rights",
     "purposes",

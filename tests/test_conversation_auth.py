@@ -29,11 +29,11 @@ async def outbox(db: Database) -> list[OutboxMessage]:
 
 
 async def latest_code(db: Database, to: str) -> str:
-    sent = [m for m in await outbox(db) if m.to == to]
-    assert sent, "no code was sent to the registered contact"
-    code = parse_code(sent[-1].text)
-    assert code is not None
-    return code
+    # outcome notices go to the same address; they name their request (PR-...), codes don't
+    sent = [m for m in await outbox(db) if m.to == to and "PR-" not in m.text]
+    codes = [code for m in sent if (code := parse_code(m.text)) is not None]
+    assert codes, "no code was sent to the registered contact"
+    return codes[-1]
 
 
 async def test_danish_access_request_is_confirmed_then_verified(
@@ -51,7 +51,7 @@ async def test_danish_access_request_is_confirmed_then_verified(
     code = await latest_code(runtime.db, "anna@example.dk")
     verified = await chat.say(f"koden er {code}")
     assert "bekræftet" in verified
-    assert "anmodning er registreret" in verified
+    assert "anmodning registreret" in verified
 
 
 async def test_english_customer_gets_english_and_the_code_by_sms(

@@ -145,8 +145,8 @@ async def test_slack_and_the_agent_paths_at_debug_log_no_link_company_or_contact
     said = "Jeg vil gerne have en kopi af mine data"
     runtime = slack.runtime
 
-    async def slack_request() -> PrivacyRequest:
-        await slack.dm(said)
+    async def slack_request(text: str = said) -> PrivacyRequest:
+        await slack.dm(text)
         await slack.press("confirm")
         await slack.dm("anna@example.dk")
         await slack.dm(await latest_code(runtime.db, "anna@example.dk"))
@@ -168,7 +168,10 @@ async def test_slack_and_the_agent_paths_at_debug_log_no_link_company_or_contact
     tokens = re.findall(r"/downloads/([A-Za-z0-9_.-]+)", posted)
     assert tokens, f"the link went out through slack_sdk: {posted[-600:]}"
 
-    second = await slack_request()
+    # one open request of a kind at a time: the next two are other rights
+    second = await slack_request(
+        "Jeg vil gerne have mine data eksporteret i et maskinlæsbart format"
+    )
     await add_agent(runtime.db, "mette")
     browser = ConsoleUser(client)
     try:
@@ -180,7 +183,7 @@ async def test_slack_and_the_agent_paths_at_debug_log_no_link_company_or_contact
         await browser.close()
     assert status == 303
 
-    third = await slack_request()
+    third = await slack_request("Jeg vil have begrænset behandlingen af mine data")
     result = await asyncio.to_thread(
         CliRunner().invoke,
         cli,

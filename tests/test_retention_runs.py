@@ -21,7 +21,7 @@ from bot.cli import cli
 from storage import conversations
 from storage.db import Database
 from storage.models import Conversation, Person, SmsMessage, TranscriptMessage
-from storage.privacy_models import AuditEntry, Notification, PrivacyRequest
+from storage.privacy_models import AuditEntry, Notification, PrivacyRequest, SupportCase
 from tests.clock import FakeClock
 from tests.conftest import TEST_SECRET
 from workflow import audit, retention, retention_runs
@@ -144,9 +144,9 @@ async def test_the_sweep_keeps_what_a_request_or_case_needs_and_a_rerun_changes_
     new = await _conversation(seeded, now, 2 * DAY)
     open_request = await _conversation(seeded, now, 40 * DAY)
     closed_request = await _conversation(seeded, now, 40 * DAY)
-    case = await _conversation(
-        seeded, now, 40 * DAY, state={"handover_requested_at": (now - 40 * DAY).isoformat()}
-    )
+    case = await _conversation(seeded, now, 40 * DAY)
+    async with seeded.transaction() as session:  # a person was asked for: an open case
+        session.add(SupportCase(conversation_id=case, reason="handover", opened_at=now - 40 * DAY))
     await _request(seeded, now, account, open_request, "awaiting_approval", "PR-OPEN01")
     await _request(seeded, now, account, closed_request, "completed", "PR-DONE01")
     expired_link = await _notification(seeded, now, 8 * DAY, "delivered")
@@ -177,7 +177,7 @@ async def test_the_sweep_keeps_what_a_request_or_case_needs_and_a_rerun_changes_
     assert await _state(seeded, old) == {}
     assert (await _state(seeded, new))["flow"] == "rectification"
     assert (await _state(seeded, open_request))["flow"] == "rectification"
-    assert "handover_requested_at" in await _state(seeded, case)
+    assert (await _state(seeded, case))["flow"] == "rectification", "kept with its open case"
     async with seeded.sessions() as session:
         expired = await session.get(Notification, expired_link)
         fresh = await session.get(Notification, fresh_link)

@@ -105,7 +105,7 @@ async def test_english_portability_gives_machine_readable_files(
     assert request.kind == "portability"
     await approve_and_run(runtime, request.reference, tmp_path)
 
-    done = [t for t in await bot_texts(chat) if "machine-readable" in t]
+    done = [t for t in await bot_texts(chat) if "machine-readable" in t and "/downloads/" in t]
     assert len(done) == 1
     archive = await download(client, done[0])
     json_files = [n for n in archive.namelist() if n.endswith(".json")]
@@ -188,22 +188,25 @@ async def test_danish_human_review_brings_a_persons_answer(
 async def test_objection_needs_no_agent_and_withdraws_consents_at_once(
     client: Client, runtime: Runtime, tmp_path: Path
 ) -> None:
-    async def granted_consents() -> set[bool]:
+    async def granted() -> dict[str, bool]:
         async with runtime.db.sessions() as session:
-            found = await session.scalars(
-                select(Consent.granted)
+            found = await session.execute(
+                select(Consent.purpose, Consent.granted)
                 .join(Person, Person.account_id == Consent.account_id)
                 .where(Person.email == BEN)
             )
-            return set(found)
+            return dict(found.tuples().all())
 
-    assert True in await granted_consents(), "the demo seed gives Ben consents to withdraw"
-    chat = await verified_request(client, runtime, "Stop sending me marketing emails", BEN)
-    await chat.send(button="all")
+    assert True in (await granted()).values(), "the demo seed gives Ben consents to withdraw"
+    chat = await verified_request(client, runtime, "I object to tracking and profiling", BEN)
     request = await request_of(runtime, chat)
     assert (request.kind, request.status) == ("objection", "approved")
     await run_worker(runtime, tmp_path)
-    assert await granted_consents() == {False}
+    consents = await granted()
+    assert (consents["tracking"], consents["profiling"]) == (False, False)
+    assert "marketing_email" not in consents or consents["marketing_email"] is False, (
+        "Ben never had marketing emails on"
+    )
 
 
 async def test_rejection_reason_reaches_the_customer_and_four_eyes_hold(

@@ -60,11 +60,11 @@ async def test_low_confidence_offers_the_likely_intents_instead_of_acting(db: Da
 async def test_a_confident_privacy_intent_asks_for_confirmation_first(db: Database) -> None:
     router = router_for(db, {"delete me": Scripted("en", "erasure")})
     replies = await router.handle(Incoming("console", "c2", text="delete me"))
-    assert values(replies) == ["confirm", "cancel"]
+    assert values(replies) == ["confirm", "cancel", "more"]
     state = (await _state(db, "c2")).state
     assert state["flow"] == "erasure" and state["step"] == "confirm"
     replies = await router.handle(Incoming("console", "c2", button="cancel"))
-    assert "Nothing was sent or changed" in replies[0].text
+    assert "Nothing has been changed" in replies[0].text
     assert "flow" not in (await _state(db, "c2")).state
 
 

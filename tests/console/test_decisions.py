@@ -80,7 +80,11 @@ async def test_a_rejection_needs_a_reason_and_the_customer_is_told_it(
     assert status == 303 and response.headers["Location"].endswith("?done=rejected")
     after = await reload(runtime.db, request.reference)
     assert (after.status, after.decided_by, after.decision_reason) == ("rejected", "mette", reason)
-    [told] = [n for n in await notifications(runtime, request) if n.event == "rejected"]
+    [told] = [
+        n
+        for n in await notifications(runtime, request)
+        if n.event == "rejected" and n.channel == request.channel
+    ]
     assert told.params["reason"] == reason
 
     _status, page, _ = await mette.get(response.headers["Location"])
@@ -106,7 +110,11 @@ async def test_an_extension_needs_a_reason_and_moves_the_due_date(
     assert after.extended and after.extension_months == 2 and after.extension_reason == why
     assert after.due_at == deadlines.due_date(request.received_at, 2)
     assert after.status == "awaiting_approval", "an extension decides nothing"
-    [told] = [n for n in await notifications(runtime, request) if n.event == "extended"]
+    [told] = [
+        n
+        for n in await notifications(runtime, request)
+        if n.event == "extended" and n.channel == request.channel
+    ]
     assert told.params["reason"] == why
 
     _status, page, _ = await mette.get(f"/agent/requests/{request.reference}")

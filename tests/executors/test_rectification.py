@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +11,10 @@ from sqlalchemy import select
 from storage.datamap import keyed_hash
 from storage.db import Database
 from storage.models import Account, Person
+from storage.privacy_models import AgentAlert
+from tests.clock import FakeClock
 from tests.executors.conftest import ANNA, ANNA_PHONE, BEN, SECRET, MakeCtx
+from tests.workflow.conftest import open_request
 from workflow.executors import PermanentFailure, rectification
 
 
@@ -110,8 +114,26 @@ async def test_a_person_of_another_account_cannot_be_changed(
     assert (await _person(seeded, ben)).name == "Ben Carter"
 
 
-async def test_an_address_goes_to_an_agent(anna: int, make_ctx: MakeCtx) -> None:
-    ctx = make_ctx(anna, "rectification", details={"field": "address", "value": "Ny Vej 2"})
-    with pytest.raises(PermanentFailure) as failure:
-        await rectification.run(ctx)
-    assert "Ny Vej" not in str(failure.value) and "invoices" in str(failure.value)
+async def test_an_address_goes_to_an_agent(
+    seeded: Database, anna: int, make_ctx: MakeCtx, clock: FakeClock
+) -> None:
+    """The map marks no address column: the request waits for a person's answer."""
+    request = await open_request(
+        seeded,
+        "rectification",
+        now=clock(),
+        account=anna,
+        details={"field": "address", "value": "Ny Vej 2"},
+    )
+    base = make_ctx(anna, "rectification", details={"field": "address", "value": "Ny Vej 2"})
+    ctx = replace(base, request_id=request.id)
+    result = await rectification.run(ctx)
+    assert result.needs_person and result.effects == {"field": "address", "by_person": True}
+    again = await rectification.run(ctx)  # a re-run raises no second alert
+    assert again.needs_person
+    async with seeded.sessions() as session:
+        raised = (
+            await session.scalars(select(AgentAlert).where(AgentAlert.event == "human_review"))
+        ).all()
+    assert [(a.event, a.params.get("field")) for a in raised] == [("human_review", "address")]
+    assert "Ny Vej" not in str([a.params for a in raised])

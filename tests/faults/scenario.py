@@ -88,7 +88,8 @@ class Outcome:
     actions: list[tuple[str, int]]  # (status, attempts) per action
     action_done_audits: int
     completed_audits: int
-    completed_notices: list[str]  # statuses of its "completed" notifications
+    completed_notices: list[str]  # statuses of its "completed" notifications in the chat
+    contact_notices: list[str]  # ... and of the copies to the contact the customer verified
     transcript_notices: int  # bot messages in its conversation saying it is completed
 
 
@@ -116,7 +117,9 @@ async def outcome(db: Database, opened: Opened) -> Outcome:
                 )
             )
         )
-        texts = [render("completed", n.params or {}, n.language) for n in notices]
+        in_chat = [n for n in notices if n.channel == request.channel]
+        to_contact = [n for n in notices if n.channel != request.channel]
+        texts = [render("completed", n.params or {}, n.language) for n in in_chat]
         said = await session.scalar(
             select(func.count())
             .select_from(TranscriptMessage)
@@ -133,7 +136,8 @@ async def outcome(db: Database, opened: Opened) -> Outcome:
         completed_audits=sum(
             1 for a in audits if a.event == "status" and (a.data or {}).get("to") == "completed"
         ),
-        completed_notices=[n.status for n in notices],
+        completed_notices=[n.status for n in in_chat],
+        contact_notices=[n.status for n in to_contact],
         transcript_notices=int(said or 0),
     )
 

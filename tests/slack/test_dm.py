@@ -12,6 +12,7 @@ from handlers.types import Reply
 from storage.models import Conversation
 from tests.slack.helpers import CUSTOMER, DM, SlackEnv, dm_event, open_request
 from tests.slack.standin import BOT_ID
+from tests.test_conversation_auth import outbox
 from workflow import decisions
 from workflow.approvals import Agent
 
@@ -67,10 +68,12 @@ async def test_a_customer_notification_is_delivered_to_the_dm(slack: SlackEnv) -
             session, request.reference, Agent.from_identity(b"k", "slack:UX"), "Not possible"
         )
     delivered = await delivery.dispatch(slack.runtime.db, slack.runtime.services.clock())
-    assert delivered == 1
+    assert delivered == 2, "the DM, and the email to the contact the customer verified"
     posts = slack.dm_posts()
     assert len(posts) == 1
     assert request.reference in posts[0]["text"] and "Not possible" in posts[0]["text"]
+    emails = [m for m in await outbox(slack.runtime.db) if m.channel == "email"]
+    assert [m.to for m in emails] == ["anna@example.dk"] and request.reference in emails[0].text
     assert await delivery.dispatch(slack.runtime.db, slack.runtime.services.clock()) == 0
 
 
@@ -102,7 +105,7 @@ async def test_a_worker_process_registers_the_slack_sender(slack: SlackEnv) -> N
     async with slack.runtime.db.transaction() as session:
         agent = Agent.from_identity(b"k", "slack:UX")
         await decisions.reject(session, request.reference, agent, "No")
-    assert await delivery.dispatch(slack.runtime.db, slack.runtime.services.clock()) == 1
+    assert await delivery.dispatch(slack.runtime.db, slack.runtime.services.clock()) == 2
     assert len(slack.dm_posts()) == 1
     no_token = slack.runtime.settings.model_copy(update={"slack_bot_token": None})
     assert not register_sender(no_token, slack.runtime.db)

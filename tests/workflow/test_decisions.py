@@ -100,12 +100,15 @@ async def test_rejection_needs_a_reason_that_reaches_the_customers_web_chat(
     async with seeded.transaction() as session:
         rejected = await decisions.reject(session, request.reference, agent("alice"), reason)
         assert rejected.status == "rejected" and rejected.decision_reason == reason
-    assert await delivery.dispatch(seeded, clock()) == 1
+    assert await delivery.dispatch(seeded, clock()) == 2, "the chat and the verified contact"
     assert await delivery.dispatch(seeded, clock()) == 0, "delivered exactly once"
     [message] = await bot_messages(seeded, conversation_id)
     assert reason in message and request.reference in message and "Datatilsynet" in message
-    [note] = [n for n in await notifications_of(seeded, request.id) if n.event == "rejected"]
-    assert note.status == "delivered"
+    notes = [n for n in await notifications_of(seeded, request.id) if n.event == "rejected"]
+    assert sorted((n.channel, n.status) for n in notes) == [
+        ("email", "delivered"),
+        ("webchat", "delivered"),
+    ]
 
 
 async def test_rejection_in_danish(seeded: Database, clock: FakeClock) -> None:

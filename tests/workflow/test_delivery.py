@@ -26,7 +26,9 @@ PARAMS = {"reference": "PR-ABC234", "due_at": "2027-02-28T10:00:00+00:00", "reas
         ("extended", {}, ["Because.", "28 February 2027"]),
         ("failed", {}, ["technical problem"]),
         ("cancelled", {}, ["cancelled"]),
-        ("in_review", {}, ["reviewing"]),
+        ("in_review", {"kind": "human_review"}, ["reviewing"]),
+        ("in_review", {"kind": "rectification"}, ["handling"]),
+        ("completed", {"kind": "rectification", "answer": "Done by hand."}, ["Done by hand."]),
         ("completed", {"kind": "access", "download_url": "http://x/d/1"}, ["http://x/d/1"]),
         (
             "completed",
@@ -75,6 +77,12 @@ async def _reject_on(db: Database, clock: FakeClock, channel: str) -> int:
     request = await open_request(db, "access", now=clock(), account=await account_id(db))
     async with db.transaction() as session:
         await decisions.reject(session, request.reference, agent("alice"), "Duplicate.")
+        # only the chat notice is under test here: the copy to the verified contact goes
+        await session.execute(
+            Notification.__table__.delete().where(
+                Notification.request_id == request.id, Notification.channel.in_(("email", "sms"))
+            )
+        )
         note = (
             await session.execute(
                 Notification.__table__.update()

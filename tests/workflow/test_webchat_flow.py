@@ -25,8 +25,7 @@ async def test_objection_from_web_chat_is_carried_out_and_answered_once(
     await chat.send(button="confirm")
     await chat.send("ben@example.com")
     code = await latest_code(runtime.db, "ben@example.com")
-    await chat.send(code)
-    registered = await chat.say(button="all")
+    registered = await chat.say(code)  # the purposes were named: nothing more to ask
     assert "PR-" in registered, registered
     async with runtime.db.sessions() as session:
         request = await session.scalar(select(PrivacyRequest))

@@ -146,7 +146,7 @@ async def test_a_dead_workers_action_is_claimed_again_after_the_lease_and_done_o
     assert action.status == "done" and action.attempts == 2
     assert (await reload(db, request.reference)).status == "completed"
     completed = [n for n in await notifications_of(db, request.id) if n.event == "completed"]
-    assert len(completed) == 1
+    assert sorted(n.channel for n in completed) == ["email", request.channel], "once per route"
     assert sum("no longer use your data" in m for m in await bot_messages(db, conversation_id)) == 1
 
 
@@ -165,7 +165,7 @@ async def test_a_lost_lease_discards_the_result(deps: WorkerDeps, clock: FakeClo
     assert result == "lost"
     assert (await audit_events(db, request.id)).count("action_done") == 1
     completed = [n for n in await notifications_of(db, request.id) if n.event == "completed"]
-    assert len(completed) == 1
+    assert sorted(n.channel for n in completed) == ["email", request.channel], "once per route"
 
 
 async def test_two_actions_of_one_account_never_run_at_the_same_time(
@@ -355,4 +355,5 @@ async def test_graceful_stop_finishes_the_action_in_flight(
     assert len(calls) == 1, "stopped claiming after SIGTERM"
     statuses = sorted(a.status for a in await rows(seeded, Action))
     assert statuses == ["done", "ready"]
-    assert len(await rows(seeded, Notification, Notification.event == "completed")) == 1
+    completed = await rows(seeded, Notification, Notification.event == "completed")
+    assert sorted(n.channel for n in completed) == ["email", "webchat"], "once per route"
