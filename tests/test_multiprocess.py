@@ -167,7 +167,14 @@ async def test_two_web_processes_and_three_workers_behave_like_one(
         assert result.action_done_audits == 1
         assert result.completed_audits == 1
         assert result.transcript_notices == 1
-    assert sorted(to[0] for _f, to, _m in smtp.messages) == sorted(CUSTOMERS), "one code each"
+    sent = [
+        (to[0], str(message.get_body(("plain",)).get_content()))
+        for _f, to, message in smtp.messages
+    ]
+    codes = [to for to, body in sent if "PR-" not in body]
+    assert sorted(codes) == sorted(CUSTOMERS), "one code each"
+    for request in requests:  # the outcome also reached each customer's verified email
+        assert any(request.reference in body for _to, body in sent), request.reference
     per_worker = [w.log().count(": done\n") for w in workers]
     assert sum(per_worker) == len(requests), per_worker
     # each conversation's whole dialog is there, in order, across both web processes
