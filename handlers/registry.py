@@ -43,6 +43,7 @@ Handler = Callable[[Turn], Awaitable[None]]
 CONFIDENT = 0.6
 INTENT_LABELS = menu.INTENT_LABELS
 
+
 async def _question(turn: Turn) -> None:
     """Answer the question; a request made in the same message then starts its dialog."""
     await questions.answer(turn)

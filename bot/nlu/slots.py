@@ -13,6 +13,7 @@ beside "stop tracking me" does not make the objection cover everything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from dataclasses import replace
 
 from bot.nlu.cues import Cue
@@ -41,10 +42,10 @@ FIELD_ANCHORS = frozenset(_DETAILS["field_anchors"])
 TOPICS: dict[str, tuple[str, float]] = {
     concept: (name, float(weight)) for concept, (name, weight) in _DETAILS["topics"].items()
 }
-DONE = frozenset({"DONE_PP", "DONE_TO_ME"})
+DONE = frozenset({"DONE_PP", "DONE_TO_ME"})  # past participles: "lukket", "blocked"
 # concepts that name what is objected to rather than the objecting: actions only when
 # the part does not tell what has been done
-OBJECT_NOUNS = frozenset({"MARKETING", "TRACKING", "COMMS", "CONTACT"})  # past participles: "lukket", "blocked"
+OBJECT_NOUNS = frozenset({"MARKETING", "TRACKING", "COMMS", "CONTACT"})
 # "(vil) have min konto lukket", "get my data deleted": a participle that is wanted
 CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
 # Cues that describe the whole message rather than a place in it
@@ -234,14 +235,25 @@ def asks(cues: Sequence[Cue]) -> bool:
 
 
 POLITE = frozenset({"please", "pls", "plz", "venligst", "gerne"})
-ASKING_YOU = frozenset({("could", "you"), ("can", "you"), ("would", "you"), ("will", "you"),
-                        ("could", "u"), ("can", "u"), ("kan", "i"), ("vil", "i"), ("gider", "i")})
+ASKING_YOU = frozenset(
+    {
+        ("could", "you"),
+        ("can", "you"),
+        ("would", "you"),
+        ("will", "you"),
+        ("could", "u"),
+        ("can", "u"),
+        ("kan", "i"),
+        ("vil", "i"),
+        ("gider", "i"),
+    }
+)
 
 
 def _polite(tokens: Sequence[str], start: int, end: int) -> bool:
     """A part that asks someone to do something: "please ...", "could you ...", "kan I ..."."""
     words = [t for t in tokens[start:end] if is_word(t)]
-    pairs = set(zip(words, words[1:], strict=False))
+    pairs = set(pairwise(words))
     return bool(POLITE & set(words)) or bool(pairs & ASKING_YOU)
 
 
