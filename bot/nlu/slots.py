@@ -13,8 +13,8 @@ beside "stop tracking me" does not make the objection cover everything.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import pairwise
 from dataclasses import replace
+from itertools import pairwise
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import load_json
