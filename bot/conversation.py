@@ -106,7 +106,7 @@ class ConversationRouter:
             if prepare is not None:
                 await prepare(session, conversation)
             text = clean_text(incoming.text)
-            hint = conversation.locale or _hint(incoming.locale_hint)
+            hint = conversation.locale or locales.language_hint(incoming.locale_hint)
             understanding = self.recognise(text, hint) if text else None
             self._settle_language(conversation, incoming, understanding)
             conversations.append(
@@ -138,7 +138,9 @@ class ConversationRouter:
         elif understanding is not None and not conversation.state.get("language_locked"):
             conversation.locale = understanding.language
         elif conversation.locale is None:
-            conversation.locale = _hint(incoming.locale_hint) or locales.DEFAULT_LANGUAGE
+            conversation.locale = (
+                locales.language_hint(incoming.locale_hint) or locales.DEFAULT_LANGUAGE
+            )
 
     @staticmethod
     def _customer_line(conversation: Conversation, incoming: Incoming, text: str) -> str:
@@ -165,14 +167,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def clean_text(text: str | None) -> str:
     """Drop control characters (PostgreSQL refuses NUL in text) and outer white space."""
     return _CONTROL.sub("", text or "").strip()
-
-
-def _hint(locale_hint: str | None) -> str | None:
-    """A platform's locale ('da-DK,da;q=0.9', 'en_US') as a language hint, if it is one of ours."""
-    if not locale_hint:
-        return None
-    language = locales.normalise(locale_hint)
-    return language if locale_hint.lower().startswith(language) else None
 
 
 def _is_retryable(exc: Exception) -> bool:

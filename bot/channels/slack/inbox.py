@@ -1,0 +1,267 @@
+"""Slack deliveries stored first, acknowledged second, worked on third (persist-then-ack).
+
+Slack wants an answer within 3 seconds and retries otherwise, so a listener only
+stores what the work needs (`accept`: one INSERT, committed) and acknowledges; the work
+runs afterwards:
+- customers' messages and button presses wait in a bounded queue worked by a fixed set
+  of tasks (`workers`), so a burst can neither start unbounded work nor starve the
+  acknowledgements of the CPU and the database;
+- agents' clicks, modal submissions and commands start at once in a tracked task (a
+  modal must open within the 3 seconds its trigger is valid).
+Every task is referenced, and `stop` awaits them. The work deletes its row and records
+the delivery as processed (`done`) in its own transaction, so a crash between the
+acknowledgement and the work leaves the row behind: `sweep` picks such rows up again at
+start and every `SWEEP_SECONDS`, once they are `GRACE` old (never twice at once: taking
+one is a conditional update). When the queue is full, `accept` raises `Overloaded`
+before storing anything, and Slack, answered 503 + Retry-After, delivers it again.
+A duplicate (Slack's retry, a second process) is found at `accept` (the row or the
+processed record exists) and again at `done` (the processed record's primary key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.kit import dedup
+from bot.tasks import BackgroundTasks
+from storage.db import Database
+from storage.models import ProcessedDelivery
+from storage.slack_models import SlackInboxEntry
+
+log = logging.getLogger(__name__)
+
+SOURCE = "slack"
+BACKLOG = 256  # customer deliveries stored and not yet worked on, at most
+GRACE = timedelta(seconds=30)  # a row this old is no longer being worked on
+SWEEP_SECONDS = 15.0
+MAX_ATTEMPTS = 5  # sweeps of one row before it is given up (logged)
+BATCH = 100
+# Errors that mean "the database is not available now": the row stays for the sweep.
+DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
+
+
+class Overloaded(Exception):
+    """The queue is full: answer 503 so Slack delivers the event again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    key: str
+    kind: str
+    payload: dict[str, Any]
+
+
+Work = Callable[[Delivery], Awaitable[None]]
+
+
+class Inbox:
+    """The Slack deliveries of one process: accepted, queued, worked on, swept."""
+
+    def __init__(
+        self,
+        db: Database,
+        tasks: BackgroundTasks,
+        clock: Callable[[], datetime],
+        *,
+        workers: int,
+        backlog: int = BACKLOG,
+    ) -> None:
+        self.db, self.tasks, self.clock = db, tasks, clock
+        self.workers, self.backlog = workers, backlog
+        self._work: dict[str, Work] = {}
+        self._urgent: set[str] = set()
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._queued = 0  # accepted customer deliveries not yet finished
+        self._running: set[str] = set()  # keys being worked on in this process
+        self._stop = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+
+    def on(self, kind: str, work: Work, *, urgent: bool = False) -> None:
+        """Run `work` for deliveries of `kind`; `urgent` ones skip the queue."""
+        self._work[kind] = work
+        if urgent:
+            self._urgent.add(kind)
+
+    # --- in: the listener's part, before the acknowledgement ----------------------------
+
+    async def accept(self, key: str, kind: str, payload: dict[str, Any]) -> bool:
+        """Store the delivery and schedule its work; False for a duplicate.
+
+        Overloaded when the queue is full (nothing stored); database errors propagate."""
+        urgent = kind in self._urgent
+        if not urgent and self._queued >= self.backlog:
+            raise Overloaded
+        if not urgent:
+            self._queued += 1  # reserved now: accepts awaiting the INSERT count too
+        try:
+            stored = await self._store(key[: dedup.MAX_KEY], kind, payload)
+        except BaseException:
+            self._release(urgent)
+            raise
+        if not stored:
+            self._release(urgent)
+            return False
+        self._schedule(Delivery(key[: dedup.MAX_KEY], kind, payload))
+        return True
+
+    async def _store(self, key: str, kind: str, payload: dict[str, Any]) -> bool:
+        """One INSERT: the row, unless it is there already or the delivery was processed."""
+        insert = postgresql.insert if self.db.is_postgres else sqlite.insert
+        processed = exists().where(ProcessedDelivery.source == SOURCE, ProcessedDelivery.key == key)
+        row = select(
+            literal(key),
+            literal(kind),
+            literal(payload, SlackInboxEntry.payload.type),
+            literal(self.clock(), SlackInboxEntry.received_at.type),
+            literal(0),
+        ).where(~processed)
+        columns = ["key", "kind", "payload", "received_at", "attempts"]
+        stmt = insert(SlackInboxEntry).from_select(columns, row).on_conflict_do_nothing()
+        async with self.db.transaction() as session:
+            result = await session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def _schedule(self, delivery: Delivery) -> None:
+        if delivery.kind in self._urgent:
+            self.tasks.spawn(self._run(delivery), name=f"slack-{delivery.kind}")
+        else:
+            self._queue.put_nowait(delivery)
+
+    def _release(self, urgent: bool) -> None:
+        if not urgent:
+            self._queued -= 1
+
+    # --- out: the work's part --------------------------------------------------------
+
+    async def done(self, session: AsyncSession, key: str) -> None:
+        """In the work's transaction: the row goes, the delivery is recorded as processed.
+        dedup.Duplicate when another process (or an earlier attempt) did it first."""
+        await session.execute(delete(SlackInboxEntry).where(SlackInboxEntry.key == key))
+        await dedup.claim(session, SOURCE, key)
+
+    async def done_alone(self, key: str) -> bool:
+        """`done` in a transaction of its own (work that writes nothing else, or that was
+        refused); False when it was done before."""
+        try:
+            async with self.db.transaction() as session:
+                await self.done(session, key)
+        except dedup.Duplicate:
+            return False
+        return True
+
+    async def _run(self, delivery: Delivery) -> None:
+        self._running.add(delivery.key)
+        try:
+            await self._work[delivery.kind](delivery)
+        except DATABASE_ERRORS as exc:  # the row stays; the sweep tries again
+            log.warning("slack %s not handled: %s", delivery.kind, type(exc).__name__)
+        except Exception as exc:  # a bug: logged without content, and not retried for ever
+            log.error("slack %s failed: %s", delivery.kind, type(exc).__name__)
+            with contextlib.suppress(*DATABASE_ERRORS):
+                await self.done_alone(delivery.key)
+        finally:
+            self._running.discard(delivery.key)
+            self._release(delivery.kind in self._urgent)
+
+    async def _worker(self) -> None:
+        while True:
+            delivery = await self._queue.get()
+            try:
+                await self._run(delivery)
+            finally:
+                self._queue.task_done()
+
+    # --- rows left behind ------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Take rows older than GRACE that nobody here works on, and work on them again;
+        returns how many were taken."""
+        now = self.clock()
+        async with self.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        SlackInboxEntry.key,
+                        SlackInboxEntry.kind,
+                        SlackInboxEntry.payload,
+                        SlackInboxEntry.received_at,
+                        SlackInboxEntry.attempts,
+                    )
+                    .where(SlackInboxEntry.received_at < now - GRACE)
+                    .order_by(SlackInboxEntry.received_at)
+                    .limit(BATCH)
+                )
+            ).all()
+        taken = 0
+        for key, kind, payload, received_at, attempts in rows:
+            if key in self._running or not await self._take(key, received_at, now):
+                continue
+            if attempts + 1 >= MAX_ATTEMPTS or kind not in self._work:
+                log.error("slack %s given up after %d attempts", kind, attempts + 1)
+                await self.done_alone(key)
+                continue
+            if kind not in self._urgent:
+                self._queued += 1
+            self._schedule(Delivery(key, kind, payload))
+            taken += 1
+        return taken
+
+    async def _take(self, key: str, seen_at: datetime, now: datetime) -> bool:
+        """Claim a left-behind row for this process (the conditional update is the lease)."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(SlackInboxEntry)
+                .where(SlackInboxEntry.key == key, SlackInboxEntry.received_at == seen_at)
+                .values(received_at=now, attempts=SlackInboxEntry.attempts + 1)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _sweep_periodically(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.sweep()
+            except DATABASE_ERRORS as exc:
+                log.warning("slack inbox sweep failed: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+
+    # --- life ------------------------------------------------------------------------
+
+    def start(self, *, sweep_every: float | None = SWEEP_SECONDS) -> None:
+        """The workers, and the sweep (at once, then every `sweep_every` seconds)."""
+        self._stop.clear()
+        for n in range(self.workers):
+            self._loops.append(asyncio.create_task(self._worker(), name=f"slack-worker-{n}"))
+        if sweep_every is not None:
+            sweeper = self._sweep_periodically(sweep_every)
+            self._loops.append(asyncio.create_task(sweeper, name="slack-inbox-sweep"))
+
+    async def idle(self) -> None:
+        """Until the queue is empty and its work finished (tests, shutdown)."""
+        await self._queue.join()
+
+    async def stop(self, seconds: float) -> None:
+        """Finish the queued work for up to `seconds`, then stop every task. What is left
+        stays stored and is swept by the next process that starts."""
+        self._stop.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle(), timeout=seconds)
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops.clear()
+
+    @property
+    def backlog_used(self) -> int:
+        return self._queued
