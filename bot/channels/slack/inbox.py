@@ -85,6 +85,7 @@ class Inbox:
         self._queued = 0  # accepted customer deliveries not yet finished
         self._running: set[str] = set()  # keys being worked on in this process
         self._stop = asyncio.Event()
+        self._stop.set()  # until `start`: what is accepted stays stored for a sweep
         self._loops: list[asyncio.Task[None]] = []
 
     def on(self, kind: str, work: Work, *, urgent: bool = False) -> None:
@@ -133,6 +134,9 @@ class Inbox:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def _schedule(self, delivery: Delivery) -> None:
+        if self._stop.is_set():  # shutting down: the row stays for the next sweep
+            self._release(delivery.kind in self._urgent)
+            return
         if delivery.kind in self._urgent:
             self.tasks.spawn(self._run(delivery), name=f"slack-{delivery.kind}")
         else:
@@ -261,6 +265,10 @@ class Inbox:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops.clear()
+        while not self._queue.empty():  # left for the sweep; the queue is done with them
+            self._queue.get_nowait()
+            self._queue.task_done()
+            self._release(urgent=False)
 
     @property
     def backlog_used(self) -> int:
