@@ -129,9 +129,14 @@ class Inbox:
         ).where(~processed)
         columns = ["key", "kind", "payload", "received_at", "attempts"]
         stmt = insert(SlackInboxEntry).from_select(columns, row).on_conflict_do_nothing()
-        async with self.db.transaction() as session:
-            result = await session.execute(stmt)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if self.db.is_postgres:  # one statement, committed by itself: no BEGIN, no COMMIT
+            async with self.db.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                result = await autocommit.execute(stmt)
+            return bool(result.rowcount)
+        async with self.db.transaction() as session:  # SQLite: after the process's writers
+            outcome = await session.execute(stmt)
+        return bool(outcome.rowcount)  # type: ignore[attr-defined]
 
     def _schedule(self, delivery: Delivery) -> None:
         if self._stop.is_set():  # shutting down: the row stays for the next sweep
