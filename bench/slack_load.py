@@ -152,18 +152,25 @@ class AckRun:
     shed: int
 
 
-async def capacity(server: Server, stand_in: StandIn, folder: Path) -> float:
-    """Full-path events/s: a burst the inbox queues whole, first sent to last reply."""
-    run, requests = events(BACKLOG)
+async def _send(
+    server: Server, requests: list[list[Any]], folder: Path, **how: Any
+) -> dict[str, Any]:
+    """One load generator run against `server`: closed loop ("max") unless `rate` is given."""
     spec = {
         "port": server.port,
         "requests": requests,
-        "mode": "max",
-        "concurrency": CONCURRENCY,
-        "seconds": 600,
+        "mode": "rate" if "rate" in how else "max",
+        "concurrency": 64 if "rate" in how else CONCURRENCY,
         "cycle": False,
+        **how,
     }
-    result = await load(spec, folder)
+    return await load(spec, folder)
+
+
+async def capacity(server: Server, stand_in: StandIn, folder: Path) -> float:
+    """Full-path events/s: a burst the inbox queues whole, first sent to last reply."""
+    run, requests = events(BACKLOG)
+    result = await _send(server, requests, folder, seconds=600)
     expect(result, "slack burst", ("200", "503"))
     acked = int(result["statuses"].get("200", 0))
     last = await _replies(stand_in, run, acked)
@@ -175,37 +182,19 @@ async def acks_at(
 ) -> AckRun:
     """Open loop at `rate` events/s; the acknowledgement p99 (503s included). With the
     stand-in, waits until every acknowledged event got its reply (the queue is empty)."""
-    count = max(1, int(rate * seconds))
-    run, requests = events(count)
-    spec = {
-        "port": server.port,
-        "requests": requests,
-        "mode": "rate",
-        "rate": rate,
-        "seconds": seconds,
-        "concurrency": 64,
-        "cycle": False,
-    }
-    result = await load(spec, folder)
+    run, requests = events(max(1, int(rate * seconds)))
+    result = await _send(server, requests, folder, rate=rate, seconds=seconds)
     expect(result, f"slack events at {rate:.0f}/s", ("200", "503"))
-    acked = result["statuses"].get("200", 0)
+    acked = int(result["statuses"].get("200", 0))
     if stand_in is not None:
         await _replies(stand_in, run, acked)
-    return AckRun(float(result["p99_ms"]), acked, result["statuses"].get("503", 0))
+    return AckRun(float(result["p99_ms"]), acked, int(result["statuses"].get("503", 0)))
 
 
 async def bolt_capacity(bolt: Server, seconds: float, folder: Path) -> float:
     """The no-op bolt app's events/s, closed loop."""
     _run, requests = events(2000)
-    spec = {
-        "port": bolt.port,
-        "requests": requests,
-        "mode": "max",
-        "concurrency": CONCURRENCY,
-        "seconds": seconds,
-        "cycle": True,
-    }
-    result = await load(spec, folder)
+    result = await _send(bolt, requests, folder, seconds=seconds, cycle=True)
     expect(result, "no-op bolt")
     return float(result["per_second"])
 

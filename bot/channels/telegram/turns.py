@@ -1,10 +1,12 @@
 """One Telegram update as a conversation turn: claimed and answered in one transaction.
 
 The turn (the router's database transaction, with the update's claim inside it, see
-`dedup`) runs while the webhook request waits, so a database error becomes a 503 and
-Telegram delivers the update again. The Bot API calls, the slow part, run afterwards in
-a background task. Any other error is a bug in a handler: the customer gets an apology
-and the update counts as answered, so one poisoned update cannot be retried forever.
+`bot.channels.kit.dedup`) runs while the webhook request waits, so a database error
+becomes a 503 and Telegram delivers the update again. A pressed button that is not on
+the bot's latest answer rolls the turn back and is answered "no longer open". The Bot
+API calls, the slow part, run afterwards in a background task. Any other error is a bug
+in a handler: the customer gets an apology and the update counts as answered, so one
+poisoned update cannot be retried forever.
 """
 
 from __future__ import annotations
