@@ -11,6 +11,7 @@ import json
 import secrets
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,14 @@ START_TIMEOUT = 60.0
 
 
 class Server:
-    """One `bench.webserver` child process."""
+    """One `bench.webserver` child process. Its log goes to a file, never to a pipe
+    nobody reads (a full pipe would stop the server in the middle of a log line)."""
 
     def __init__(self, mode: str, env: dict[str, str]) -> None:
         self.mode, self.env = mode, env
         self.process: asyncio.subprocess.Process | None = None
         self.port = 0
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __aexit__
 
     async def __aenter__(self) -> Server:
         self.process = await asyncio.create_subprocess_exec(
@@ -33,7 +36,7 @@ class Server:
             self.mode,
             env=self.env,
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            stderr=self._log,
         )
         assert self.process.stdout is not None
         try:
@@ -41,13 +44,13 @@ class Server:
             self.port = int(json.loads(line)["port"])
         except (ValueError, KeyError, TimeoutError):
             await self._stop()
-            error = b""
-            if self.process.stderr is not None:
-                error = await self.process.stderr.read()
-            raise RuntimeError(
-                f"{self.mode} server did not start: {error.decode()[-1500:]}"
-            ) from None
+            raise RuntimeError(f"{self.mode} server did not start: {self.log_tail()}") from None
         return self
+
+    def log_tail(self, size: int = 1500) -> str:
+        """The end of what the server wrote to stderr."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-size:]
 
     @property
     def pid(self) -> int:
@@ -66,6 +69,7 @@ class Server:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self._stop()
+        self._log.close()
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
+import pytest
 from sqlalchemy import select
 
 from bot.channels.slack.blocks import escape, reply_blocks
@@ -122,13 +124,18 @@ def test_mrkdwn_escaping_and_reply_blocks() -> None:
 
 
 async def test_when_the_inbox_is_full_an_event_gets_503_and_its_retry_is_answered(
-    slack: SlackEnv,
+    slack: SlackEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     backlog = slack.channel.inbox.backlog
     slack.channel.inbox.backlog = 0  # as if `backlog` customer events were waiting
-    refused = await slack.event(dm_event("Hello"), event_id="Ev0BUSY01")
+    with caplog.at_level(logging.WARNING, logger="bot.channels.slack"):
+        refused = await slack.event(dm_event("Hello"), event_id="Ev0BUSY01")
+        for n in range(3):
+            assert (await slack.event(dm_event("Hi"), event_id=f"Ev0BUSY1{n}")).status == 503
     assert refused.status == 503
     assert refused.headers["Retry-After"]
+    full = [r for r in caplog.records if "inbox full" in r.getMessage()]
+    assert len(full) == 1, "an overload is one log line, not one per event"
     async with slack.runtime.db.sessions() as session:
         keys = (await session.scalars(select(ProcessedDelivery.key))).all()
         stored = (await session.scalars(select(SlackInboxEntry.key))).all()

@@ -50,7 +50,7 @@ def build_app(slack: Slack, *, socket_mode: bool = False) -> AsyncApp:
     @app.error
     async def on_error(error: Exception) -> BoltResponse | None:
         if isinstance(error, Overloaded):  # Slack delivers it again; nothing was stored
-            log.warning("slack event refused: the inbox is full")
+            slack.inbox.refused()
             return BoltResponse(status=503, body="", headers={"Retry-After": RETRY_AFTER})
         if isinstance(error, DATABASE_ERRORS):  # nothing stored: Slack delivers it again
             log.warning("slack event refused, database unavailable: %s", type(error).__name__)

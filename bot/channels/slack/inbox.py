@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ BACKLOG = 256  # customer deliveries stored and not yet worked on, at most
 GRACE = timedelta(seconds=30)  # a row this old is no longer being worked on
 SWEEP_SECONDS = 15.0
 MAX_ATTEMPTS = 5  # sweeps of one row before it is given up (logged)
+REFUSED_LOG_SECONDS = 10.0  # under overload, one log line per this many seconds
 BATCH = 100
 # Errors that mean "the database is not available now": the row stays for the sweep.
 DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
@@ -87,6 +89,7 @@ class Inbox:
         self._stop = asyncio.Event()
         self._stop.set()  # until `start`: what is accepted stays stored for a sweep
         self._loops: list[asyncio.Task[None]] = []
+        self._refused, self._refused_logged = 0, -REFUSED_LOG_SECONDS
 
     def on(self, kind: str, work: Work, *, urgent: bool = False) -> None:
         """Run `work` for deliveries of `kind`; `urgent` ones skip the queue."""
@@ -137,6 +140,15 @@ class Inbox:
         async with self.db.transaction() as session:  # SQLite: after the process's writers
             outcome = await session.execute(stmt)
         return bool(outcome.rowcount)  # type: ignore[attr-defined]
+
+    def refused(self) -> None:
+        """Count a delivery answered 503; logged at most every REFUSED_LOG_SECONDS, so an
+        overload does not also flood the log."""
+        self._refused += 1
+        now = time.monotonic()
+        if now - self._refused_logged >= REFUSED_LOG_SECONDS:
+            log.warning("slack inbox full: %d deliveries refused with 503", self._refused)
+            self._refused, self._refused_logged = 0, now
 
     def _schedule(self, delivery: Delivery) -> None:
         if self._stop.is_set():  # shutting down: the row stays for the next sweep
