@@ -243,3 +243,41 @@ def _submission(values: dict[str, Any], metadata: str, *, trigger: str) -> str:
         },
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_a_row_stored_for_an_event_already_processed_is_only_removed(
+    slack: SlackEnv, clock: FakeClock
+) -> None:
+    """A retry stored while the first delivery's turn committed: the sweep drops it."""
+    await slack.dm("Hello")
+    (key,) = await _processed(slack.runtime)
+    posts = len(slack.dm_posts())
+    async with slack.runtime.db.transaction() as session:
+        session.add(
+            SlackInboxEntry(
+                key=key,
+                kind="dm",
+                payload={"channel": DM, "user": "UCUSTOMER1", "text": "Hello"},
+                received_at=clock(),
+                attempts=0,
+            )
+        )
+    clock.advance(seconds=GRACE.total_seconds() + 1)
+    assert await slack.channel.inbox.sweep() == 0
+    await slack.settle()
+    assert await _inbox(slack.runtime) == []
+    assert len(slack.dm_posts()) == posts and await customer_lines(slack.runtime) == 1
+
+
+async def test_a_row_that_keeps_failing_is_given_up_after_its_attempts(
+    slack: SlackEnv, clock: FakeClock
+) -> None:
+    async with slack.runtime.db.transaction() as session:
+        session.add(
+            SlackInboxEntry(
+                key="Ev0POISON1", kind="no-such-kind", payload={}, received_at=clock(), attempts=0
+            )
+        )
+    clock.advance(seconds=GRACE.total_seconds() + 1)
+    assert await slack.channel.inbox.sweep() == 0
+    assert await _inbox(slack.runtime) == [] and "Ev0POISON1" in await _processed(slack.runtime)

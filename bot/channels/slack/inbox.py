@@ -1,8 +1,8 @@
 """Slack deliveries stored first, acknowledged second, worked on third (persist-then-ack).
 
 Slack wants an answer within 3 seconds and retries otherwise, so a listener only
-stores what the work needs (`accept`: one INSERT, committed) and acknowledges; the work
-runs afterwards:
+stores what the work needs (`accept`: committed; deliveries arriving together are
+written together, by one writer task) and acknowledges; the work runs afterwards:
 - customers' messages and button presses wait in a bounded queue worked by a fixed set
   of tasks (`workers`), so a burst can neither start unbounded work nor starve the
   acknowledgements of the CPU and the database;
@@ -24,15 +24,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, literal, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.channels.kit import dedup
 from bot.tasks import BackgroundTasks
@@ -90,6 +90,8 @@ class Inbox:
         self._stop.set()  # until `start`: what is accepted stays stored for a sweep
         self._loops: list[asyncio.Task[None]] = []
         self._refused, self._refused_logged = 0, -REFUSED_LOG_SECONDS
+        self._unwritten: list[tuple[Delivery, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def on(self, kind: str, work: Work, *, urgent: bool = False) -> None:
         """Run `work` for deliveries of `kind`; `urgent` ones skip the queue."""
@@ -120,26 +122,67 @@ class Inbox:
         return True
 
     async def _store(self, key: str, kind: str, payload: dict[str, Any]) -> bool:
-        """One INSERT: the row, unless it is there already or the delivery was processed."""
+        """Store the row, unless it is there already or the delivery was processed.
+
+        Rows arriving together are written together (group commit): one writer task
+        writes whatever is waiting in one transaction, so under load an acknowledgement
+        waits for one write, not for a queue of them."""
+        stored = asyncio.get_running_loop().create_future()
+        self._unwritten.append((Delivery(key, kind, payload), stored))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="slack-inbox-writer")
+        return bool(await stored)
+
+    async def _write(self) -> None:
+        while self._unwritten:
+            batch, self._unwritten = self._unwritten, []
+            try:
+                new = await self._insert([delivery for delivery, _stored in batch])
+            except Exception as exc:  # every acknowledgement waiting on it fails (503)
+                for _delivery, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(exc)
+                continue
+            for delivery, stored in batch:
+                if not stored.done():
+                    stored.set_result(delivery.key in new)
+                new.discard(delivery.key)  # the same event twice in one batch: stored once
+
+    async def _insert(self, batch: list[Delivery]) -> set[str]:
+        """The keys of `batch` that are new: not processed, not already in the inbox."""
+        keys = {delivery.key for delivery in batch}
+        processed = select(ProcessedDelivery.key).where(
+            ProcessedDelivery.source == SOURCE, ProcessedDelivery.key.in_(keys)
+        )
+        now = self.clock()
         insert = postgresql.insert if self.db.is_postgres else sqlite.insert
-        processed = exists().where(ProcessedDelivery.source == SOURCE, ProcessedDelivery.key == key)
-        row = select(
-            literal(key),
-            literal(kind),
-            literal(payload, SlackInboxEntry.payload.type),
-            literal(self.clock(), SlackInboxEntry.received_at.type),
-            literal(0),
-        ).where(~processed)
-        columns = ["key", "kind", "payload", "received_at", "attempts"]
-        stmt = insert(SlackInboxEntry).from_select(columns, row).on_conflict_do_nothing()
-        if self.db.is_postgres:  # one statement, committed by itself: no BEGIN, no COMMIT
+        async with self._connection() as connection:
+            known = set((await connection.execute(processed)).scalars())
+            fresh = {d.key: d for d in batch if d.key not in known}  # first of each key
+            if not fresh:
+                return set()
+            rows = [
+                {"key": d.key, "kind": d.kind, "payload": d.payload, "received_at": now}
+                for d in fresh.values()
+            ]
+            stmt = (
+                insert(SlackInboxEntry)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(SlackInboxEntry.key)
+            )
+            return set((await connection.execute(stmt)).scalars())
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncSession | AsyncConnection]:
+        """PostgreSQL: a connection that commits each statement by itself (no BEGIN, no
+        COMMIT round trips). SQLite: a transaction after the process's other writers."""
+        if self.db.is_postgres:
             async with self.db.engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                result = await autocommit.execute(stmt)
-            return bool(result.rowcount)
-        async with self.db.transaction() as session:  # SQLite: after the process's writers
-            outcome = await session.execute(stmt)
-        return bool(outcome.rowcount)  # type: ignore[attr-defined]
+                yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            async with self.db.transaction() as session:
+                yield session
 
     def refused(self) -> None:
         """Count a delivery answered 503; logged at most every REFUSED_LOG_SECONDS, so an
@@ -207,8 +250,12 @@ class Inbox:
 
     async def sweep(self) -> int:
         """Take rows older than GRACE that nobody here works on, and work on them again;
-        returns how many were taken."""
+        returns how many were taken. A row whose delivery was processed meanwhile (a
+        retry stored while its first delivery's turn committed) is only removed."""
         now = self.clock()
+        processed = exists().where(
+            ProcessedDelivery.source == SOURCE, ProcessedDelivery.key == SlackInboxEntry.key
+        )
         async with self.db.sessions() as session:
             rows = (
                 await session.execute(
@@ -218,6 +265,7 @@ class Inbox:
                         SlackInboxEntry.payload,
                         SlackInboxEntry.received_at,
                         SlackInboxEntry.attempts,
+                        processed.label("processed"),
                     )
                     .where(SlackInboxEntry.received_at < now - GRACE)
                     .order_by(SlackInboxEntry.received_at)
@@ -225,18 +273,26 @@ class Inbox:
                 )
             ).all()
         taken = 0
-        for key, kind, payload, received_at, attempts in rows:
+        for key, kind, payload, received_at, attempts, done in rows:
             if key in self._running or not await self._take(key, received_at, now):
+                continue
+            if done:
+                await self._forget(key)
                 continue
             if attempts + 1 >= MAX_ATTEMPTS or kind not in self._work:
                 log.error("slack %s given up after %d attempts", kind, attempts + 1)
                 await self.done_alone(key)
+                await self._forget(key)
                 continue
             if kind not in self._urgent:
                 self._queued += 1
             self._schedule(Delivery(key, kind, payload))
             taken += 1
         return taken
+
+    async def _forget(self, key: str) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(delete(SlackInboxEntry).where(SlackInboxEntry.key == key))
 
     async def _take(self, key: str, seen_at: datetime, now: datetime) -> bool:
         """Claim a left-behind row for this process (the conditional update is the lease)."""
@@ -282,6 +338,8 @@ class Inbox:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops.clear()
+        if self._writer is not None:  # ends by itself once nothing waits to be written
+            await asyncio.gather(self._writer, return_exceptions=True)
         while not self._queue.empty():  # left for the sweep; the queue is done with them
             self._queue.get_nowait()
             self._queue.task_done()
