@@ -92,6 +92,8 @@ class Inbox:
         self._refused, self._refused_logged = 0, -REFUSED_LOG_SECONDS
         self._unwritten: list[tuple[Delivery, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._written = asyncio.Event()  # nothing waits to be stored
+        self._written.set()
 
     def on(self, kind: str, work: Work, *, urgent: bool = False) -> None:
         """Run `work` for deliveries of `kind`; `urgent` ones skip the queue."""
@@ -129,11 +131,18 @@ class Inbox:
         waits for one write, not for a queue of them."""
         stored = asyncio.get_running_loop().create_future()
         self._unwritten.append((Delivery(key, kind, payload), stored))
+        self._written.clear()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="slack-inbox-writer")
         return bool(await stored)
 
     async def _write(self) -> None:
+        try:
+            await self._write_waiting()
+        finally:
+            self._written.set()
+
+    async def _write_waiting(self) -> None:
         while self._unwritten:
             batch, self._unwritten = self._unwritten, []
             try:
@@ -241,6 +250,9 @@ class Inbox:
     async def _worker(self) -> None:
         while True:
             delivery = await self._queue.get()
+            # Acknowledgements first: a turn starts once what waits to be stored is
+            # written, so on SQLite their INSERT never queues behind a new turn.
+            await self._written.wait()
             try:
                 await self._run(delivery)
             finally:
