@@ -7,7 +7,7 @@
   are raised, because the whole load comes from one address (the limiter still runs).
 - bare: a bare aiohttp handler that reads the body and answers `{"replies": []}`.
 - bolt: a slack-bolt AsyncApp (signature verification on) whose listener only acks,
-  behind the same aiohttp adapter the product uses.
+  behind bolt's own aiohttp adapter, as the product's is.
 """
 
 from __future__ import annotations
@@ -49,10 +49,9 @@ def _bare() -> web.Application:
 
 
 def _bolt() -> web.Application:
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncAck, AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
-
-    from bot.channels.slack.adapter import to_aiohttp_response, to_bolt_request
 
     bolt = AsyncApp(
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
@@ -67,7 +66,7 @@ def _bolt() -> web.Application:
         await ack()
 
     async def events(request: web.Request) -> web.Response:
-        return to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
     app = web.Application()
     app.router.add_post("/slack/events", events)

@@ -107,7 +107,7 @@ class ConversationRouter:
                 await prepare(session, conversation)
             text = clean_text(incoming.text)
             dialog = DialogState.from_json(conversation.state)
-            hint = conversation.locale or _hint(incoming.locale_hint)
+            hint = conversation.locale or locales.language_hint(incoming.locale_hint)
             understanding = self.recognise(text, hint) if text else None
             self._settle_language(conversation, dialog, incoming, understanding)
             conversations.append(
@@ -148,7 +148,9 @@ class ConversationRouter:
         ):
             conversation.locale = understanding.language
         elif conversation.locale is None:
-            conversation.locale = _hint(incoming.locale_hint) or locales.DEFAULT_LANGUAGE
+            conversation.locale = (
+                locales.language_hint(incoming.locale_hint) or locales.DEFAULT_LANGUAGE
+            )
 
     @staticmethod
     def _customer_line(
@@ -177,14 +179,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def clean_text(text: str | None) -> str:
     """Drop control characters (PostgreSQL refuses NUL in text) and outer white space."""
     return _CONTROL.sub("", text or "").strip()
-
-
-def _hint(locale_hint: str | None) -> str | None:
-    """A platform's locale ('da-DK,da;q=0.9', 'en_US') as a language hint, if it is one of ours."""
-    if not locale_hint:
-        return None
-    language = locales.normalise(locale_hint)
-    return language if locale_hint.lower().startswith(language) else None
 
 
 def _is_retryable(exc: Exception) -> bool:

@@ -123,3 +123,9 @@ def verifying(raw: Mapping[str, Any] | None) -> bool:
 def locked_to_language() -> dict[str, Any]:
     """A new conversation whose language the customer chose explicitly (web chat switch)."""
     return DialogState(language_locked=True).to_json()
+
+
+def offered_values(raw: Mapping[str, Any] | None) -> frozenset[str]:
+    """The values of the buttons under the bot's latest answer (a press of any other is
+    stale)."""
+    return frozenset(DialogState.from_json(raw).offered)

@@ -37,6 +37,15 @@ def normalise(language: str | None) -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def language_hint(code: str | None) -> str | None:
+    """A platform's locale ('da-DK,da;q=0.9', 'en_US', Telegram's 'da') as one of our
+    languages, or None when it names none of them (a hint never overrides the text)."""
+    if not code:
+        return None
+    language = normalise(code)
+    return language if code.lower().startswith(language) else None
+
+
 @cache
 def translations(language: str) -> NullTranslations:
     po_path = CATALOG_DIR / language / "LC_MESSAGES" / "messages.po"

@@ -108,19 +108,59 @@ async def test_text_over_4000_characters_is_413(client: Client) -> None:
     status, body = await _status(
         client, "POST", path, json={"text": "a" * 4001}, headers=chat.headers
     )
-    assert status == 413 and "4000" in body["error"]
+    assert status == 413 and "4,000" in body["error"] and "4,001" in body["error"]
     assert await chat.transcript() == []
     replies = await chat.send("a" * 4000)
     assert replies, "exactly 4000 characters is accepted"
 
 
-async def test_bad_after_parameter_is_400(client: Client) -> None:
-    chat = await WebChat.open(client)
+async def test_a_text_too_long_is_answered_in_the_conversations_language(
+    client: Client,
+) -> None:
+    chat = await WebChat.open(client, locale="da")
     status, body = await _status(
         client,
-        "GET",
-        f"/webchat/api/conversations/{chat.id}/messages?after=x",
-        headers=chat.headers,
+        "POST",
+        f"/webchat/api/conversations/{chat.id}/messages",
+        json={"text": "ø" * 5000},
+        headers={**chat.headers, "Accept-Language": "en-GB"},
+    )
+    assert status == 413
+    assert body["error"].startswith("Din besked er for lang") and "5.000" in body["error"]
+
+
+async def test_bad_after_parameter_is_400(client: Client) -> None:
+    chat = await WebChat.open(client)
+    path = f"/webchat/api/conversations/{chat.id}/messages"
+    for after in ("x", "-1", str(2**31), str(2**63), str(2**64), "9" * 5000, "1e3"):
+        status, body = await _status(
+            client, "GET", path, params={"after": after}, headers=chat.headers
+        )
+        assert status == 400 and body["error"], after
+    assert await chat.transcript(after=2**31 - 1) == [], "the largest message number is fine"
+
+
+async def test_a_lone_surrogate_in_the_text_is_replaced_not_a_server_error(
+    client: Client,
+) -> None:
+    chat = await WebChat.open(client)
+    path = f"/webchat/api/conversations/{chat.id}/messages"
+    raw = b'{"text": "\\ud800abc \\udfff"}'
+    response = await client.post(
+        path, data=raw, headers={**chat.headers, "Content-Type": "application/json"}
+    )
+    assert response.status == 200, await response.text()
+    customer = [m["text"] for m in await chat.transcript() if m["from"] == "customer"]
+    assert customer == ["\ufffdabc \ufffd"]
+    paired = b'{"text": "smile \\ud83d\\ude00"}'  # a valid pair stays one character
+    response = await client.post(
+        path, data=paired, headers={**chat.headers, "Content-Type": "application/json"}
+    )
+    assert response.status == 200
+    customer = [m["text"] for m in await chat.transcript() if m["from"] == "customer"]
+    assert customer[-1] == "smile \U0001f600"
+    status, body = await _status(
+        client, "POST", path, data=b'{"button": "\\ud800"}', headers=chat.headers
     )
     assert status == 400 and body["error"]
 

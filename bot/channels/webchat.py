@@ -17,7 +17,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import MAX_TEXT, ConversationNotFound
+import locales
+from bot.channels.kit import text as kit_text
+from bot.channels.kit import words
+from bot.conversation import ConversationNotFound
 from bot.web.errors import json_error
 from bot.web.keys import RUNTIME
 from bot.web.ratelimit import RateLimiter
@@ -28,6 +31,7 @@ from storage.models import Conversation
 
 CHANNEL = "webchat"
 MAX_BODY = 64 * 1024
+MAX_AFTER = 2**31 - 1  # transcript sequence numbers are 32-bit INTEGERs
 routes = web.RouteTableDef()
 
 
@@ -85,31 +89,41 @@ def _check(request: web.Request, conversation: Conversation | None) -> None:
         raise web.HTTPUnauthorized(reason="Missing or wrong conversation token.")
 
 
-async def _authorised(request: web.Request) -> str:
-    """The conversation id, once the bearer token matches; 404 unknown, 401 wrong token."""
+async def _authorised(request: web.Request) -> Conversation:
+    """The conversation, once the bearer token matches; 404 unknown, 401 wrong token."""
     conversation_id = request.match_info["conversation_id"]
     async with request.app[RUNTIME].db.sessions() as session:
         conversation = await conversations.get(session, conversation_id)
     _check(request, conversation)
-    return conversation_id
+    assert conversation is not None  # _check answered 404 otherwise
+    return conversation
 
 
 def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The text or button of a message body; 400/413 web errors when it is not valid."""
+    """The text or button of a message body; 400/413 web errors when it is not valid.
+    A lone UTF-16 surrogate in the text becomes U+FFFD (`kit.text`)."""
     text, button = body.get("text"), body.get("button")
     if (text is None) == (button is None):
         raise web.HTTPBadRequest(reason='Send either "text" or "button".')
     if text is not None and (not isinstance(text, str) or not text.strip()):
         raise web.HTTPBadRequest(reason='"text" must be a non-empty string.')
-    if button is not None and (not isinstance(button, str) or not 0 < len(button) <= 64):
+    if button is not None and (
+        not isinstance(button, str)
+        or not 0 < len(button) <= 64
+        or kit_text.has_lone_surrogate(button)
+    ):
         raise web.HTTPBadRequest(reason='"button" must be a button value.')
-    if text is not None and len(text) > MAX_TEXT:
-        raise _TooLong
-    return text, button
+    if text is not None and kit_text.too_long(text):
+        raise _TooLong(len(text))
+    return (kit_text.valid_unicode(text) if text is not None else None), button
 
 
 class _TooLong(Exception):
-    """The text is longer than MAX_TEXT (answered 413 with a JSON error)."""
+    """The text is over the length limit (answered 413, in the customer's language)."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
 
 
 @routes.post("/webchat/api/conversations")
@@ -139,10 +153,11 @@ async def post_message(request: web.Request) -> web.Response:
     try:
         text, button = _message(await _json_body(request, required=True))
     except (web.HTTPException, _TooLong) as invalid:
-        await _authorised(request)
+        conversation = await _authorised(request)
         _limit(request.app[LIMITS].per_conversation, conversation_id)
         if isinstance(invalid, _TooLong):
-            return json_error(413, f"The message is too long: at most {MAX_TEXT} characters.")
+            hint = locales.language_hint(request.headers.get("Accept-Language"))
+            return json_error(413, words.too_long(conversation.locale or hint, invalid.length))
         raise
     counted = False
 
@@ -171,11 +186,13 @@ async def post_message(request: web.Request) -> web.Response:
 
 @routes.get("/webchat/api/conversations/{conversation_id}/messages")
 async def list_messages(request: web.Request) -> web.Response:
-    conversation_id = await _authorised(request)
+    conversation_id = (await _authorised(request)).id
     try:
         after = int(request.query.get("after", "0"))
     except ValueError:
-        raise web.HTTPBadRequest(reason='"after" must be a whole number.') from None
+        after = -1
+    if not 0 <= after <= MAX_AFTER:
+        raise web.HTTPBadRequest(reason='"after" must be a message number: a whole number from 0.')
     async with request.app[RUNTIME].db.sessions() as session:
         messages = await conversations.messages_after(session, conversation_id, after)
     return web.json_response({"messages": [conversations.message_json(m) for m in messages]})

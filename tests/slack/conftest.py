@@ -65,7 +65,9 @@ def policy() -> Iterator[None]:
 async def slack(runtime: Runtime, slack_api: SlackStandIn) -> AsyncIterator[SlackEnv]:
     app = web.Application()
     app[RUNTIME] = runtime
-    assert setup(app, runtime, sync_interval=None) is not None
+    channel = setup(app, runtime, sync_interval=None, sweep_interval=None)
+    assert channel is not None
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        yield SlackEnv(client, slack_api, runtime)
-        await runtime.tasks.drain()
+        env = SlackEnv(client, slack_api, runtime, channel)
+        yield env
+        await env.settle()

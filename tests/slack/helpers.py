@@ -15,7 +15,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.channels.slack import sync_approvals
+from bot.channels.slack import Slack, sync_approvals
 from bot.channels.slack.housekeeping import Synced
 from bot.runtime import Runtime
 from storage import conversations
@@ -83,6 +83,7 @@ class SlackEnv:
     client: TestClient[Any, Any]
     api: SlackStandIn
     runtime: Runtime
+    channel: Slack
     posted: dict[int, str] = field(default_factory=dict)  # request id -> message ts
 
     async def post(self, body: str, content_type: str, **headers: str) -> ClientResponse:
@@ -90,8 +91,11 @@ class SlackEnv:
         return await self.client.post("/slack/events", data=body, headers=all_headers)
 
     async def settle(self) -> None:
-        """Wait for the background work the requests started (no sleeping)."""
+        """Wait for the work the requests started: the inbox's queue, then the tasks they
+        spawned (no sleeping)."""
+        await self.channel.inbox.idle()
         await self.runtime.tasks.drain()
+        await self.channel.inbox.idle()
 
     async def event(
         self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None

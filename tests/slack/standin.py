@@ -31,6 +31,8 @@ class Call:
 class SlackStandIn:
     group_members: list[str] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)  # methods that answer ok: false
+    locales: dict[str, str] = field(default_factory=dict)  # user id -> Slack locale
+    hold: asyncio.Event | None = None  # when given, answers wait until it is set (slow API)
     calls: list[Call] = field(default_factory=list)
     server: TestServer | None = None
     envelopes: list[dict[str, Any]] = field(default_factory=list)  # sent over Socket Mode
@@ -91,6 +93,8 @@ class SlackStandIn:
         args = await self._args(request)
         self.calls.append(Call(method, args))
         self.called.setdefault(method, asyncio.Event()).set()
+        if self.hold is not None and method != "auth.test":  # bolt's once-per-process check
+            await self.hold.wait()
         if method in self.failing:
             return web.json_response({"ok": False, "error": "internal_error"})
         return web.json_response({"ok": True, **self._answer(method, args)})
@@ -131,4 +135,11 @@ class SlackStandIn:
             return {"url": str(self.server.make_url("/socket")).replace("http", "ws", 1)}
         if method == "usergroups.users.list":
             return {"users": list(self.group_members)}
+        if method == "users.info":
+            user: dict[str, Any] = {"id": args.get("user"), "name": "someone"}
+            if str(args.get("include_locale")).lower() in ("1", "true"):
+                user["locale"] = self.locales.get(str(args.get("user")), "en-US")
+            return {"user": user}
+        if method == "views.publish":
+            return {"view": {"id": f"V{ts[-4:]}", **(args.get("view") or {})}}
         return {}

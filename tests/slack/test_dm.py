@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import delivery
+from bot.logs import QUIET_LOGGERS
 from handlers.types import Reply
 from storage.models import Conversation
 from tests.slack.helpers import CUSTOMER, DM, SlackEnv, dm_event, open_request
@@ -86,11 +87,16 @@ async def test_a_failing_turn_gets_an_apology_and_no_text_in_the_log(
     router = slack.runtime.router
     original = router.handle
     router.handle = broken  # type: ignore[method-assign]
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
     try:
         with caplog.at_level(logging.DEBUG):
+            for name in quiet:  # as in production: the SQL tracers stay quiet
+                logging.getLogger(name).setLevel(logging.WARNING)
             texts = await slack.dm("please erase anna@example.dk")
     finally:
         router.handle = original  # type: ignore[method-assign]
+        for name, level in quiet.items():
+            logging.getLogger(name).setLevel(level)
     assert len(texts) == 1 and "went wrong" in texts[0]
     assert "anna@example.dk" not in caplog.text and "secret text" not in caplog.text
     assert CUSTOMER not in texts[0]

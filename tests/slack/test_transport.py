@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
+import pytest
 from sqlalchemy import select
 
 from bot.channels.slack.blocks import escape, reply_blocks
-from bot.channels.slack.context import MAX_TURNS
-from bot.channels.slack.web import SLACK
 from handlers.types import Button, Link, Reply
 from storage.models import ProcessedDelivery
+from storage.slack_models import SlackInboxEntry
 from tests.slack.helpers import SlackEnv, customer_lines, dm_event, event_body, signature
 
 
@@ -122,28 +123,30 @@ def test_mrkdwn_escaping_and_reply_blocks() -> None:
     assert [len(b["text"]["text"]) for b in long] == [3000, 3000, 1000]
 
 
-async def test_when_every_turn_slot_is_busy_an_event_gets_503_and_its_retry_is_answered(
-    slack: SlackEnv,
+async def test_when_the_inbox_is_full_an_event_gets_503_and_its_retry_is_answered(
+    slack: SlackEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
-    channel = slack.client.server.app[SLACK]
-    channel.admit_wait = 0.05
-    for _ in range(MAX_TURNS):  # every background turn slot is taken
-        await channel.turn_slots.acquire()
-    refused = await slack.event(dm_event("Hello"), event_id="Ev0BUSY01")
+    backlog = slack.channel.inbox.backlog
+    slack.channel.inbox.backlog = 0  # as if `backlog` customer events were waiting
+    with caplog.at_level(logging.WARNING, logger="bot.channels.slack"):
+        refused = await slack.event(dm_event("Hello"), event_id="Ev0BUSY01")
+        for n in range(3):
+            assert (await slack.event(dm_event("Hi"), event_id=f"Ev0BUSY1{n}")).status == 503
     assert refused.status == 503
     assert refused.headers["Retry-After"]
+    full = [r for r in caplog.records if "inbox full" in r.getMessage()]
+    assert len(full) == 1, "an overload is one log line, not one per event"
     async with slack.runtime.db.sessions() as session:
         keys = (await session.scalars(select(ProcessedDelivery.key))).all()
-    assert "Ev0BUSY01" not in keys, "a refused delivery is not recorded, so its retry counts"
+        stored = (await session.scalars(select(SlackInboxEntry.key))).all()
+    assert "Ev0BUSY01" not in keys and stored == [], "a refused delivery is not stored"
+    await slack.settle()
     assert slack.dm_posts() == []
 
-    for _ in range(MAX_TURNS):
-        channel.turn_slots.release()
+    slack.channel.inbox.backlog = backlog
     again = await slack.event(dm_event("Hello"), event_id="Ev0BUSY01", retry=1)
     assert again.status == 200
     await slack.settle()
     assert len(slack.dm_posts()) >= 1, "the retried event got its answer"
     assert await customer_lines(slack.runtime) == 1
-    async with asyncio.timeout(5):  # the finished turn gave its slot back
-        for _ in range(MAX_TURNS):
-            await channel.turn_slots.acquire()
+    assert slack.channel.inbox.backlog_used == 0, "the finished turn gave its place back"

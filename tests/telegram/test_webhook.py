@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.channels.telegram import dedup
+from bot.channels.kit import dedup
 from bot.config import Settings
 from bot.runtime import Runtime
 from tests.clock import FakeClock
@@ -48,18 +48,36 @@ MALFORMED = (
     b"[1, 2]",
     b'{"message": {"text": "no update_id"}}',
     b'{"update_id": "7"}',
+    b'{"update_id": 7.0}',
+    b'{"update_id": true}',
+)
+# An integer update_id makes it an update: answered 200 even when nothing in it can be
+# read, or Telegram would deliver it again for a day.
+UNREADABLE = (
     b'{"update_id": 7, "message": "not a message"}',
-    b'{"update_id": 7, "message": {"message_id": 1}}',
+    b'{"update_id": 8, "message": {"message_id": 1}}',
+    b'{"update_id": 9, "message": {"message_id": 1, "date": 1, "chat": {"id": "x"}}}',
+    b'{"update_id": 10, "callback_query": {"id": "q"}}',
 )
 
 
 @SQLITE_ONLY
-async def test_a_malformed_body_is_refused_with_400(tg: TelegramEnv) -> None:
+async def test_a_body_without_an_integer_update_id_is_refused_with_400(tg: TelegramEnv) -> None:
     for body in MALFORMED:
         response = await tg.client.post(PATH, data=body, headers={SECRET_HEADER: SECRET})
         assert response.status == 400, body
         assert (await response.json())["error"]
     assert await claimed(tg.runtime) == 0
+    assert tg.api.calls == []
+
+
+@SQLITE_ONLY
+async def test_an_unreadable_update_is_acknowledged_and_skipped(tg: TelegramEnv) -> None:
+    for body in UNREADABLE:
+        response = await tg.client.post(PATH, data=body, headers={SECRET_HEADER: SECRET})
+        assert response.status == 200, body
+    await tg.settle()
+    assert await claimed(tg.runtime) == 0, "nothing was handled"
     assert tg.api.calls == []
 
 
@@ -71,7 +89,7 @@ async def test_a_repeated_update_is_handled_once(tg: TelegramEnv) -> None:
     await tg.settle()
     assert await customer_lines(tg.runtime, ANNA_CHAT) == 1
     assert len(tg.api.to("sendMessage", chat_id=str(ANNA_CHAT))) == 1
-    assert await dedup.seen(tg.runtime.db, update["update_id"])
+    assert await dedup.seen(tg.runtime.db, "telegram", str(update["update_id"]))
 
 
 async def test_the_webhook_answers_before_the_slow_bot_api_calls(tg: TelegramEnv) -> None:

@@ -4,6 +4,9 @@ Only configured approvers may decide (others get an ephemeral refusal); the engi
 refuses what the policy forbids (self-approval, deciding twice) and its message is
 shown to the agent, ephemerally. Reject and Extend ask for a reason in a modal, since
 the customer is told it. After a decision the request's message is updated at once.
+Clicks and submissions are stored before they are acknowledged (`inbox`); a decision
+records its click as processed in the decision's own transaction. A submission whose
+metadata is not our modal's is acknowledged and ignored, before anything is stored.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.slack import approval_view, dedup
+from bot.channels.kit import dedup
+from bot.channels.slack import approval_view, keys
 from bot.channels.slack.blocks import escape, plain
 from bot.channels.slack.context import SLACK_ERRORS, Slack
 from bot.channels.slack.housekeeping import sync_request
+from bot.channels.slack.inbox import Delivery
 from locales import _, ngettext
 from storage.privacy_models import PrivacyRequest
 from workflow import decisions, queue
@@ -43,30 +48,30 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
 
 
 def register(app: AsyncApp, slack: Slack) -> None:
+    slack.inbox.on("approve", lambda item: approve(slack, item), urgent=True)
+    slack.inbox.on("ask_reason", lambda item: open_modal(slack, item), urgent=True)
+    slack.inbox.on("decide", lambda item: decide_with_reason(slack, item), urgent=True)
+
     @app.action(approval_view.APPROVE)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user, channel = _who(body)
+        payload = {"user": user, "channel": channel, "reference": str(action.get("value"))}
+        await slack.inbox.accept(keys.action_key(body, action), "approve", payload)
         await ack()
-        if await dedup.first_delivery(slack.db, dedup.action_key(body, action)):
-            user, channel = _who(body)
-            slack.spawn(approve(slack, user, channel, str(action.get("value"))), name="approve")
 
     @app.action(approval_view.REJECT)
     @app.action(approval_view.EXTEND)
     async def on_ask_reason(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user, channel = _who(body)
+        payload = {
+            "user": user,
+            "channel": channel,
+            "reference": str(action.get("value")),
+            "trigger_id": str(body.get("trigger_id")),
+            "extend": action.get("action_id") == approval_view.EXTEND,
+        }
+        await slack.inbox.accept(keys.action_key(body, action), "ask_reason", payload)
         await ack()
-        if await dedup.first_delivery(slack.db, dedup.action_key(body, action)):
-            user, channel = _who(body)
-            slack.spawn(
-                open_modal(
-                    slack,
-                    user,
-                    channel,
-                    str(action.get("value")),
-                    str(body.get("trigger_id")),
-                    extend=action.get("action_id") == approval_view.EXTEND,
-                ),
-                name="modal",
-            )
 
     @app.view(REJECT_VIEW)
     @app.view(EXTEND_VIEW)
@@ -78,18 +83,21 @@ def register(app: AsyncApp, slack: Slack) -> None:
                 errors={REASON_BLOCK: _("Please give a reason: the customer is told it.")},
             )
             return
-        await ack()
-        if not await dedup.first_delivery(slack.db, dedup.view_key(body)):
-            return
-        user, _channel = _who(body)
         meta = _metadata(view)
-        if view.get("callback_id") == EXTEND_VIEW:
-            months = 2 if _selected(view, MONTHS_BLOCK, MONTHS_INPUT) == "2" else 1
-            work = extend(slack, user, meta["channel"], meta["reference"], reason, months)
-            slack.spawn(work, name="extend")
-        else:
-            work = reject(slack, user, meta["channel"], meta["reference"], reason)
-            slack.spawn(work, name="reject")
+        if meta is None:  # not a modal of ours: acknowledged, and nothing is done
+            log.warning("reason modal without its request; ignored")
+            await ack()
+            return
+        payload = {
+            "user": _who(body)[0],
+            "channel": meta["channel"],
+            "reference": meta["reference"],
+            "reason": reason[:MAX_REASON],
+            "extend": view.get("callback_id") == EXTEND_VIEW,
+            "months": 2 if _selected(view, MONTHS_BLOCK, MONTHS_INPUT) == "2" else 1,
+        }
+        await slack.inbox.accept(keys.view_key(body), "decide", payload)
+        await ack()
 
 
 async def _allowed(slack: Slack, user: str, channel: str) -> bool:
@@ -106,54 +114,67 @@ async def _allowed(slack: Slack, user: str, channel: str) -> bool:
 Decision = Callable[..., Awaitable[PrivacyRequest]]
 
 
-async def _decide(
-    slack: Slack, user: str, channel: str, reference: str, decision: Decision, *args: Any
-) -> None:
-    """Run one engine decision for `user`; refusals are told to the agent, ephemerally."""
+async def _decide(slack: Slack, item: Delivery, decision: Decision, *args: Any) -> None:
+    """Run one engine decision for the agent who clicked; the click is recorded as
+    processed in the decision's own transaction. Refusals are told to the agent,
+    ephemerally."""
+    user, channel = str(item.payload["user"]), str(item.payload["channel"])
+    reference = str(item.payload["reference"])
     if not await _allowed(slack, user, channel):
+        await slack.inbox.done_alone(item.key)
         return
     agent, now = slack.agent(user), slack.now()
 
     async def work(session: AsyncSession) -> PrivacyRequest:
+        await slack.inbox.done(session, item.key)
         return await decision(session, reference, agent, *args, now=now)
 
     try:
         request = await queue.in_transaction(slack.db, work)
+    except dedup.Duplicate:
+        return
     except decisions.WorkflowError as exc:
-        text = _("Not done: {reason}").format(reason=escape(str(exc)))
-        await slack.ephemeral(channel or slack.approvals_channel or "", user, text)
+        if await slack.inbox.done_alone(item.key):
+            text = _("Not done: {reason}").format(reason=escape(str(exc)))
+            await slack.ephemeral(channel or slack.approvals_channel or "", user, text)
         return
     await sync_request(slack, request.id)
 
 
-async def approve(slack: Slack, user: str, channel: str, reference: str) -> None:
-    await _decide(slack, user, channel, reference, decisions.approve)
+async def approve(slack: Slack, item: Delivery) -> None:
+    await _decide(slack, item, decisions.approve)
 
 
-async def reject(slack: Slack, user: str, channel: str, reference: str, reason: str) -> None:
-    await _decide(slack, user, channel, reference, decisions.reject, reason[:MAX_REASON])
+async def decide_with_reason(slack: Slack, item: Delivery) -> None:
+    """A submitted Reject or Extend modal."""
+    reason = str(item.payload["reason"])[:MAX_REASON]
+    if not item.payload.get("extend"):
+        await _decide(slack, item, decisions.reject, reason)
+        return
+    months = 2 if item.payload.get("months") == 2 else 1
 
-
-async def extend(
-    slack: Slack, user: str, channel: str, reference: str, reason: str, months: int
-) -> None:
     async def extend_by(
         session: AsyncSession, ref: str, agent: Agent, why: str, now: datetime
     ) -> PrivacyRequest:
         return await decisions.extend(session, ref, agent, why, months=months, now=now)
 
-    await _decide(slack, user, channel, reference, extend_by, reason[:MAX_REASON])
+    await _decide(slack, item, extend_by, reason)
 
 
-async def open_modal(
-    slack: Slack, user: str, channel: str, reference: str, trigger_id: str, *, extend: bool
-) -> None:
+async def open_modal(slack: Slack, item: Delivery) -> None:
     """The reason modal; opened only for approvers (the trigger is valid for 3 seconds)."""
-    if not await _allowed(slack, user, channel):
+    payload = item.payload
+    user, channel, reference = (
+        str(payload["user"]),
+        str(payload["channel"]),
+        str(payload["reference"]),
+    )
+    extend = bool(payload.get("extend"))
+    if not await slack.inbox.done_alone(item.key) or not await _allowed(slack, user, channel):
         return
     view = extend_view(reference, channel) if extend else reject_view(reference, channel)
     try:
-        await slack.client.views_open(trigger_id=trigger_id, view=view)
+        await slack.client.views_open(trigger_id=str(payload["trigger_id"]), view=view)
     except SLACK_ERRORS as exc:
         log.warning(
             "could not open the %s modal: %s", "extend" if extend else "reject", type(exc).__name__
@@ -246,12 +267,14 @@ def _selected(view: dict[str, Any], block: str, action: str) -> str:
     return str((_state(view, block, action).get("selected_option") or {}).get("value") or "")
 
 
-def _metadata(view: dict[str, Any]) -> dict[str, str]:
+def _metadata(view: dict[str, Any]) -> dict[str, str] | None:
+    """The request and channel our modal carries; None when the metadata is not ours
+    (not JSON, not an object, no reference)."""
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = json.loads(str(view.get("private_metadata") or ""))
     except json.JSONDecodeError:
-        meta = {}
-    return {
-        "reference": str(meta.get("reference", "")),
-        "channel": str(meta.get("channel", "")),
-    }
+        return None
+    if not isinstance(meta, dict) or not isinstance(meta.get("reference"), str):
+        return None
+    channel = meta.get("channel")
+    return {"reference": meta["reference"], "channel": channel if isinstance(channel, str) else ""}

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 import locales
 from bot import agent_labels as labels
-from bot.channels.slack import approval_view, dedup
+from bot.channels.slack import approval_view, keys
 from bot.channels.slack.blocks import Block, escape
 from bot.channels.slack.context import AGENT_LANGUAGE, SLACK_ERRORS, Slack
+from bot.channels.slack.inbox import Delivery
 from locales import _, ngettext
 from storage.privacy_models import PrivacyRequest
 from workflow import deadlines, lifecycle
@@ -29,11 +30,19 @@ LIST_LIMIT = 30
 
 
 def register(app: AsyncApp, slack: Slack) -> None:
+    slack.inbox.on("command", lambda item: answer(slack, item), urgent=True)
+
     @app.command(COMMAND)
     async def on_privacy(ack: AsyncAck, body: dict[str, Any], command: dict[str, Any]) -> None:
+        payload = {key: str(command.get(key) or "") for key in ("text", "user_id", "response_url")}
+        await slack.inbox.accept(keys.command_key(body), "command", payload)
         await ack()
-        if await dedup.first_delivery(slack.db, dedup.command_key(body)):
-            slack.spawn(run(slack, command), name="command")
+
+
+async def answer(slack: Slack, item: Delivery) -> None:
+    """Answer one stored /privacy (read-only: recorded as processed first)."""
+    if await slack.inbox.done_alone(item.key):
+        await run(slack, item.payload)
 
 
 async def run(slack: Slack, command: dict[str, Any]) -> None:

@@ -1,24 +1,23 @@
-"""What every Slack listener shares: the runtime, the Web API client, the approvers.
+"""What every Slack listener shares: the runtime, the Web API client, the approvers,
+the inbox.
 
-Slow work (a conversation turn, Web API calls) runs in tasks owned by the runtime's
-`BackgroundTasks`, so it is awaited at shutdown and never left running untracked.
+Slow work (a conversation turn, Web API calls) runs after the acknowledgement, in the
+inbox's workers or in tasks owned by the runtime's `BackgroundTasks`, so it is awaited
+at shutdown and never left running untracked.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.approvers import Approvers, parse_ids
+from bot.channels.slack.inbox import Inbox
 from bot.config import Settings
 from bot.keyed_locks import KeyedLocks
 from bot.runtime import Runtime
@@ -31,15 +30,13 @@ CHANNEL = "slack"
 AGENT_LANGUAGE = "en"  # the privacy team reads Slack in English
 # What a Web API call may raise: Slack's refusal, the SDK's own errors, the network.
 SLACK_ERRORS = (SlackApiError, SlackClientError, aiohttp.ClientError, OSError, TimeoutError)
-# Customer turns running in the background at once. Beyond it a new event waits up to
-# ADMIT_WAIT seconds for a free slot (inside Slack's 3-second ack window), else it is
-# refused with 503 before its delivery is recorded, so Slack's retry is processed then.
-MAX_TURNS = 32
-ADMIT_WAIT = 2.0
-
-
-class Overloaded(Exception):
-    """Every turn slot stayed busy: answer 503 so Slack delivers the event again later."""
+# Customer turns worked on at once, after their events were acknowledged. The turns share
+# the event loop (and on SQLite the one writer) with the acknowledgements: each turn in
+# flight puts its next step in front of an acknowledgement's, so a few keep the CPU and
+# the database busy, and more would only slow the acknowledgements (measured: with 8 the
+# ack p99 at twice the capacity was several times that with 2 or 3; the capacity the
+# same within the noise).
+WORKERS = 2
 
 
 def is_configured(settings: Settings) -> bool:
@@ -68,9 +65,8 @@ class Slack:
     client: AsyncWebClient
     approvers: Approvers
     approvals_channel: str | None
+    inbox: Inbox
     dm_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    turn_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_TURNS))
-    admit_wait: float = ADMIT_WAIT
 
     @classmethod
     def build(cls, runtime: Runtime, client: AsyncWebClient | None = None) -> Slack:
@@ -81,7 +77,13 @@ class Slack:
         )
         if not approvers.configured:
             log.warning("no Slack approvers configured: nobody can decide requests in Slack")
-        return cls(runtime, client, approvers, settings.slack_approvals_channel or None)
+        inbox = Inbox(
+            runtime.db,
+            runtime.tasks,
+            runtime.services.clock,
+            workers=WORKERS,
+        )
+        return cls(runtime, client, approvers, settings.slack_approvals_channel or None, inbox)
 
     @property
     def db(self) -> Database:
@@ -93,34 +95,6 @@ class Slack:
     def agent(self, user_id: str) -> Agent:
         """The agent behind a Slack user, hashed like a Slack customer's requester_ref."""
         return Agent.from_identity(self.runtime.services.secret, f"{CHANNEL}:{user_id}")
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> None:
-        self.runtime.tasks.spawn(coro, name=f"slack-{name}")
-
-    @asynccontextmanager
-    async def turn_slot(self) -> AsyncIterator[Callable[[Coroutine[Any, Any, Any], str], None]]:
-        """A slot for one background customer turn, or Overloaded after ADMIT_WAIT.
-
-        Yields `start(coro, name)`: the turn's task keeps the slot until it ends. A slot
-        that was not used (a duplicate, an error) is given back on leaving the block."""
-        try:
-            async with asyncio.timeout(self.admit_wait):
-                await self.turn_slots.acquire()
-        except TimeoutError:
-            raise Overloaded from None
-        used = False
-
-        def start(coro: Coroutine[Any, Any, Any], name: str) -> None:
-            nonlocal used
-            task = self.runtime.tasks.spawn(coro, name=f"slack-{name}")
-            used = True
-            task.add_done_callback(lambda _task: self.turn_slots.release())
-
-        try:
-            yield start
-        finally:
-            if not used:
-                self.turn_slots.release()
 
     async def ephemeral(self, channel: str, user: str, text: str) -> None:
         """A message only `user` sees; failures are logged, not raised."""

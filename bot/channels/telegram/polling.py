@@ -5,6 +5,8 @@ go through the same `Inbound.process` as the webhook's, one at a time in order, 
 update is confirmed (the next getUpdates offset moves past it) only once it is handled;
 when the database is unavailable the same update is tried again after a pause. The
 update_id claim makes a re-fetched update, or one the webhook already handled, a no-op.
+The batch is fetched as plain JSON and each update parsed on its own, leniently
+(`parsing`), so one update aiogram cannot read never blocks the ones after it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any, cast
 
 from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
-from aiogram.types import Update
 
+from bot.channels.telegram import parsing
 from bot.channels.telegram.context import ALLOWED_UPDATES, TELEGRAM_ERRORS
 from bot.channels.telegram.turns import DATABASE_ERRORS
 from bot.channels.telegram.updates import Inbound
@@ -28,14 +31,20 @@ POLL_TIMEOUT = 25  # seconds Telegram holds an empty getUpdates open
 PAUSE = 5.0  # seconds to wait after an error before trying again
 
 
+class RawGetUpdates(GetUpdates):
+    """getUpdates answered as plain JSON objects: each is parsed on its own afterwards."""
+
+    __returning__ = list[dict[str, Any]]
+
+
 async def _until_stopped(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def _fetch(inbound: Inbound, offset: int | None, stop: asyncio.Event) -> list[Update]:
+async def _fetch(inbound: Inbound, offset: int | None, stop: asyncio.Event) -> list[dict[str, Any]]:
     """One getUpdates call, abandoned as soon as `stop` is set."""
-    method = GetUpdates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+    method = RawGetUpdates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
     fetch = asyncio.ensure_future(inbound.tg.bot(method, request_timeout=POLL_TIMEOUT + 10))
     stopped = asyncio.ensure_future(stop.wait())
     try:
@@ -45,7 +54,9 @@ async def _fetch(inbound: Inbound, offset: int | None, stop: asyncio.Event) -> l
             if not task.done():
                 task.cancel()
         await asyncio.gather(fetch, stopped, return_exceptions=True)
-    return fetch.result() if fetch.done() and not fetch.cancelled() else []
+    if not fetch.done() or fetch.cancelled():
+        return []
+    return cast(list[dict[str, Any]], fetch.result())  # RawGetUpdates: not parsed into Updates
 
 
 async def run_polling(
@@ -72,16 +83,22 @@ async def run_polling(
             log.warning("telegram getUpdates failed: %s", type(exc).__name__)
             await _until_stopped(stop, pause)
             continue
-        for update in updates:
+        for data in updates:
+            update_id = parsing.update_id(data)
+            if update_id is None:
+                log.warning("telegram getUpdates gave an entry without an update_id; skipped")
+                continue
+            update = inbound.parse(data)
             try:
-                await inbound.process(update)
+                if update is not None:
+                    await inbound.process(update)
             except DATABASE_ERRORS as exc:
                 log.warning(
                     "telegram update not handled, database unavailable: %s", type(exc).__name__
                 )
                 await _until_stopped(stop, pause)
                 break  # fetched again from this offset
-            offset = update.update_id + 1
+            offset = update_id + 1
             handled += 1
         if updates and progress is not None:
             progress(handled)

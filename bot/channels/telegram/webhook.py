@@ -1,16 +1,17 @@
 """POST /telegram/webhook in the web process, and registering it with Telegram.
 
 Telegram sends TELEGRAM_WEBHOOK_SECRET in `X-Telegram-Bot-Api-Secret-Token`; it is
-compared in constant time (missing or wrong: 401). A body that is not a JSON update is
-400. The update's turn is committed before the answer (see `dedup`), so the webhook
-answers 200 once the update is safely handled, 503 when the database is unavailable
-(Telegram then delivers the update again), and the Bot API calls run in the background.
+compared in constant time (missing or wrong: 401). A body that is not a JSON object with
+an integer `update_id` is 400. A body that has one is always answered 200 once handled,
+even when some field in it cannot be read (`parsing`: read without that field, or
+skipped), so Telegram never redelivers an update for ever. The update's turn is
+committed before the answer (`bot.channels.kit.dedup`), so the webhook answers 200 once
+the update is safely handled, 503 when the database is unavailable (Telegram then
+delivers the update again), and the Bot API calls run in the background.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -18,10 +19,9 @@ import re
 
 from aiogram import Bot
 from aiohttp import web
-from pydantic import ValidationError
 
-from bot import delivery
-from bot.channels.telegram import notify
+from bot.channels.kit import senders
+from bot.channels.telegram import notify, parsing
 from bot.channels.telegram.context import (
     ALLOWED_UPDATES,
     CHANNEL,
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 PATH = "/telegram/webhook"
 INBOUND: web.AppKey[Inbound] = web.AppKey("telegram_inbound", Inbound)
-DRAIN_SECONDS = 10.0
 _SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
@@ -61,12 +60,11 @@ async def handle(request: web.Request) -> web.Response:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return json_error(400, "The body must be a JSON update.")
-    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+    if parsing.update_id(data) is None:
         return json_error(400, "The body must be a JSON update with an update_id.")
-    try:
-        update = inbound.parse(data)
-    except ValidationError:
-        return json_error(400, "The body is not a Telegram update.")
+    update = inbound.parse(data)
+    if update is None:  # logged (without its content) and skipped: Telegram stops sending it
+        return web.Response(status=200)
     try:
         await inbound.process(update)
     except DATABASE_ERRORS as exc:
@@ -119,13 +117,16 @@ def setup(app: web.Application, runtime: Runtime, *, bot: Bot | None = None) -> 
     app[INBOUND] = Inbound.build(tg)
     app.router.add_post(PATH, handle)
 
+    senders.mount(
+        app,
+        CHANNEL,
+        lambda: notify.notification_sender(
+            runtime.settings, runtime.db, bot=tg.bot, clock=runtime.services.clock
+        ),
+        runtime.tasks,
+    )
+
     async def start(_app: web.Application) -> None:
-        delivery.register_sender(
-            CHANNEL,
-            notify.notification_sender(
-                runtime.settings, runtime.db, bot=tg.bot, clock=runtime.services.clock
-            ),
-        )
         if runtime.settings.telegram_webhook_url:
             try:
                 await register_webhook(tg.bot, runtime.settings)
@@ -133,15 +134,9 @@ def setup(app: web.Application, runtime: Runtime, *, bot: Bot | None = None) -> 
             except TELEGRAM_ERRORS as exc:
                 log.error("telegram setWebhook failed: %s", type(exc).__name__)
 
-    async def shutdown(_app: web.Application) -> None:
-        delivery.unregister_sender(CHANNEL)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(runtime.tasks.drain(), timeout=DRAIN_SECONDS)
-
     async def cleanup(_app: web.Application) -> None:
         await tg.bot.session.close()
 
     app.on_startup.append(start)
-    app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return tg

@@ -1,31 +1,13 @@
-"""Exactly-once for Slack deliveries: a retried or duplicated payload is seen only once.
+"""The key that identifies one Slack delivery, the same on each of Slack's retries.
 
-The key is inserted in its own committed transaction before any work starts; the
-primary key makes a second insert fail in every process, so a retry
-(`X-Slack-Retry-Num`) or a double delivery is acknowledged and skipped.
+The inbox stores a delivery under it and records it as processed under it
+(`bot.channels.kit.dedup`), so a retry (`X-Slack-Retry-Num`) or a double delivery is
+acknowledged and skipped.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
-
-from storage.db import Database
-from storage.models import ProcessedDelivery
-
-SOURCE = "slack"
-MAX_KEY = 200
-
-
-async def first_delivery(db: Database, key: str) -> bool:
-    """Record `key`; False when it was recorded before (a duplicate)."""
-    try:
-        async with db.transaction() as session:
-            session.add(ProcessedDelivery(source=SOURCE, key=key[:MAX_KEY]))
-    except IntegrityError:
-        return False
-    return True
 
 
 def event_key(body: dict[str, Any]) -> str | None:
