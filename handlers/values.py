@@ -81,9 +81,11 @@ def new_text_value(text: str) -> str | None:
     if not markers:
         return None
     field = _FIELD_WORD.search(text)
-    after_field = [m for m in markers if field is not None and m.start() >= field.end()]
-    chosen = after_field[0] if after_field else markers[-1]
-    return _tidy(text[chosen.end() :])
+    if field is None:
+        return _tidy(text[markers[-1].end() :])
+    after_field = [m for m in markers if m.start() >= field.end()]
+    # "I need to correct my company name" names no value: its "to" comes before the field
+    return _tidy(text[after_field[0].end() :]) if after_field else None
 
 
 def answer_value(text: str) -> str | None:

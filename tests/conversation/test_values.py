@@ -51,6 +51,7 @@ def test_a_text_naming_only_the_current_value_as_current_gives_none() -> None:
         ("Vi hedder nu Annas Bageri & Café ApS, kan I rette det?", "Annas Bageri & Café ApS"),
         ("change my name to Benjamin Carter please", "Benjamin Carter"),
         ("nothing here", None),
+        ("I need to correct my company name", None),
     ],
 )
 def test_a_new_name_is_what_follows_the_marker(text: str, expected: str | None) -> None:

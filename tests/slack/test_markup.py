@@ -82,8 +82,8 @@ async def _correct_company(
     await _press(slack, channel, user, "confirm")
     await _say(slack, channel, user, email)
     await _say(slack, channel, user, await latest_code(slack.runtime.db, email))
-    await _press(slack, channel, user, "company")
-    await _say(slack, channel, user, delivered)
+    await _say(slack, channel, user, delivered)  # the field was named: its value is asked
+    await _say(slack, channel, user, "yes")  # read back: "I'll change the company name to …"
     async with slack.runtime.db.sessions() as session:
         request = await session.scalar(
             select(PrivacyRequest)
