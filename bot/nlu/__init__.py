@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from bot.nlu import slots
 from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
 from bot.nlu.acts import find_act, implied_intent, reported
-from bot.nlu.cues import find_cues
-from bot.nlu.language import detect, requested_language
+from bot.nlu.cues import FUZZY, find_cues, foreign
+from bot.nlu.language import clear, detect, requested_language
 from bot.nlu.lexicon import LEXICON
 from bot.nlu.ngram import MODEL
 from bot.nlu.scoring import (
@@ -97,6 +97,10 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
     ]
     danish_letters = danish_letter_words(text)
     verdict = detect(tokens, danish_letters, phrase_languages, hint)
+    if clear(verdict) and any(
+        c.how == FUZZY and foreign(c.language, verdict.language) for c in cues
+    ):
+        cues = find_cues(tokens, verdict.language)  # typos of the other language go
     scores = score(cues)
     ranking = ranked(scores.by_intent)
     intent = ranking[0][0]

@@ -30,6 +30,17 @@ QUESTION_WORDS = folded(_RULES["question_words"])
 AUX_FOLLOWERS = folded(_RULES["question_aux_followers"])
 POSSESSIVES = folded(_RULES["possessives"])
 POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
+# concepts that name what is objected to (marketing, tracking, messages, calls) rather
+# than the objecting: "no more newsletters" asks, "we're not spammers" describes
+OBJECT_NOUNS = frozenset(_RULES["object_nouns"])
+
+
+FUZZY = "fuzzy"
+
+
+def foreign(pattern_language: str, language: str | None) -> bool:
+    """True when a pattern of one language is read in a message of the other."""
+    return bool(language and pattern_language and pattern_language != language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +56,8 @@ class Cue:
     negated: bool
     scale: float
     later: bool = False  # after "and then": a later step, scaled by LATER_SCALE
+    # negated as a description ("we're not spammers"): no "keep" rule makes it ask
+    described: bool = False
 
 
 def _match_parts(
@@ -99,13 +112,15 @@ def _phrase_at(
     return (chosen, where) if chosen else None
 
 
-def find_cues(tokens: Sequence[str]) -> list[Cue]:
+def find_cues(tokens: Sequence[str], language: str | None = None) -> list[Cue]:
     """All concept cues of `tokens`, with negation and scale applied.
 
     Intent concepts are matched as one layer: a phrase consumes its words, so they
     evoke nothing else. Overlay concepts (details such as topics and dialog acts) are
     matched apart, each family (`Lexicon.family`) consuming words only within itself:
     "my phone number" may be both the recipient's number and the field to correct.
+    With `language` (the message's, once known), a typo counts only for a pattern of
+    that language: English "spring" is no misspelt Danish "sporing".
     """
     place = _Placer(tokens, *structure(tokens))
     cues: list[Cue] = []
@@ -119,7 +134,7 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
             continue
         seen: set[str] = set()
         for hit in token_hits(token, at not in negators):
-            if hit.concept in seen:
+            if hit.concept in seen or (hit.how == FUZZY and foreign(hit.language, language)):
                 continue
             seen.add(hit.concept)
             group = family.get(hit.concept)
@@ -146,17 +161,20 @@ class _Placer:
         scale: list[float],
         negators: set[int],
         later: list[bool],
+        described: set[int],
     ) -> None:
         self.tokens = tokens
         self.negated = negated
         self.scale = scale
         self.negators = negators
         self.later = later
+        self.described = described
 
     def cue(self, concept: str, positions: Sequence[int], language: str, how: str) -> Cue:
         start, end = positions[0], positions[-1] + 1
         if end == start + 1:  # one word, the common case
             unscaled = LEXICON.family.get(concept) in LEXICON.unscaled
+            negated = self.negated[start] and start not in self.negators
             return Cue(
                 concept,
                 start,
@@ -164,9 +182,10 @@ class _Placer:
                 self.tokens[start],
                 language,
                 how,
-                self.negated[start] and start not in self.negators,
+                negated,
                 1.0 if unscaled else self.scale[start],
                 self.later[start],
+                self._described(concept, negated, start, end),
             )
         span = range(start, end)
         negated = any(self.negated[p] for p in span) and not any(p in self.negators for p in span)
@@ -181,7 +200,14 @@ class _Placer:
             negated,
             1.0 if unscaled else min(self.scale[p] for p in span),
             any(self.later[p] for p in span),
+            self._described(concept, negated, start, end),
         )
+
+    def _described(self, concept: str, negated: bool, start: int, end: int) -> bool:
+        """A negated object noun that the negation describes ("not spammers")."""
+        if not negated or concept not in OBJECT_NOUNS or not self.described:
+            return False
+        return any(p in self.described for p in range(start, end))
 
 
 def _match_phrases(place: _Placer, words: frozenset[str], cues: list[Cue]) -> list[bool]:

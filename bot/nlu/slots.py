@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import pairwise
 
-from bot.nlu.cues import Cue
+from bot.nlu.cues import OBJECT_NOUNS, Cue
 from bot.nlu.lexicon import load_json
 from bot.nlu.scopes import LATER_SCALE
 from bot.nlu.scoring import RULES, ranked, score
@@ -42,9 +43,6 @@ TOPICS: dict[str, tuple[str, float]] = {
     concept: (name, float(weight)) for concept, (name, weight) in _DETAILS["topics"].items()
 }
 DONE = frozenset({"DONE_PP", "DONE_TO_ME"})
-# concepts that name what is objected to rather than the objecting: actions only when
-# the part does not tell what has been done
-OBJECT_NOUNS = frozenset({"MARKETING", "TRACKING", "COMMS", "CONTACT"})  # past participles: "lukket", "blocked"
 # "(vil) have min konto lukket", "get my data deleted": a participle that is wanted
 CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
 # Cues that describe the whole message rather than a place in it
@@ -162,7 +160,10 @@ def purposes(
 ) -> tuple[str, ...]:
     """Objection purposes named in `spans` (the whole message when empty)."""
     named: set[str] = set()
+    described = {c.start for c in cues if c.described}  # "we're not spammers"
     for cue in _within(cues, spans):
+        if cue.start in described:
+            continue
         if cue.concept == "P_ALL" and cue.text == "alt" and _followed_by(cue, tokens, "for"):
             continue  # Danish "alt for mange": far too many, not "all of it"
         named.update(PURPOSES.get(cue.concept, ()))
@@ -234,14 +235,25 @@ def asks(cues: Sequence[Cue]) -> bool:
 
 
 POLITE = frozenset({"please", "pls", "plz", "venligst", "gerne"})
-ASKING_YOU = frozenset({("could", "you"), ("can", "you"), ("would", "you"), ("will", "you"),
-                        ("could", "u"), ("can", "u"), ("kan", "i"), ("vil", "i"), ("gider", "i")})
+ASKING_YOU = frozenset(
+    {
+        ("could", "you"),
+        ("can", "you"),
+        ("would", "you"),
+        ("will", "you"),
+        ("could", "u"),
+        ("can", "u"),
+        ("kan", "i"),
+        ("vil", "i"),
+        ("gider", "i"),
+    }
+)
 
 
 def _polite(tokens: Sequence[str], start: int, end: int) -> bool:
     """A part that asks someone to do something: "please ...", "could you ...", "kan I ..."."""
     words = [t for t in tokens[start:end] if is_word(t)]
-    pairs = set(zip(words, words[1:], strict=False))
+    pairs = set(pairwise(words))
     return bool(POLITE & set(words)) or bool(pairs & ASKING_YOU)
 
 
@@ -259,8 +271,8 @@ def _acts(right: str, cues: Sequence[Cue], wanted: bool) -> int | None:
     done = (
         set() if wanted else {p for c in cues if c.concept in DONE for p in range(c.start, c.end)}
     )
-    if done:  # "we had just sent our Easter offers": a story names objects, asks nothing
-        actions = actions - OBJECT_NOUNS
+    if done:  # "we had just sent our Easter offers": a story names what is objected
+        actions = actions - OBJECT_NOUNS  # to, and asks nothing
     return min(
         (c.start for c in cues if c.concept in actions and _stands(c) and c.start not in done),
         default=None,
@@ -270,7 +282,7 @@ def _acts(right: str, cues: Sequence[Cue], wanted: bool) -> int | None:
 def _stands(cue: Cue) -> bool:
     """A cue that still asks for its action: not negated, or one whose negation asks
     for the same ("no more newsletters" objects as "stop the newsletters" does)."""
-    return not cue.negated or cue.concept in RULES.keeps
+    return not cue.negated or (cue.concept in RULES.keeps and not cue.described)
 
 
 def _in_full(cue: Cue) -> Cue:

@@ -355,3 +355,64 @@ def test_an_address_keeps_the_boundary_after_it() -> None:
     result = recognise("change my email to a@b.dk, stop the newsletter")
     assert result.rights == ("rectification", "objection")
     assert "b.dk" not in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # an English word one letter from a Danish pattern ("spring"/"sporing") is no typo
+        ("We're a bike shop and in spring we send more texts", "other"),
+        ("my risk score is wrong, please review it", "human_review"),  # "score"/"spore"
+        # a typo still counts in its own language...
+        ("unsubscibe me from the newsleter", "objection"),
+        ("slett min kontoo", "erasure"),
+    ],
+)
+def test_a_typo_counts_only_in_the_language_of_the_message(text: str, intent: str) -> None:
+    result = recognise(text)
+    assert result.intent == intent
+    assert "objection" not in result.rights or intent == "objection"
+
+
+def test_a_typo_of_either_language_counts_when_the_language_is_unclear() -> None:
+    # one misspelt word: no evidence of the language but the typo itself
+    assert recognise("sporring").intent == "objection"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we're a bike shop, not spammers",
+        "vi er ikke spammere",
+        "Vi er en cykelforretning, ikke spammere.",
+        "this is not a newsletter, it's a service message",
+    ],
+)
+def test_a_negated_noun_that_describes_asks_nothing(text: str) -> None:
+    result = recognise(text)
+    assert result.intent != "objection"
+    assert (result.rights, result.purposes) == ((), ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no spam",
+        "ingen spam",
+        "no more newsletters please",
+        "ikke flere reklamer",
+        "don't send me offers",
+    ],
+)
+def test_a_negated_noun_that_refuses_asks_to_stop(text: str) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("objection", ("objection",))
+    assert result.purposes == ("marketing_email",)
+
+
+def test_a_description_inside_a_request_adds_no_right() -> None:
+    result = recognise(
+        "Our account was suspended automatically. We're a bike shop, not spammers! "
+        "I want a person to look at it."
+    )
+    assert (result.intent, result.rights) == ("human_review", ("human_review",))
