@@ -56,7 +56,8 @@ class Cue:
     negated: bool
     scale: float
     later: bool = False  # after "and then": a later step, scaled by LATER_SCALE
-    # negated as a description ("we're not spammers"): no "keep" rule makes it ask
+    # an object noun the message describes ("we're not spammers", "we sent our
+    # newsletter out"): it asks neither for nor against anything
     described: bool = False
 
 
@@ -185,7 +186,7 @@ class _Placer:
                 negated,
                 1.0 if unscaled else self.scale[start],
                 self.later[start],
-                self._described(concept, negated, start, end),
+                self._described(concept, start, end),
             )
         span = range(start, end)
         negated = any(self.negated[p] for p in span) and not any(p in self.negators for p in span)
@@ -200,12 +201,12 @@ class _Placer:
             negated,
             1.0 if unscaled else min(self.scale[p] for p in span),
             any(self.later[p] for p in span),
-            self._described(concept, negated, start, end),
+            self._described(concept, start, end),
         )
 
-    def _described(self, concept: str, negated: bool, start: int, end: int) -> bool:
-        """A negated object noun that the negation describes ("not spammers")."""
-        if not negated or concept not in OBJECT_NOUNS or not self.described:
+    def _described(self, concept: str, start: int, end: int) -> bool:
+        """An object noun that the message describes ("not spammers", "we send texts")."""
+        if not self.described or concept not in OBJECT_NOUNS:
             return False
         return any(p in self.described for p in range(start, end))
 

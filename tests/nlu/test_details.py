@@ -416,3 +416,46 @@ def test_a_description_inside_a_request_adds_no_right() -> None:
         "I want a person to look at it."
     )
     assert (result.intent, result.rights) == ("human_review", ("human_review",))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("we had just sent our newsletter out", None),
+        ("We send maybe 300 texts", None),
+        ("Vi havde lige sendt vores påsketilbud ud til de faste kunder", None),
+        (
+            "We had just sent our newsletter out to our regulars when the account was blocked. "
+            "I want a human to look at it.",
+            "human_review",
+        ),
+        (
+            "Vi havde lige sendt vores påsketilbud ud til de faste kunder, da kontoen blev "
+            "spærret. Jeg vil have et menneske til at se på det.",
+            "human_review",
+        ),
+        (
+            "We send maybe 300 texts a month to our customers, and I want to see what you "
+            "store about me",
+            "access",
+        ),
+    ],
+)
+def test_the_writers_own_sending_names_no_objection(text: str, intent: str | None) -> None:
+    result = recognise(text)
+    assert "objection" not in result.rights and result.purposes == ()
+    assert result.intent == intent if intent else result.intent != "objection"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what was sent is the request, not the newsletter
+        "I sent you a request to stop the newsletter",
+        "jeg har sendt jer en mail om at stoppe nyhedsbrevet",
+        # Danish "I" is "you": the company's sending is what is objected to
+        "I sender mig reklamer hver dag, stop det",
+    ],
+)
+def test_sending_by_others_still_objects(text: str) -> None:
+    assert recognise(text).rights == ("objection",)
