@@ -33,6 +33,9 @@ POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
 # concepts that name what is objected to (marketing, tracking, messages, calls) rather
 # than the objecting: "no more newsletters" asks, "we're not spammers" describes
 OBJECT_NOUNS = frozenset(_RULES["object_nouns"])
+MESSAGE_NOUNS = folded(_RULES["message_nouns"])
+SENDER_FROM = folded(_RULES["sender_from"])
+NOT_SENDERS = folded(_RULES["not_senders"])
 
 
 FUZZY = "fuzzy"
@@ -145,6 +148,7 @@ def find_cues(tokens: Sequence[str], language: str | None = None) -> list[Cue]:
                 continue  # "my employees" are not a request for a person
             cues.append(place.cue(hit.concept, (at,), hit.language, hit.how))
     synthetic = [*_question_aux(tokens), *_own_requests(tokens, cues), *_possessive(tokens)]
+    synthetic.extend(_named_sender(tokens))
     synthetic.extend(_question_form(tokens))
     if QUESTION in tokens:
         synthetic.append(Cue("QMARK", 0, 1, "?", "", "structure", False, 1.0))
@@ -315,6 +319,22 @@ def _possessive(tokens: Sequence[str]) -> list[Cue]:
     for at, token in enumerate(tokens):
         if token in POSSESSIVES:
             return [Cue("MINE", at, at + 1, token, "", "structure", False, 1.0)]
+    return []
+
+
+def _named_sender(tokens: Sequence[str]) -> list[Cue]:
+    """A SENDER_BIZ cue for messages from someone named: "beskeder fra Annas Bageri",
+    "texts from Dr Jensen"; not "sms'er fra jer", "a message from you", "from a ..."
+    (what follows an article is read by the lexicon: "fra et bageri")."""
+    for at in range(len(tokens) - 2):
+        if (
+            tokens[at] in MESSAGE_NOUNS
+            and tokens[at + 1] in SENDER_FROM
+            and is_word(tokens[at + 2])
+            and tokens[at + 2] not in NOT_SENDERS
+            and not tokens[at + 2].isdigit()
+        ):
+            return [Cue("SENDER_BIZ", at + 1, at + 3, "", "", "structure", False, 1.0)]
     return []
 
 

@@ -85,9 +85,10 @@ def test_complaints(text: str, intent: str, topic: str | None) -> None:
             "with. Delete my phone number",
             ("erasure",),
         ),
+        # where they got my number is what an access request asks (the source)
         (
             "jeg har fået en sms fra en butik via jer og vil vide hvor de har mit nummer fra",
-            (),
+            ("access",),
         ),
         ("hvem står bag den sms jeg fik via gatewayapi i går", ()),
         ("Stop med at sende mig sms'er!", ("objection",)),
@@ -459,3 +460,56 @@ def test_the_writers_own_sending_names_no_objection(text: str, intent: str | Non
 )
 def test_sending_by_others_still_objects(text: str) -> None:
     assert recognise(text).rights == ("objection",)
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        # messages ("beskeder", "texts") from a named sender, in the past tense, after a
+        # time adverbial: a recipient, and what they ask is passed on
+        (
+            "Goddag. Jeg fik for nogle måneder siden nogle beskeder fra Annas Bageri på min "
+            "mobiltelefon, selvom jeg aldrig har givet dem mit nummer. Jeg vil gerne have, at "
+            "I sletter mit nummer.",
+            ("erasure",),
+        ),
+        (
+            "Hej. Jeg fik for et par måneder siden nogle SMS'er fra et bageri, jeg tror det gik "
+            "gennem jeres system. Hvad ved I om mig?",
+            ("access",),
+        ),
+        ("I received messages from Dr Hansen last week. Who gave you my number?", ("access",)),
+        (
+            "I got texts from the doctor's office, I never gave them my number. Delete it.",
+            ("erasure",),
+        ),
+        (
+            "Jeg modtog beskeder fra Brødrene Olsen. Jeg ønsker ikke at modtage flere.",
+            ("objection",),
+        ),
+        # "stop", "get off the list": the messages are what a recipient wants stopped
+        (
+            "I keep getting reminders from a garage about a car that isn't mine. Can you make "
+            "it stop?",
+            ("objection",),
+        ),
+        (
+            "En ejendomsmægler skriver til mig hele tiden via jeres system. Hvordan kommer jeg "
+            "af den liste?",
+            ("objection",),
+        ),
+        # words that describe the messages received ask for nothing
+        ("Hvem har sendt mig den her sms? Der står bare 'Tilbud' som afsender.", ()),
+    ],
+)
+def test_a_recipients_own_requests(text: str, rights: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("recipient", rights)
+
+
+def test_deleting_my_number_from_your_system_may_be_either() -> None:
+    # an account holder's erasure, or a recipient's: unsure, with both offered
+    result = recognise("pls remove my number from ur system")
+    assert result.intent == "erasure" and result.confidence < 0.6
+    assert result.alternatives[0][0] == "recipient"
+    assert recognise("remove my number from my account").confidence >= 0.6
