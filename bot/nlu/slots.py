@@ -112,9 +112,8 @@ def requested(
         return (intent,), {}
     shared = [c for c in cues if c.concept in GLOBAL]
     local = [_in_full(c) for c in cues if c.concept not in GLOBAL]
-    names: list[str] = []
-    where: dict[str, list[Part]] = {}
-    evidence: dict[str, set[str]] = {}
+    # (where named, right, named by a word that asks, the part, its concepts)
+    found: list[tuple[int, str, bool, Part, set[str]]] = []
     for start, end in acting:
         inside = [c for c in local if start <= c.start < end]
         wanted = tokens[start] in CAUSATIVE or any(c.concept == "WANT" for c in inside)
@@ -134,11 +133,21 @@ def requested(
         ]
         named = {name for _first, name in asked}
         asked = [(f, n) for f, n in asked if not any(n in SUBSUMES.get(m, ()) for m in named)]
-        for _first, name in sorted(asked):  # two requests in one part, in their order
-            if name not in names:
-                names.append(name)
-            where.setdefault(name, []).append((start, end))
-            evidence.setdefault(name, set()).update(c.concept for c in inside)
+        concepts = {c.concept for c in inside}
+        for first, name in asked:
+            strong = _acts(name, inside, wanted, False) is not None
+            found.append((first, name, strong, (start, end), concepts))
+    # "your newsletter keeps coming... stop the newsletter": a right is named where a
+    # word asks for it, when one does; a part naming only its objects says what of
+    acted = {name for _first, name, strong, _part, _concepts in found if strong}
+    names: list[str] = []
+    where: dict[str, list[Part]] = {}
+    evidence: dict[str, set[str]] = {}
+    for _first, name, strong, part, concepts in sorted(found):  # in the order named
+        if name not in names and (strong or name not in acted):
+            names.append(name)
+        where.setdefault(name, []).append(part)
+        evidence.setdefault(name, set()).update(concepts)
     if intent in RIGHTS and intent not in names:
         names.insert(0, intent)
     for right, (other, unless) in GROUNDS.items():

@@ -513,3 +513,61 @@ def test_deleting_my_number_from_your_system_may_be_either() -> None:
     assert result.intent == "erasure" and result.confidence < 0.6
     assert result.alternatives[0][0] == "recipient"
     assert recognise("remove my number from my account").confidence >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "rights", "purposes"),
+    [
+        (
+            "Ret mailen og stop nyhedsbrevet, tak",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+        (
+            "Fix the email and stop the newsletter, please",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+        # "sluk", "drop", "slå fra", "turn off" object to what they name
+        (
+            "ret min adresse og drop reklamerne",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+        ("Ret mailen og sluk for jeres tracking", ("rectification", "objection"), ("tracking",)),
+        (
+            "please drop the newsletter and fix my name",
+            ("objection", "rectification"),
+            ("marketing_email",),
+        ),
+        (
+            "change my phone number and turn off the tracking",
+            ("rectification", "objection"),
+            ("tracking",),
+        ),
+        # a story naming the newsletter first does not put the objection first: a right is
+        # named where a word asks for it
+        (
+            "My work email is dead and meanwhile your newsletter keeps landing in my private "
+            "inbox. Fix the email and stop the newsletter, please.",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+        (
+            "Arbejdsmailen virker ikke, og jeres nyhedsbrev kommer på min private mail. Ret "
+            "mailen og stop nyhedsbrevet, tak.",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+    ],
+)
+def test_several_requests_in_the_order_asked(
+    text: str, rights: tuple[str, ...], purposes: tuple[str, ...]
+) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights, result.purposes) == (rights[0], rights, purposes)
+
+
+@pytest.mark.parametrize("text", ["drop det", "drop sagen"])
+def test_drop_on_its_own_still_withdraws(text: str) -> None:
+    assert recognise(text).intent == "cancel"
