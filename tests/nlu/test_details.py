@@ -571,3 +571,35 @@ def test_several_requests_in_the_order_asked(
 @pytest.mark.parametrize("text", ["drop det", "drop sagen"])
 def test_drop_on_its_own_still_withdraws(text: str) -> None:
     assert recognise(text).intent == "cancel"
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        (
+            "Hvem er den dataansvarlige virksomhed bag GatewayAPI (navn og CVR-nr.), og hvilket "
+            "retsgrundlag behandler I vores kontaktoplysninger efter?",
+            ("controller", "legal_basis"),
+        ),
+        (
+            "Could you please confirm (1) the legal entity acting as controller, (2) your "
+            "lawful basis",
+            ("controller", "legal_basis"),
+        ),
+        (
+            "where do you lot store ours? Is it in the US somewhere? And what do you actually "
+            "do to keep it safe?",
+            ("location", "security"),
+        ),
+        ("Sælger I mine data til andre, og bruger I cookies?", ("sharing", "cookies")),
+        ("Who is your DPO and how long do you keep SMS logs?", ("contact", "retention")),
+        (
+            "do you read our messages? and is the traffic encrypted?",
+            ("message_content", "security"),
+        ),
+    ],
+)
+def test_every_topic_asked_in_order(text: str, topics: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert (result.intent, result.topics, result.rights) == ("question", topics, ())
+    assert result.topic in topics
