@@ -29,6 +29,11 @@ QUESTION_LEADS = folded(_RULES["question_leads"])
 QUESTION_WORDS = folded(_RULES["question_words"])
 AUX_FOLLOWERS = folded(_RULES["question_aux_followers"])
 POSSESSIVES = folded(_RULES["possessives"])
+EMBEDDING_VERBS = folded(_RULES["embedding_verbs"])
+EMBEDDING_OBJECTS = folded(_RULES["embedding_objects"])
+EMBEDDED_QUESTION_WORDS = folded(_RULES["embedded_question_words"])
+# what the verb that frames a question evokes on its own ("know", "tell me": to see)
+FRAMED = frozenset({"SEE", "DATA"})  # Danish "oplyse" is "oplys*"
 POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
 # concepts that name what is objected to (marketing, tracking, messages, calls) rather
 # than the objecting: "no more newsletters" asks, "we're not spammers" describes
@@ -147,6 +152,11 @@ def find_cues(tokens: Sequence[str], language: str | None = None) -> list[Cue]:
             if hit.concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
                 continue  # "my employees" are not a request for a person
             cues.append(place.cue(hit.concept, (at,), hit.language, hit.how))
+    framing = {verb for verb, at in _embedded_questions(tokens) if not _of_mine(tokens, at)}
+    if framing:  # "I'd like to *know* whether...": the frame of a question, no wish to see
+        cues = [
+            c for c in cues if c.concept not in FRAMED or not framing & set(range(c.start, c.end))
+        ]
     synthetic = [*_question_aux(tokens), *_own_requests(tokens, cues), *_possessive(tokens)]
     synthetic.extend(_named_sender(tokens))
     synthetic.extend(_question_form(tokens))
@@ -311,7 +321,43 @@ def _question_form(tokens: Sequence[str]) -> list[Cue]:
     if QUESTION in tokens:
         at = tokens.index(QUESTION)
         return [Cue("QFORM", at, at + 1, "?", "", "structure", False, 1.0)]
+    for _verb, at in _embedded_questions(tokens)[:1]:
+        return [Cue("QFORM", at, at + 1, tokens[at], "", "structure", False, 1.0)]
     return []
+
+
+def _embedded_questions(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """(verb, question word) of each question put inside a sentence: "I'd like to know
+    *whether* you share data", "please explain *what* you use cookies for", "fortæl mig,
+    *hvor* længe..."; not "tell me how." (nothing is asked after the question word)."""
+    found: list[tuple[int, int]] = []
+    for at, token in enumerate(tokens):
+        if token not in EMBEDDING_VERBS:
+            continue
+        following = at + 1
+        while following < len(tokens) and (
+            tokens[following] in EMBEDDING_OBJECTS or tokens[following] == CLAUSE
+        ):
+            following += 1
+        asked = following + 1
+        if (
+            asked < len(tokens)
+            and tokens[following] in EMBEDDED_QUESTION_WORDS
+            and is_word(tokens[asked])
+        ):
+            found.append((at, following))
+    return found
+
+
+def _of_mine(tokens: Sequence[str], at: int) -> bool:
+    """Whether the sentence from `at` speaks of the writer's own things ("...what you use
+    *my* data for"): to be told that is what an access request asks."""
+    for token in tokens[at:]:
+        if token in (SENTENCE, QUESTION):
+            return False
+        if token in POSSESSIVES:
+            return True
+    return False
 
 
 def _possessive(tokens: Sequence[str]) -> list[Cue]:

@@ -603,3 +603,61 @@ def test_every_topic_asked_in_order(text: str, topics: tuple[str, ...]) -> None:
     result = recognise(text)
     assert (result.intent, result.topics, result.rights) == ("question", topics, ())
     assert result.topic in topics
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # a question put inside a sentence is a question; its frame ("I'd like to know",
+        # "tell me", "oplyse") asks to see nothing
+        ("I'd like to know whether you share data with third parties", "sharing"),
+        ("Jeg vil gerne vide, om I sælger data", "sharing"),
+        ("Kan I fortælle mig, hvor længe I gemmer data?", "retention"),
+        ("Please explain what you use cookies for", "cookies"),
+        ("Please tell me who your sub-processors are", "sharing"),
+        ("Vil I venligst oplyse, hvilket retsgrundlag I behandler data efter?", "legal_basis"),
+        ("Gider I fortælle mig, om I gemmer IP-adresser?", "collected"),
+        (
+            "Could you please confirm your lawful basis and send me a copy of the data "
+            "processing agreement?",
+            "legal_basis",
+        ),
+    ],
+)
+def test_a_question_framed_as_a_wish_asks_for_no_right(text: str, topic: str) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("question", ())
+    assert topic in result.topics
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # about the writer's own data, the same frame is an access request
+        "I want to know what data you have about me",
+        "Jeg vil gerne vide hvilke oplysninger I har om mig",
+        "Can you tell me what you know about me?",
+        "kan i fortælle mig hvad i bruger mine oplysninger til",
+    ],
+)
+def test_the_same_frame_about_my_data_is_access(text: str) -> None:
+    assert recognise(text).rights == ("access",)
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        # a question's parts that ask politely or want are requests; the rest are not
+        ("could you change my email, and btw where are your servers?", ("rectification",)),
+        (
+            "What do you log when I use the chat? I'd like to opt out of the newsletter too.",
+            ("objection",),
+        ),
+        ("Do you sell data to third parties? And where are your servers?", ()),
+        ("Hvor længe gemmer I data, og hvem deler I dem med?", ()),
+    ],
+)
+def test_a_question_carries_only_the_requests_it_makes(text: str, rights: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert result.rights == rights
+    assert result.topics
