@@ -38,6 +38,9 @@ ACTIONS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _DETAILS["part
 ANY_ACTION = frozenset().union(*ACTIONS.values())
 PURPOSES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DETAILS["purposes"].items()}
 PURPOSE_ORDER = ("marketing_email", "tracking", "profiling")
+# purposes that may serve marketing: "profiling for marketing" objects to the profiling
+SERVING = frozenset({"P_TRACKING", "P_PROFILING"})
+FOR = folded(["for", "til", "to"])
 FIELDS: dict[str, str] = dict(_DETAILS["fields"])
 FIELD_ANCHORS = frozenset(_DETAILS["field_anchors"])
 TOPICS: dict[str, tuple[str, float]] = {
@@ -171,13 +174,29 @@ def purposes(
     """Objection purposes named in `spans` (the whole message when empty)."""
     named: set[str] = set()
     described = {c.start for c in cues if c.described}  # "we're not spammers"
+    serving = {c.end - 1 for c in cues if c.concept in SERVING}
     for cue in _within(cues, spans):
         if cue.start in described:
             continue
         if cue.concept == "P_ALL" and cue.text == "alt" and _followed_by(cue, tokens, "for"):
             continue  # Danish "alt for mange": far too many, not "all of it"
+        if cue.concept == "P_MARKETING" and _serves(tokens, serving, cue.start):
+            continue  # "profilering til markedsføring": what the profiling is for
         named.update(PURPOSES.get(cue.concept, ()))
     return tuple(p for p in PURPOSE_ORDER if p in named)
+
+
+def _serves(tokens: Sequence[str], serving: set[int], at: int) -> bool:
+    """Whether the word at `at` follows "for"/"til" after a purpose that may serve it,
+    in the same clause ("profiling me for *marketing*", "tracking til *markedsføring*")."""
+    if at < 2 or tokens[at - 1] not in FOR:
+        return False
+    for back in range(at - 2, max(-1, at - 5), -1):
+        if not is_word(tokens[back]):
+            return False
+        if back in serving:
+            return True
+    return False
 
 
 def field(cues: Sequence[Cue], spans: Sequence[Part]) -> str | None:

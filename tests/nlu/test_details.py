@@ -661,3 +661,37 @@ def test_a_question_carries_only_the_requests_it_makes(text: str, rights: tuple[
     result = recognise(text)
     assert result.rights == rights
     assert result.topics
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        # messages from businesses and a question about my number or data: a recipient
+        (
+            "I receive SMS messages from some companies and I want to know which companies "
+            "have my phone number and what data they have about me.",
+            ("access",),
+        ),
+        ("I got an SMS from a shop. What data do you have about me?", ("access",)),
+    ],
+)
+def test_a_recipient_asking_about_their_number_or_data(text: str, rights: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("recipient", rights)
+
+
+@pytest.mark.parametrize(
+    ("text", "purposes"),
+    [
+        # marketing as what profiling or tracking is for is no purpose of its own
+        (
+            "I bruger profilering til markedsføring – det vil jeg gerne sige nej tak til.",
+            ("profiling",),
+        ),
+        ("stop profiling me for marketing", ("profiling",)),
+        ("stop using my data for marketing", ("marketing_email",)),
+        ("no tracking and no marketing", ("marketing_email", "tracking")),
+    ],
+)
+def test_a_purpose_that_serves_marketing(text: str, purposes: tuple[str, ...]) -> None:
+    assert recognise(text).purposes == purposes
