@@ -1,5 +1,6 @@
 """Find concept cues in a token list: phrases first (they consume their words), then words,
-then the cues the engine makes from the sentence form (a question, "my", "my request").
+then the cues the engine makes from the sentence form (`bot.nlu.forms`: a question, "my",
+"my request").
 
 Each cue carries the negation and scale of its place (`bot.nlu.scopes`).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.nlu import forms
 from bot.nlu.lexicon import (
     GAP_WORDS,
     LEXICON,
@@ -19,31 +21,18 @@ from bot.nlu.lexicon import (
     token_hits,
 )
 from bot.nlu.scopes import structure
-from bot.nlu.text import CLAUSE, QUESTION, SENTENCE, folded, is_word
+from bot.nlu.text import folded, is_word
 
 _RULES = load_json("rules.json")["structure"]
 
-QUESTION_AUX = folded(_RULES["question_aux"])
-QUESTION_STARTERS = folded(_RULES["question_starters"])
-QUESTION_LEADS = folded(_RULES["question_leads"])
-QUESTION_WORDS = folded(_RULES["question_words"])
-AUX_FOLLOWERS = folded(_RULES["question_aux_followers"])
 POSSESSIVES = folded(_RULES["possessives"])
-EMBEDDING_VERBS = folded(_RULES["embedding_verbs"])
-EMBEDDING_OBJECTS = folded(_RULES["embedding_objects"])
-EMBEDDED_QUESTION_WORDS = folded(_RULES["embedded_question_words"])
 # what the verb that frames a question evokes on its own ("know", "tell me": to see)
 FRAMED = frozenset({"SEE", "DATA"})  # Danish "oplyse" is "oplys*"
 POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
 # concepts that name what is objected to (marketing, tracking, messages, calls) rather
 # than the objecting: "no more newsletters" asks, "we're not spammers" describes
 OBJECT_NOUNS = frozenset(_RULES["object_nouns"])
-MESSAGE_NOUNS = folded(_RULES["message_nouns"])
-SENDER_FROM = folded(_RULES["sender_from"])
-NOT_SENDERS = folded(_RULES["not_senders"])
-
-
-FUZZY = "fuzzy"
+FUZZY = "fuzzy"  # how a typo's cue was found
 
 
 def foreign(pattern_language: str, language: str | None) -> bool:
@@ -152,17 +141,16 @@ def find_cues(tokens: Sequence[str], language: str | None = None) -> list[Cue]:
             if hit.concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
                 continue  # "my employees" are not a request for a person
             cues.append(place.cue(hit.concept, (at,), hit.language, hit.how))
-    framing = {verb for verb, at in _embedded_questions(tokens) if not _of_mine(tokens, at)}
+    framing = forms.framing_verbs(tokens)
     if framing:  # "I'd like to *know* whether...": the frame of a question, no wish to see
         cues = [
             c for c in cues if c.concept not in FRAMED or not framing & set(range(c.start, c.end))
         ]
-    synthetic = [*_question_aux(tokens), *_own_requests(tokens, cues), *_possessive(tokens)]
-    synthetic.extend(_named_sender(tokens))
-    synthetic.extend(_question_form(tokens))
-    if QUESTION in tokens:
-        synthetic.append(Cue("QMARK", 0, 1, "?", "", "structure", False, 1.0))
-    cues.extend(place.cue(c.concept, range(c.start, c.end), "", "structure") for c in synthetic)
+    requests = [(c.start, c.end) for c in cues if c.concept == "REQUEST"]
+    cues.extend(
+        place.cue(concept, range(start, end), "", "structure")
+        for concept, start, end in forms.sentence_cues(tokens, requests)
+    )
     return cues
 
 
@@ -274,126 +262,3 @@ def _match_overlay_phrases(
             used.update((at, *found))
             cues.append(place.cue(phrase.concept, (at, *found), phrase.language, "phrase"))
     return taken
-
-
-def _question_aux(tokens: Sequence[str]) -> list[Cue]:
-    """A synthetic Q_AUX cue for questions like "has my data been..." or "er min konto...".
-
-    The auxiliary may follow a question word or a lead-in ("men hvornår er min konto
-    slettet").
-    """
-    found: list[Cue] = []
-    start = True
-    for at, token in enumerate(tokens):
-        if token in (SENTENCE, QUESTION):
-            start = True
-            continue
-        if token == CLAUSE:
-            start = True
-            continue
-        following = tokens[at + 1] if at + 1 < len(tokens) else ""
-        if start and token in QUESTION_AUX and following in AUX_FOLLOWERS:
-            found.append(Cue("Q_AUX", at, at + 1, token, "", "structure", False, 1.0))
-        start = start and token in QUESTION_WORDS
-    return found
-
-
-def _question_form(tokens: Sequence[str]) -> list[Cue]:
-    """A QFORM cue when a sentence is put as a question, with or without "?".
-
-    A sentence opening (after lead-ins such as "hi", "ok", "so") with a question word or
-    an auxiliary ("do you", "is there", "er det"), or a Danish verb before "I"
-    ("sælger I", "bruger i"), is a question even when typed without a question mark.
-    """
-    start = True
-    for at, token in enumerate(tokens):
-        if not is_word(token):
-            start = token != CLAUSE or start
-            continue
-        if not start:
-            continue
-        if token in QUESTION_LEADS:
-            continue
-        following = tokens[at + 1] if at + 1 < len(tokens) else ""
-        if token in QUESTION_STARTERS or (following == "i" and token.endswith("r")):
-            return [Cue("QFORM", at, at + 1, token, "", "structure", False, 1.0)]
-        start = False
-    if QUESTION in tokens:
-        at = tokens.index(QUESTION)
-        return [Cue("QFORM", at, at + 1, "?", "", "structure", False, 1.0)]
-    for _verb, at in _embedded_questions(tokens)[:1]:
-        return [Cue("QFORM", at, at + 1, tokens[at], "", "structure", False, 1.0)]
-    return []
-
-
-def _embedded_questions(tokens: Sequence[str]) -> list[tuple[int, int]]:
-    """(verb, question word) of each question put inside a sentence: "I'd like to know
-    *whether* you share data", "please explain *what* you use cookies for", "fortæl mig,
-    *hvor* længe..."; not "tell me how." (nothing is asked after the question word)."""
-    found: list[tuple[int, int]] = []
-    for at, token in enumerate(tokens):
-        if token not in EMBEDDING_VERBS:
-            continue
-        following = at + 1
-        while following < len(tokens) and (
-            tokens[following] in EMBEDDING_OBJECTS or tokens[following] == CLAUSE
-        ):
-            following += 1
-        asked = following + 1
-        if (
-            asked < len(tokens)
-            and tokens[following] in EMBEDDED_QUESTION_WORDS
-            and is_word(tokens[asked])
-        ):
-            found.append((at, following))
-    return found
-
-
-def _of_mine(tokens: Sequence[str], at: int) -> bool:
-    """Whether the sentence from `at` speaks of the writer's own things ("...what you use
-    *my* data for"): to be told that is what an access request asks."""
-    for token in tokens[at:]:
-        if token in (SENTENCE, QUESTION):
-            return False
-        if token in POSSESSIVES:
-            return True
-    return False
-
-
-def _possessive(tokens: Sequence[str]) -> list[Cue]:
-    """A MINE cue when the customer speaks of something of theirs ("my", "mine", "vores")."""
-    for at, token in enumerate(tokens):
-        if token in POSSESSIVES:
-            return [Cue("MINE", at, at + 1, token, "", "structure", False, 1.0)]
-    return []
-
-
-def _named_sender(tokens: Sequence[str]) -> list[Cue]:
-    """A SENDER_BIZ cue for messages from someone named: "beskeder fra Annas Bageri",
-    "texts from Dr Jensen"; not "sms'er fra jer", "a message from you", "from a ..."
-    (what follows an article is read by the lexicon: "fra et bageri")."""
-    for at in range(len(tokens) - 2):
-        if (
-            tokens[at] in MESSAGE_NOUNS
-            and tokens[at + 1] in SENDER_FROM
-            and is_word(tokens[at + 2])
-            and tokens[at + 2] not in NOT_SENDERS
-            and not tokens[at + 2].isdigit()
-        ):
-            return [Cue("SENDER_BIZ", at + 1, at + 3, "", "", "structure", False, 1.0)]
-    return []
-
-
-def _own_requests(tokens: Sequence[str], cues: Sequence[Cue]) -> list[Cue]:
-    """A MY_REQUEST cue for "my request", "min sletningsanmodning", "our export"..."""
-    found: list[Cue] = []
-    for cue in cues:
-        if cue.concept != "REQUEST":
-            continue
-        window = tokens[max(0, cue.start - 2) : cue.start + 1]
-        if any(word in POSSESSIVES for word in window):
-            found.append(
-                Cue("MY_REQUEST", cue.start, cue.end, cue.text, "", "structure", False, 1.0)
-            )
-            break
-    return found

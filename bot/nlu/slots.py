@@ -51,7 +51,6 @@ DONE = frozenset({"DONE_PP", "DONE_TO_ME"})
 CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
 # Cues that describe the whole message rather than a place in it
 GLOBAL = frozenset({"QMARK", "MINE", "QFORM"})
-# Intents whose messages may carry requests of their own
 # intents whose message may ask for rights: a question may come with a request too
 # ("...what do you log? And please stop the newsletter")
 ASKING = frozenset({*RIGHTS, "recipient", "question"})
