@@ -115,6 +115,9 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         f"negated: {', '.join(scores.negated) or 'none'}; "
         f"language: {language_note}"
     )
+    described = dict.fromkeys(c.text for c in cues if c.described)
+    if described:  # "we're not spammers", "we send 300 texts": told, not asked for
+        explanation += f"; described: {', '.join(described)}"
     others = alternatives(ranking, conf)
     language_request = requested_language(tokens)
     if language_request and conf < RULES.fallback_below and not _backed(intent, scores):
