@@ -102,6 +102,7 @@ DEV_THRESHOLDS = {
     "intent": 0.95,
     "language": 0.98,
     "topic": 0.95,
+    "topics": 0.95,
     "act": 0.97,
     "rights": 0.9,
     "purposes": 0.95,

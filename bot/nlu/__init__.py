@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from bot.nlu import slots
 from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
 from bot.nlu.acts import find_act, implied_intent, reported
-from bot.nlu.cues import find_cues
-from bot.nlu.language import detect, requested_language
+from bot.nlu.cues import FUZZY, find_cues, foreign
+from bot.nlu.language import clear, detect, requested_language
 from bot.nlu.lexicon import LEXICON
 from bot.nlu.ngram import MODEL
 from bot.nlu.scoring import (
@@ -97,6 +97,10 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
     ]
     danish_letters = danish_letter_words(text)
     verdict = detect(tokens, danish_letters, phrase_languages, hint)
+    if clear(verdict) and any(
+        c.how == FUZZY and foreign(c.language, verdict.language) for c in cues
+    ):
+        cues = find_cues(tokens, verdict.language)  # typos of the other language go
     scores = score(cues)
     ranking = ranked(scores.by_intent)
     intent = ranking[0][0]
@@ -111,6 +115,9 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         f"negated: {', '.join(scores.negated) or 'none'}; "
         f"language: {language_note}"
     )
+    described = dict.fromkeys(c.text for c in cues if c.described)
+    if described:  # "we're not spammers", "we send 300 texts": told, not asked for
+        explanation += f"; described: {', '.join(described)}"
     others = alternatives(ranking, conf)
     language_request = requested_language(tokens)
     if language_request and conf < RULES.fallback_below and not _backed(intent, scores):

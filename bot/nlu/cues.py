@@ -1,5 +1,6 @@
 """Find concept cues in a token list: phrases first (they consume their words), then words,
-then the cues the engine makes from the sentence form (a question, "my", "my request").
+then the cues the engine makes from the sentence form (`bot.nlu.forms`: a question, "my",
+"my request").
 
 Each cue carries the negation and scale of its place (`bot.nlu.scopes`).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.nlu import forms
 from bot.nlu.lexicon import (
     GAP_WORDS,
     LEXICON,
@@ -19,17 +21,23 @@ from bot.nlu.lexicon import (
     token_hits,
 )
 from bot.nlu.scopes import structure
-from bot.nlu.text import CLAUSE, QUESTION, SENTENCE, folded, is_word
+from bot.nlu.text import folded, is_word
 
 _RULES = load_json("rules.json")["structure"]
 
-QUESTION_AUX = folded(_RULES["question_aux"])
-QUESTION_STARTERS = folded(_RULES["question_starters"])
-QUESTION_LEADS = folded(_RULES["question_leads"])
-QUESTION_WORDS = folded(_RULES["question_words"])
-AUX_FOLLOWERS = folded(_RULES["question_aux_followers"])
 POSSESSIVES = folded(_RULES["possessives"])
+# what the verb that frames a question evokes on its own ("know", "tell me": to see)
+FRAMED = frozenset({"SEE", "DATA"})  # Danish "oplyse" is "oplys*"
 POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
+# concepts that name what is objected to (marketing, tracking, messages, calls) rather
+# than the objecting: "no more newsletters" asks, "we're not spammers" describes
+OBJECT_NOUNS = frozenset(_RULES["object_nouns"])
+FUZZY = "fuzzy"  # how a typo's cue was found
+
+
+def foreign(pattern_language: str, language: str | None) -> bool:
+    """True when a pattern of one language is read in a message of the other."""
+    return bool(language and pattern_language and pattern_language != language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,9 @@ class Cue:
     negated: bool
     scale: float
     later: bool = False  # after "and then": a later step, scaled by LATER_SCALE
+    # an object noun the message describes ("we're not spammers", "we sent our
+    # newsletter out"): it asks neither for nor against anything
+    described: bool = False
 
 
 def _match_parts(
@@ -99,13 +110,15 @@ def _phrase_at(
     return (chosen, where) if chosen else None
 
 
-def find_cues(tokens: Sequence[str]) -> list[Cue]:
+def find_cues(tokens: Sequence[str], language: str | None = None) -> list[Cue]:
     """All concept cues of `tokens`, with negation and scale applied.
 
     Intent concepts are matched as one layer: a phrase consumes its words, so they
     evoke nothing else. Overlay concepts (details such as topics and dialog acts) are
     matched apart, each family (`Lexicon.family`) consuming words only within itself:
     "my phone number" may be both the recipient's number and the field to correct.
+    With `language` (the message's, once known), a typo counts only for a pattern of
+    that language: English "spring" is no misspelt Danish "sporing".
     """
     place = _Placer(tokens, *structure(tokens))
     cues: list[Cue] = []
@@ -119,7 +132,7 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
             continue
         seen: set[str] = set()
         for hit in token_hits(token, at not in negators):
-            if hit.concept in seen:
+            if hit.concept in seen or (hit.how == FUZZY and foreign(hit.language, language)):
                 continue
             seen.add(hit.concept)
             group = family.get(hit.concept)
@@ -128,11 +141,16 @@ def find_cues(tokens: Sequence[str]) -> list[Cue]:
             if hit.concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
                 continue  # "my employees" are not a request for a person
             cues.append(place.cue(hit.concept, (at,), hit.language, hit.how))
-    synthetic = [*_question_aux(tokens), *_own_requests(tokens, cues), *_possessive(tokens)]
-    synthetic.extend(_question_form(tokens))
-    if QUESTION in tokens:
-        synthetic.append(Cue("QMARK", 0, 1, "?", "", "structure", False, 1.0))
-    cues.extend(place.cue(c.concept, range(c.start, c.end), "", "structure") for c in synthetic)
+    framing = forms.framing_verbs(tokens)
+    if framing:  # "I'd like to *know* whether...": the frame of a question, no wish to see
+        cues = [
+            c for c in cues if c.concept not in FRAMED or not framing & set(range(c.start, c.end))
+        ]
+    requests = [(c.start, c.end) for c in cues if c.concept == "REQUEST"]
+    cues.extend(
+        place.cue(concept, range(start, end), "", "structure")
+        for concept, start, end in forms.sentence_cues(tokens, requests)
+    )
     return cues
 
 
@@ -146,17 +164,20 @@ class _Placer:
         scale: list[float],
         negators: set[int],
         later: list[bool],
+        described: set[int],
     ) -> None:
         self.tokens = tokens
         self.negated = negated
         self.scale = scale
         self.negators = negators
         self.later = later
+        self.described = described
 
     def cue(self, concept: str, positions: Sequence[int], language: str, how: str) -> Cue:
         start, end = positions[0], positions[-1] + 1
         if end == start + 1:  # one word, the common case
             unscaled = LEXICON.family.get(concept) in LEXICON.unscaled
+            negated = self.negated[start] and start not in self.negators
             return Cue(
                 concept,
                 start,
@@ -164,9 +185,10 @@ class _Placer:
                 self.tokens[start],
                 language,
                 how,
-                self.negated[start] and start not in self.negators,
+                negated,
                 1.0 if unscaled else self.scale[start],
                 self.later[start],
+                self._described(concept, start, end),
             )
         span = range(start, end)
         negated = any(self.negated[p] for p in span) and not any(p in self.negators for p in span)
@@ -181,7 +203,14 @@ class _Placer:
             negated,
             1.0 if unscaled else min(self.scale[p] for p in span),
             any(self.later[p] for p in span),
+            self._described(concept, start, end),
         )
+
+    def _described(self, concept: str, start: int, end: int) -> bool:
+        """An object noun that the message describes ("not spammers", "we send texts")."""
+        if not self.described or concept not in OBJECT_NOUNS:
+            return False
+        return any(p in self.described for p in range(start, end))
 
 
 def _match_phrases(place: _Placer, words: frozenset[str], cues: list[Cue]) -> list[bool]:
@@ -233,74 +262,3 @@ def _match_overlay_phrases(
             used.update((at, *found))
             cues.append(place.cue(phrase.concept, (at, *found), phrase.language, "phrase"))
     return taken
-
-
-def _question_aux(tokens: Sequence[str]) -> list[Cue]:
-    """A synthetic Q_AUX cue for questions like "has my data been..." or "er min konto...".
-
-    The auxiliary may follow a question word or a lead-in ("men hvornår er min konto
-    slettet").
-    """
-    found: list[Cue] = []
-    start = True
-    for at, token in enumerate(tokens):
-        if token in (SENTENCE, QUESTION):
-            start = True
-            continue
-        if token == CLAUSE:
-            start = True
-            continue
-        following = tokens[at + 1] if at + 1 < len(tokens) else ""
-        if start and token in QUESTION_AUX and following in AUX_FOLLOWERS:
-            found.append(Cue("Q_AUX", at, at + 1, token, "", "structure", False, 1.0))
-        start = start and token in QUESTION_WORDS
-    return found
-
-
-def _question_form(tokens: Sequence[str]) -> list[Cue]:
-    """A QFORM cue when a sentence is put as a question, with or without "?".
-
-    A sentence opening (after lead-ins such as "hi", "ok", "so") with a question word or
-    an auxiliary ("do you", "is there", "er det"), or a Danish verb before "I"
-    ("sælger I", "bruger i"), is a question even when typed without a question mark.
-    """
-    start = True
-    for at, token in enumerate(tokens):
-        if not is_word(token):
-            start = token != CLAUSE or start
-            continue
-        if not start:
-            continue
-        if token in QUESTION_LEADS:
-            continue
-        following = tokens[at + 1] if at + 1 < len(tokens) else ""
-        if token in QUESTION_STARTERS or (following == "i" and token.endswith("r")):
-            return [Cue("QFORM", at, at + 1, token, "", "structure", False, 1.0)]
-        start = False
-    if QUESTION in tokens:
-        at = tokens.index(QUESTION)
-        return [Cue("QFORM", at, at + 1, "?", "", "structure", False, 1.0)]
-    return []
-
-
-def _possessive(tokens: Sequence[str]) -> list[Cue]:
-    """A MINE cue when the customer speaks of something of theirs ("my", "mine", "vores")."""
-    for at, token in enumerate(tokens):
-        if token in POSSESSIVES:
-            return [Cue("MINE", at, at + 1, token, "", "structure", False, 1.0)]
-    return []
-
-
-def _own_requests(tokens: Sequence[str], cues: Sequence[Cue]) -> list[Cue]:
-    """A MY_REQUEST cue for "my request", "min sletningsanmodning", "our export"..."""
-    found: list[Cue] = []
-    for cue in cues:
-        if cue.concept != "REQUEST":
-            continue
-        window = tokens[max(0, cue.start - 2) : cue.start + 1]
-        if any(word in POSSESSIVES for word in window):
-            found.append(
-                Cue("MY_REQUEST", cue.start, cue.end, cue.text, "", "structure", False, 1.0)
-            )
-            break
-    return found

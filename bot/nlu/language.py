@@ -51,6 +51,9 @@ class _Evidence:
         self.diacritic_weight = float(data["diacritic_weight"])
         self.lexicon_weight = float(data["lexicon_weight"])
         self.fuzzy_weight = float(data["fuzzy_weight"])
+        # a message whose weaker language has more than this share of the stronger's
+        # evidence is mixed: a typo may then be a word of either language
+        self.mixed_ratio = float(data["mixed_ratio"])
         self.names: dict[str, str] = {fold(k): v for k, v in data["names"].items()}
         self.switch_cues = frozenset(fold(w) for w in data["switch_cues"])
         self.switch_blockers = frozenset(fold(w) for w in data["switch_blockers"])
@@ -118,6 +121,15 @@ def detect(
         return LanguageVerdict(chosen, danish, english, danish_cues, english_cues, True)
     chosen = "da" if danish > english else "en"
     return LanguageVerdict(chosen, danish, english, danish_cues, english_cues, False)
+
+
+def clear(verdict: LanguageVerdict) -> bool:
+    """True when the evidence, not the hint, chose the language, and the other language
+    has much less of it: then a typo is read only as a word of the chosen language."""
+    if verdict.from_hint:
+        return False
+    strong, weak = sorted((verdict.danish, verdict.english), reverse=True)
+    return weak <= EVIDENCE.mixed_ratio * strong
 
 
 def requested_language(tokens: Sequence[str]) -> str | None:

@@ -306,4 +306,16 @@ def token_hits(token: str, fuzzy_allowed: bool) -> tuple[Hit, ...]:
     fuzzy = LEXICON.fuzzy_hits(token)
     if found:  # the overlay's exact words stand; only intent concepts come from the typo
         fuzzy = tuple(h for h in fuzzy if h.concept not in LEXICON.overlay)
-    return tuple(dict.fromkeys((*found, *fuzzy)))
+    return tuple(dict.fromkeys((*found, *_one_per_concept(fuzzy))))
+
+
+def _one_per_concept(hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
+    """One typo hit per concept; a concept reached by patterns of both languages is of
+    neither (language ""), so a filter by language never drops it."""
+    languages: dict[str, set[str]] = {}
+    for hit in hits:
+        languages.setdefault(hit.concept, set()).add(hit.language)
+    return tuple(
+        Hit(concept, next(iter(found)) if len(found) == 1 else "", "fuzzy")
+        for concept, found in languages.items()
+    )

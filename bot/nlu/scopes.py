@@ -2,7 +2,10 @@
 or dismissal covers, and how much the words inside count.
 
 A negation marks the words after it ("don't *delete anything*") and, for "ikke",
-"aldrig" and "heller", a few before it; a contrast word after a negation lifts what
+"aldrig" and "heller", a few before it; a negation after "to be" or a comma describes
+rather than refuses ("we're a shop, not *spammers*", "vi er ikke *spammere*"), and so
+does the writer's own sending ("we had just sent *our newsletter* out"): what such words
+name is marked as described; a contrast word after a negation lifts what
 follows ("don't delete anything, *just change my email*"); a temporal clause ("until
 *my complaint is resolved*"), a sequence word ("and then *delete it*"), a hedge ("before
 I decide *whether to delete it*") and a dismissal ("*unsubscribing* isn't enough") lower
@@ -27,6 +30,18 @@ NEGATORS = _phrases(_RULES["negators"])
 BACKWARD = folded(_RULES["backward_negators"])
 NOT_BEFORE = folded(_RULES["not_negating_before"])
 NOT_AFTER = folded(_RULES["not_negating_after"])
+DESCRIBING = folded(_RULES["describing_negators"])
+COPULAS = folded(_RULES["copulas"])
+ARTICLES = folded(_RULES["articles"])
+# the writer's own sending ("we had just sent our newsletter out", "vi sender 300 sms'er"):
+# a subject of the writer and a sending verb of the same language
+OWN_SENDING = tuple(
+    (folded(rule["subjects"]), folded(rule["verbs"])) for rule in _RULES["own_sending"].values()
+)
+SENDING_VERBS = frozenset().union(*(verbs for _subjects, verbs in OWN_SENDING))
+SENDING_BETWEEN = folded(_RULES["own_sending_between"])
+SENDING_STOPS = folded(_RULES["own_sending_stops"])
+SENDING_WORDS = int(_RULES["own_sending_words"])
 CONTRAST = _phrases(_RULES["contrast"])
 TEMPORAL = folded(_RULES["temporal"])
 NOT_TEMPORAL = folded(_RULES["temporal_not_before"])  # "until then"
@@ -64,13 +79,18 @@ def clause_start(tokens: Sequence[str], at: int) -> int:
     return at
 
 
-def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int], list[bool]]:
-    """Per token: inside a negation scope, its scale, the set of negator positions, and
-    whether it follows a sequence word ("and then")."""
+Structure = tuple[list[bool], list[float], set[int], list[bool], set[int]]
+
+
+def structure(tokens: Sequence[str]) -> Structure:
+    """Per token: inside a negation scope, its scale, the set of negator positions,
+    whether it follows a sequence word ("and then"), and the set of positions of
+    nouns a negation describes ("not spammers")."""
     size = len(tokens)
     negated = [False] * size
     scale = [1.0] * size
     later_steps = [False] * size
+    described: set[int] = set()
     negators: set[int] = set()
     sentence_negated = False
     at = 0
@@ -102,13 +122,58 @@ def structure(tokens: Sequence[str]) -> tuple[list[bool], list[float], set[int],
             negators.update(range(at, at + length))
             sentence_negated = True
             _mark_scope(tokens, at, length, negated)
+            described.update(_described(tokens, at, length))
             at += length
             continue
+        if token in SENDING_VERBS:
+            described.update(_sent_by_writer(tokens, at))
         contrast = sequence_at(tokens, at, CONTRAST) if token in _FIRST_WORDS else 0
         if contrast and sentence_negated:
             _mark_rest_of_sentence(tokens, at + contrast, scale, CONTRAST_SCALE)
         at += max(contrast, 1)
-    return negated, scale, negators, later_steps
+    return negated, scale, negators, later_steps, described
+
+
+def _sent_by_writer(tokens: Sequence[str], at: int) -> range:
+    """The words naming what the writer sends, when the verb at `at` is their own
+    sending: "we (had just) sent *our newsletter* out", "(i går) sendte vi *tilbud*";
+    not "I sent you a request to stop the newsletter" (the request is what was sent)."""
+    verb = tokens[at]
+    following = tokens[at + 1] if at + 1 < len(tokens) else ""
+    for subjects, verbs in OWN_SENDING:
+        if verb not in verbs:
+            continue
+        if following in subjects or _subject_before(tokens, at, subjects):
+            end = at + 1
+            while (
+                end < min(len(tokens), at + 1 + SENDING_WORDS)
+                and is_word(tokens[end])
+                and tokens[end] not in SENDING_STOPS
+            ):
+                end += 1
+            return range(at + 1, end)
+    return range(0)
+
+
+def _subject_before(tokens: Sequence[str], at: int, subjects: frozenset[str]) -> bool:
+    pos = at - 1
+    while pos >= 0 and tokens[pos] in SENDING_BETWEEN:
+        pos -= 1
+    return pos >= 0 and tokens[pos] in subjects
+
+
+def _described(tokens: Sequence[str], at: int, length: int) -> tuple[int, ...]:
+    """The word a negation describes: "(we are) not (a) *spammer*", "(a shop,) not
+    *spammers*", "(vi er) ikke *spammere*"; none for "no spam", "don't send offers"."""
+    if length != 1 or tokens[at] not in DESCRIBING or at == 0:
+        return ()
+    before = tokens[at - 1]
+    if before not in COPULAS and is_word(before):
+        return ()
+    after = at + 1
+    if after < len(tokens) and tokens[after] in ARTICLES:
+        after += 1
+    return (after,) if after < len(tokens) and is_word(tokens[after]) else ()
 
 
 def _followed_by(tokens: Sequence[str], at: int, words: frozenset[str]) -> bool:

@@ -105,6 +105,8 @@ def score(cues: Sequence[Cue]) -> Scores:
     for cue in cues:
         if cue.concept not in relevant:
             continue  # details that weigh for no intent (acts, purposes, fields...)
+        if cue.described:
+            continue  # "not spammers" describes: it asks neither for nor against
         bucket = negative if cue.negated else positive
         if cue.scale > bucket.get(cue.concept, 0.0):
             bucket[cue.concept] = cue.scale

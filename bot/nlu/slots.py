@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from itertools import pairwise
 
-from bot.nlu.cues import Cue
+from bot.nlu import recipients
+from bot.nlu.cues import OBJECT_NOUNS, Cue
 from bot.nlu.lexicon import load_json
 from bot.nlu.scopes import LATER_SCALE
 from bot.nlu.scoring import RULES, ranked, score
@@ -37,21 +38,19 @@ ACTIONS: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in _DETAILS["part
 ANY_ACTION = frozenset().union(*ACTIONS.values())
 PURPOSES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DETAILS["purposes"].items()}
 PURPOSE_ORDER = ("marketing_email", "tracking", "profiling")
+# purposes that may serve marketing: "profiling for marketing" objects to the profiling
+SERVING = frozenset({"P_TRACKING", "P_PROFILING"})
+FOR = folded(["for", "til", "to"])
 FIELDS: dict[str, str] = dict(_DETAILS["fields"])
 FIELD_ANCHORS = frozenset(_DETAILS["field_anchors"])
 TOPICS: dict[str, tuple[str, float]] = {
     concept: (name, float(weight)) for concept, (name, weight) in _DETAILS["topics"].items()
 }
 DONE = frozenset({"DONE_PP", "DONE_TO_ME"})  # past participles: "lukket", "blocked"
-# concepts that name what is objected to rather than the objecting: actions only when
-# the part does not tell what has been done
-OBJECT_NOUNS = frozenset({"MARKETING", "TRACKING", "COMMS", "CONTACT"})
 # "(vil) have min konto lukket", "get my data deleted": a participle that is wanted
 CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
 # Cues that describe the whole message rather than a place in it
 GLOBAL = frozenset({"QMARK", "MINE", "QFORM"})
-RECIPIENT_CUES = frozenset(_DETAILS["recipient_cues"])
-# Intents whose messages may carry requests of their own
 # intents whose message may ask for rights: a question may come with a request too
 # ("...what do you log? And please stop the newsletter")
 ASKING = frozenset({*RIGHTS, "recipient", "question"})
@@ -105,26 +104,26 @@ def requested(
     """
     if intent not in ASKING:
         return (), {}
+    recipient = intent == "recipient"
+    if recipient:
+        cues = recipients.as_recipient(cues)
     spans = [(span, reason) for span, reason in parts(tokens) if not reason]
-    acting = [span for span, _reason in spans if _has_action(cues, span)]
+    acting = [span for span, _reason in spans if _has_action(cues, span, not recipient)]
     if len(acting) <= 1 and intent in RIGHTS:
         # one request at most: the message's intent (the common case, kept cheap)
         return (intent,), {}
     shared = [c for c in cues if c.concept in GLOBAL]
-    # a recipient's own request is read as any request would be, without the cues that
-    # tell the writer is a recipient (they weigh against the rights of account holders)
-    skip = GLOBAL | RECIPIENT_CUES if intent == "recipient" else GLOBAL
-    local = [_in_full(c) for c in cues if c.concept not in skip]
-    names: list[str] = []
-    where: dict[str, list[Part]] = {}
-    evidence: dict[str, set[str]] = {}
+    local = [_in_full(c) for c in cues if c.concept not in GLOBAL]
+    # (where named, right, named by a word that asks, the part, its concepts)
+    found: list[tuple[int, str, bool, Part, set[str]]] = []
     for start, end in acting:
         inside = [c for c in local if start <= c.start < end]
         wanted = tokens[start] in CAUSATIVE or any(c.concept == "WANT" for c in inside)
         if intent == "question" and not (wanted or _polite(tokens, start, end)):
             continue  # a question's other parts ask about things, not for them
-        ranking = ranked(score([*inside, *shared]).by_intent)
-        if intent == "recipient":  # what a recipient asks of the controllers it names
+        background = [*shared, *recipients.context(inside)] if recipient else shared
+        ranking = ranked(score([*inside, *background]).by_intent)
+        if recipient:  # what a recipient asks of the controllers it names
             ranking = [(name, value) for name, value in ranking if name in RIGHTS]
         top = ranking[0][1]
         asked = [
@@ -132,15 +131,25 @@ def requested(
             for name, value in ranking
             if name in RIGHTS
             and value >= max(SEGMENT_MIN, TIE * top)
-            and (first := _acts(name, inside, wanted)) is not None
+            and (first := _acts(name, inside, wanted, not recipient)) is not None
         ]
         named = {name for _first, name in asked}
         asked = [(f, n) for f, n in asked if not any(n in SUBSUMES.get(m, ()) for m in named)]
-        for _first, name in sorted(asked):  # two requests in one part, in their order
-            if name not in names:
-                names.append(name)
-            where.setdefault(name, []).append((start, end))
-            evidence.setdefault(name, set()).update(c.concept for c in inside)
+        concepts = {c.concept for c in inside}
+        for first, name in asked:
+            strong = _acts(name, inside, wanted, False) is not None
+            found.append((first, name, strong, (start, end), concepts))
+    # "your newsletter keeps coming... stop the newsletter": a right is named where a
+    # word asks for it, when one does; a part naming only its objects says what of
+    acted = {name for _first, name, strong, _part, _concepts in found if strong}
+    names: list[str] = []
+    where: dict[str, list[Part]] = {}
+    evidence: dict[str, set[str]] = {}
+    for _first, name, strong, part, concepts in sorted(found):  # in the order named
+        if name not in names and (strong or name not in acted):
+            names.append(name)
+        where.setdefault(name, []).append(part)
+        evidence.setdefault(name, set()).update(concepts)
     if intent in RIGHTS and intent not in names:
         names.insert(0, intent)
     for right, (other, unless) in GROUNDS.items():
@@ -163,11 +172,30 @@ def purposes(
 ) -> tuple[str, ...]:
     """Objection purposes named in `spans` (the whole message when empty)."""
     named: set[str] = set()
+    described = {c.start for c in cues if c.described}  # "we're not spammers"
+    serving = {c.end - 1 for c in cues if c.concept in SERVING}
     for cue in _within(cues, spans):
+        if cue.start in described:
+            continue
         if cue.concept == "P_ALL" and cue.text == "alt" and _followed_by(cue, tokens, "for"):
             continue  # Danish "alt for mange": far too many, not "all of it"
+        if cue.concept == "P_MARKETING" and _serves(tokens, serving, cue.start):
+            continue  # "profilering til markedsføring": what the profiling is for
         named.update(PURPOSES.get(cue.concept, ()))
     return tuple(p for p in PURPOSE_ORDER if p in named)
+
+
+def _serves(tokens: Sequence[str], serving: set[int], at: int) -> bool:
+    """Whether the word at `at` follows "for"/"til" after a purpose that may serve it,
+    in the same clause ("profiling me for *marketing*", "tracking til *markedsføring*")."""
+    if at < 2 or tokens[at - 1] not in FOR:
+        return False
+    for back in range(at - 2, max(-1, at - 5), -1):
+        if not is_word(tokens[back]):
+            return False
+        if back in serving:
+            return True
+    return False
 
 
 def field(cues: Sequence[Cue], spans: Sequence[Part]) -> str | None:
@@ -257,32 +285,62 @@ def _polite(tokens: Sequence[str], start: int, end: int) -> bool:
     return bool(POLITE & set(words)) or bool(pairs & ASKING_YOU)
 
 
-def _has_action(cues: Sequence[Cue], span: Part) -> bool:
+def _has_action(cues: Sequence[Cue], span: Part, objects_ask: bool = True) -> bool:
     start, end = span
-    return any(start <= c.start < end and c.concept in ANY_ACTION and _stands(c) for c in cues)
+    return any(
+        start <= c.start < end
+        and c.concept in ANY_ACTION
+        and _stands(c)
+        and (objects_ask or not _bare_object(c))
+        for c in cues
+    )
 
 
-def _acts(right: str, cues: Sequence[Cue], wanted: bool) -> int | None:
+def _acts(right: str, cues: Sequence[Cue], wanted: bool, objects_ask: bool = True) -> int | None:
     """Where a part names an action of `right` ("see", "delete", "stop..."), or None
     when it names only its objects ("the data you hold about me") or tells what was
     done ("your system closed my account"): that asks for nothing, unless the part
-    wants it done ("I want my account closed", "og derefter have min konto lukket")."""
+    wants it done ("I want my account closed", "og derefter have min konto lukket").
+    A story ("we had just sent our Easter offers") and a recipient's message (whose
+    messages are the objects: "an SMS from 'Tilbud'") name what is objected to without
+    objecting: there an objection needs a word that objects ("no more texts")."""
     actions = ACTIONS.get(right, frozenset())
     done = (
         set() if wanted else {p for c in cues if c.concept in DONE for p in range(c.start, c.end)}
     )
-    if done:  # "we had just sent our Easter offers": a story names objects, asks nothing
-        actions = actions - OBJECT_NOUNS
+    objects_ask = objects_ask and not done
     return min(
-        (c.start for c in cues if c.concept in actions and _stands(c) and c.start not in done),
+        (
+            c.start
+            for c in cues
+            if c.concept in actions
+            and _stands(c, right)
+            and c.start not in done
+            and (objects_ask or not _bare_object(c))
+        ),
         default=None,
     )
 
 
-def _stands(cue: Cue) -> bool:
-    """A cue that still asks for its action: not negated, or one whose negation asks
-    for the same ("no more newsletters" objects as "stop the newsletters" does)."""
-    return not cue.negated or cue.concept in RULES.keeps
+def _bare_object(cue: Cue) -> bool:
+    """An object of an objection named without refusing it ("the newsletter")."""
+    return cue.concept in OBJECT_NOUNS and not cue.negated
+
+
+def _stands(cue: Cue, right: str | None = None) -> bool:
+    """A cue that still asks for an action (of `right`, or of any right): not negated,
+    or one whose negation asks for the same ("no more newsletters" objects as "stop
+    the newsletters" does) or for that right ("I don't want to receive more messages",
+    "don't process my data")."""
+    if not cue.negated:
+        return True
+    if cue.described:
+        return False
+    if cue.concept in RULES.keeps:
+        return True
+    weights = RULES.negated.get(cue.concept, {})
+    rights = (right,) if right else weights
+    return any(weights.get(r, 0.0) > 0 and cue.concept in ACTIONS.get(r, ()) for r in rights)
 
 
 def _in_full(cue: Cue) -> Cue:

@@ -1,9 +1,12 @@
 """Per-field accuracy of `bot.nlu.recognise` on labelled JSON-lines sets.
 
 `python -m tests.nlu.score FILE... [--misses FIELD]` prints, per file, the accuracy of
-intent, language, topic, act, rights, purposes and field, each on the lines where the
-field applies (see `FIELDS`), and optionally the misses of one field. The test suite
+intent, language, topic, topics, act, rights, purposes and field, each on the lines where
+the field applies (see `FIELDS`), and optionally the misses of one field. The test suite
 uses the same measures, so the README's figures and the thresholds agree.
+
+`topics` (every policy topic a message names) is exact where a line labels `topics`;
+where it labels only one `topic`, the line counts when that topic is among them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ def _applies_topic(row: Row) -> bool:
     return row["intent"] in ("question", "complaint") or bool(row.get("topic"))
 
 
+def _applies_topics(row: Row) -> bool:
+    return bool(row.get("topics") or row.get("topic"))
+
+
+def _topics_match(row: Row, got: list[str]) -> bool:
+    """Exact against labelled `topics`; else the one labelled topic is among them."""
+    if row.get("topics"):
+        return list(row["topics"]) == got
+    return row["topic"] in got
+
+
 def _applies_rights(row: Row) -> bool:
     return row["intent"] in RIGHTS or bool(row.get("rights"))
 
@@ -56,6 +70,11 @@ FIELDS: dict[
     "intent": (lambda r: True, lambda r: r["intent"], lambda p: p.intent),
     "language": (lambda r: True, lambda r: r["language"], lambda p: p.language),
     "topic": (_applies_topic, lambda r: r.get("topic"), lambda p: p.topic),
+    "topics": (
+        _applies_topics,
+        lambda r: r.get("topics") or [r["topic"]],
+        lambda p: list(p.topics),
+    ),
     "act": (lambda r: True, lambda r: r.get("act"), lambda p: p.act),
     "rights": (_applies_rights, expected_rights, lambda p: list(p.rights)),
     "purposes": (
@@ -101,7 +120,7 @@ def score(rows: Sequence[Row]) -> dict[str, Tally]:
             tally = tallies[name]
             tally.total += 1
             want, got = expected(row), predicted(result)
-            if want == got:
+            if _topics_match(row, got) if name == "topics" else want == got:
                 tally.ok += 1
             else:
                 tally.misses.append(

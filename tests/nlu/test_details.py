@@ -85,9 +85,10 @@ def test_complaints(text: str, intent: str, topic: str | None) -> None:
             "with. Delete my phone number",
             ("erasure",),
         ),
+        # where they got my number is what an access request asks (the source)
         (
             "jeg har fået en sms fra en butik via jer og vil vide hvor de har mit nummer fra",
-            (),
+            ("access",),
         ),
         ("hvem står bag den sms jeg fik via gatewayapi i går", ()),
         ("Stop med at sende mig sms'er!", ("objection",)),
@@ -355,3 +356,342 @@ def test_an_address_keeps_the_boundary_after_it() -> None:
     result = recognise("change my email to a@b.dk, stop the newsletter")
     assert result.rights == ("rectification", "objection")
     assert "b.dk" not in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # an English word one letter from a Danish pattern ("spring"/"sporing") is no typo
+        ("We're a bike shop and in spring we send more texts", "other"),
+        ("my risk score is wrong, please review it", "human_review"),  # "score"/"spore"
+        # a typo still counts in its own language...
+        ("unsubscibe me from the newsleter", "objection"),
+        ("slett min kontoo", "erasure"),
+    ],
+)
+def test_a_typo_counts_only_in_the_language_of_the_message(text: str, intent: str) -> None:
+    result = recognise(text)
+    assert result.intent == intent
+    assert "objection" not in result.rights or intent == "objection"
+
+
+def test_a_typo_of_either_language_counts_when_the_language_is_unclear() -> None:
+    # one misspelt word: no evidence of the language but the typo itself
+    assert recognise("sporring").intent == "objection"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we're a bike shop, not spammers",
+        "vi er ikke spammere",
+        "Vi er en cykelforretning, ikke spammere.",
+        "this is not a newsletter, it's a service message",
+    ],
+)
+def test_a_negated_noun_that_describes_asks_nothing(text: str) -> None:
+    result = recognise(text)
+    assert result.intent != "objection"
+    assert (result.rights, result.purposes) == ((), ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no spam",
+        "ingen spam",
+        "no more newsletters please",
+        "ikke flere reklamer",
+        "don't send me offers",
+    ],
+)
+def test_a_negated_noun_that_refuses_asks_to_stop(text: str) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("objection", ("objection",))
+    assert result.purposes == ("marketing_email",)
+
+
+def test_a_description_inside_a_request_adds_no_right() -> None:
+    result = recognise(
+        "Our account was suspended automatically. We're a bike shop, not spammers! "
+        "I want a person to look at it."
+    )
+    assert (result.intent, result.rights) == ("human_review", ("human_review",))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("we had just sent our newsletter out", None),
+        ("We send maybe 300 texts", None),
+        ("Vi havde lige sendt vores påsketilbud ud til de faste kunder", None),
+        (
+            "We had just sent our newsletter out to our regulars when the account was blocked. "
+            "I want a human to look at it.",
+            "human_review",
+        ),
+        (
+            "Vi havde lige sendt vores påsketilbud ud til de faste kunder, da kontoen blev "
+            "spærret. Jeg vil have et menneske til at se på det.",
+            "human_review",
+        ),
+        (
+            "We send maybe 300 texts a month to our customers, and I want to see what you "
+            "store about me",
+            "access",
+        ),
+    ],
+)
+def test_the_writers_own_sending_names_no_objection(text: str, intent: str | None) -> None:
+    result = recognise(text)
+    assert "objection" not in result.rights and result.purposes == ()
+    assert result.intent == intent if intent else result.intent != "objection"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what was sent is the request, not the newsletter
+        "I sent you a request to stop the newsletter",
+        "jeg har sendt jer en mail om at stoppe nyhedsbrevet",
+        # Danish "I" is "you": the company's sending is what is objected to
+        "I sender mig reklamer hver dag, stop det",
+    ],
+)
+def test_sending_by_others_still_objects(text: str) -> None:
+    assert recognise(text).rights == ("objection",)
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        # messages ("beskeder", "texts") from a named sender, in the past tense, after a
+        # time adverbial: a recipient, and what they ask is passed on
+        (
+            "Goddag. Jeg fik for nogle måneder siden nogle beskeder fra Annas Bageri på min "
+            "mobiltelefon, selvom jeg aldrig har givet dem mit nummer. Jeg vil gerne have, at "
+            "I sletter mit nummer.",
+            ("erasure",),
+        ),
+        (
+            "Hej. Jeg fik for et par måneder siden nogle SMS'er fra et bageri, jeg tror det gik "
+            "gennem jeres system. Hvad ved I om mig?",
+            ("access",),
+        ),
+        ("I received messages from Dr Hansen last week. Who gave you my number?", ("access",)),
+        (
+            "I got texts from the doctor's office, I never gave them my number. Delete it.",
+            ("erasure",),
+        ),
+        (
+            "Jeg modtog beskeder fra Brødrene Olsen. Jeg ønsker ikke at modtage flere.",
+            ("objection",),
+        ),
+        # "stop", "get off the list": the messages are what a recipient wants stopped
+        (
+            "I keep getting reminders from a garage about a car that isn't mine. Can you make "
+            "it stop?",
+            ("objection",),
+        ),
+        (
+            "En ejendomsmægler skriver til mig hele tiden via jeres system. Hvordan kommer jeg "
+            "af den liste?",
+            ("objection",),
+        ),
+        # words that describe the messages received ask for nothing
+        ("Hvem har sendt mig den her sms? Der står bare 'Tilbud' som afsender.", ()),
+    ],
+)
+def test_a_recipients_own_requests(text: str, rights: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("recipient", rights)
+
+
+def test_deleting_my_number_from_your_system_may_be_either() -> None:
+    # an account holder's erasure, or a recipient's: unsure, with both offered
+    result = recognise("pls remove my number from ur system")
+    assert result.intent == "erasure" and result.confidence < 0.6
+    assert result.alternatives[0][0] == "recipient"
+    assert recognise("remove my number from my account").confidence >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "rights", "purposes"),
+    [
+        (
+            "Ret mailen og stop nyhedsbrevet, tak",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+        (
+            "Fix the email and stop the newsletter, please",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+        # "sluk", "drop", "slå fra", "turn off" object to what they name
+        (
+            "ret min adresse og drop reklamerne",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+        ("Ret mailen og sluk for jeres tracking", ("rectification", "objection"), ("tracking",)),
+        (
+            "please drop the newsletter and fix my name",
+            ("objection", "rectification"),
+            ("marketing_email",),
+        ),
+        (
+            "change my phone number and turn off the tracking",
+            ("rectification", "objection"),
+            ("tracking",),
+        ),
+        # a story naming the newsletter first does not put the objection first: a right is
+        # named where a word asks for it
+        (
+            "My work email is dead and meanwhile your newsletter keeps landing in my private "
+            "inbox. Fix the email and stop the newsletter, please.",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+        (
+            "Arbejdsmailen virker ikke, og jeres nyhedsbrev kommer på min private mail. Ret "
+            "mailen og stop nyhedsbrevet, tak.",
+            ("rectification", "objection"),
+            ("marketing_email",),
+        ),
+    ],
+)
+def test_several_requests_in_the_order_asked(
+    text: str, rights: tuple[str, ...], purposes: tuple[str, ...]
+) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights, result.purposes) == (rights[0], rights, purposes)
+
+
+@pytest.mark.parametrize("text", ["drop det", "drop sagen"])
+def test_drop_on_its_own_still_withdraws(text: str) -> None:
+    assert recognise(text).intent == "cancel"
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        (
+            "Hvem er den dataansvarlige virksomhed bag GatewayAPI (navn og CVR-nr.), og hvilket "
+            "retsgrundlag behandler I vores kontaktoplysninger efter?",
+            ("controller", "legal_basis"),
+        ),
+        (
+            "Could you please confirm (1) the legal entity acting as controller, (2) your "
+            "lawful basis",
+            ("controller", "legal_basis"),
+        ),
+        (
+            "where do you lot store ours? Is it in the US somewhere? And what do you actually "
+            "do to keep it safe?",
+            ("location", "security"),
+        ),
+        ("Sælger I mine data til andre, og bruger I cookies?", ("sharing", "cookies")),
+        ("Who is your DPO and how long do you keep SMS logs?", ("contact", "retention")),
+        (
+            "do you read our messages? and is the traffic encrypted?",
+            ("message_content", "security"),
+        ),
+    ],
+)
+def test_every_topic_asked_in_order(text: str, topics: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert (result.intent, result.topics, result.rights) == ("question", topics, ())
+    assert result.topic in topics
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # a question put inside a sentence is a question; its frame ("I'd like to know",
+        # "tell me", "oplyse") asks to see nothing
+        ("I'd like to know whether you share data with third parties", "sharing"),
+        ("Jeg vil gerne vide, om I sælger data", "sharing"),
+        ("Kan I fortælle mig, hvor længe I gemmer data?", "retention"),
+        ("Please explain what you use cookies for", "cookies"),
+        ("Please tell me who your sub-processors are", "sharing"),
+        ("Vil I venligst oplyse, hvilket retsgrundlag I behandler data efter?", "legal_basis"),
+        ("Gider I fortælle mig, om I gemmer IP-adresser?", "collected"),
+        (
+            "Could you please confirm your lawful basis and send me a copy of the data "
+            "processing agreement?",
+            "legal_basis",
+        ),
+    ],
+)
+def test_a_question_framed_as_a_wish_asks_for_no_right(text: str, topic: str) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("question", ())
+    assert topic in result.topics
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # about the writer's own data, the same frame is an access request
+        "I want to know what data you have about me",
+        "Jeg vil gerne vide hvilke oplysninger I har om mig",
+        "Can you tell me what you know about me?",
+        "kan i fortælle mig hvad i bruger mine oplysninger til",
+    ],
+)
+def test_the_same_frame_about_my_data_is_access(text: str) -> None:
+    assert recognise(text).rights == ("access",)
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        # a question's parts that ask politely or want are requests; the rest are not
+        ("could you change my email, and btw where are your servers?", ("rectification",)),
+        (
+            "What do you log when I use the chat? I'd like to opt out of the newsletter too.",
+            ("objection",),
+        ),
+        ("Do you sell data to third parties? And where are your servers?", ()),
+        ("Hvor længe gemmer I data, og hvem deler I dem med?", ()),
+    ],
+)
+def test_a_question_carries_only_the_requests_it_makes(text: str, rights: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert result.rights == rights
+    assert result.topics
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        # messages from businesses and a question about my number or data: a recipient
+        (
+            "I receive SMS messages from some companies and I want to know which companies "
+            "have my phone number and what data they have about me.",
+            ("access",),
+        ),
+        ("I got an SMS from a shop. What data do you have about me?", ("access",)),
+    ],
+)
+def test_a_recipient_asking_about_their_number_or_data(text: str, rights: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == ("recipient", rights)
+
+
+@pytest.mark.parametrize(
+    ("text", "purposes"),
+    [
+        # marketing as what profiling or tracking is for is no purpose of its own
+        (
+            "I bruger profilering til markedsføring – det vil jeg gerne sige nej tak til.",
+            ("profiling",),
+        ),
+        ("stop profiling me for marketing", ("profiling",)),
+        ("stop using my data for marketing", ("marketing_email",)),
+        ("no tracking and no marketing", ("marketing_email", "tracking")),
+    ],
+)
+def test_a_purpose_that_serves_marketing(text: str, purposes: tuple[str, ...]) -> None:
+    assert recognise(text).purposes == purposes
