@@ -145,9 +145,9 @@ async def on_code(turn: Turn) -> bool:
         return True
     if outcome is identity.CheckOutcome.WRONG:
         turn.say(
-            _("That code is not right. Please type it again; you have {tries} tries left.").format(
-                tries=result.tries_left
-            ),
+            _(
+                "That code is not right. Please type the code again; you have {tries} tries left."
+            ).format(tries=result.tries_left),
             _code_buttons(),
         )
         return False

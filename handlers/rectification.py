@@ -190,9 +190,9 @@ async def _on_new_code(turn: Turn, field: str, hints: tuple[str, ...]) -> bool:
         return True
     if result.outcome is identity.CheckOutcome.WRONG:
         turn.say(
-            _("That code is not right. Please type it again; you have {tries} tries left.").format(
-                tries=result.tries_left
-            )
+            _(
+                "That code is not right. Please type the code again; you have {tries} tries left."
+            ).format(tries=result.tries_left)
         )
         return False
     slots.pop("value", None)

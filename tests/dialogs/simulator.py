@@ -207,6 +207,7 @@ class Simulator:
         self.runtime = runtime
         self.data_dir = data_dir
         self.seen_outbox = 0
+        self.last_code: str | None = None  # a code stays typeable after a wrong try
 
     async def run(self, dialog: Dialog) -> Result:
         result = Result(dialog)
@@ -325,13 +326,12 @@ class Simulator:
                 .scalars()
                 .all()
             )
-        code = None
         for row in rows:
             self.seen_outbox = max(self.seen_outbox, row.id)
             found = identity.parse_code(row.text or "")
-            if found is not None:
-                code = found
-        return code
+            if found is not None and "PR-" not in (row.text or ""):
+                self.last_code = found
+        return self.last_code
 
     @staticmethod
     def _expected_kinds(dialog: Dialog) -> list[str]:
