@@ -31,10 +31,12 @@ _OLD = re.compile(
 _WINDOW = 40
 _END = re.compile(
     r"[.!?](?:\s|$)|\n|\s+(?:and|og|,)\s+(?:also|og(?:så)?|så|then|derefter|send|please|pls|can|kan|"
-    r"could|i|jeg|stop|slet|delete|sluk|give|giv|make|lav|remove|fjern)\b|,\s|\s+(?:please|pls|"
+    r"could|i|jeg|stop|slet|delete|sluk|give|giv|make|lav|remove|fjern)\b|\s+(?:please|pls|"
     r"tak|thanks|thank you|now|nu|asap|hurtigst muligt)\s*$",
     re.IGNORECASE,
 )
+# a comma ends a name ("to Ben Carter, and ..."), not an address ("Mejlgade 23, 8000 Aarhus C")
+_COMMA = re.compile(r",\s(?!\d{4}\b)")
 _FRAME = re.compile(
     r"^\s*(?:(?:it|it's|its|it is|the new (?:one|name|value) is|new:|ny:|den nye er|det nye er|"
     r"det er|den er|det skal være|it should be|please|pls|gerne|til)\s+)+",
@@ -74,18 +76,28 @@ _FIELD_WORD = re.compile(
 )
 
 
+# the English infinitive marker is no "to" of a new value: "I need to correct my name"
+_INFINITIVE = re.compile(
+    r"\s*(?:correct|change|update|fix|amend|edit|rectify|modify|get|have|be|make|ask|know|"
+    r"see|talk|request|let|tell|say)\b",
+    re.IGNORECASE,
+)
+
+
 def new_text_value(text: str) -> str | None:
-    """The words after the "to"/"til" that follows the field's name, up to the end of
-    that wish ("change our company name to X and also ..." gives X)."""
-    markers = list(_NEW.finditer(text))
+    """The words after the marker that introduces the new value ("... name to X", "... til
+    Mejlgade 23, 8000 Aarhus C") up to the end of that wish."""
+    markers = [
+        m
+        for m in _NEW.finditer(text)
+        if not (m.group(0).lower() == "to" and _INFINITIVE.match(text, m.end()))
+    ]
     if not markers:
         return None
     field = _FIELD_WORD.search(text)
-    if field is None:
-        return _tidy(text[markers[-1].end() :])
-    after_field = [m for m in markers if m.start() >= field.end()]
-    # "I need to correct my company name" names no value: its "to" comes before the field
-    return _tidy(text[after_field[0].end() :]) if after_field else None
+    after_field = [m for m in markers if field is not None and m.start() >= field.end()]
+    chosen = after_field[0] if after_field else markers[-1]
+    return _tidy(text[chosen.end() :])
 
 
 def answer_value(text: str) -> str | None:
@@ -94,7 +106,7 @@ def answer_value(text: str) -> str | None:
 
 
 def _tidy(rest: str) -> str | None:
-    end = _END.search(rest)
-    value = rest[: end.start()] if end else rest
+    ends = [m.start() for m in (_END.search(rest), _COMMA.search(rest)) if m is not None]
+    value = rest[: min(ends)] if ends else rest
     value = " ".join(value.split()).strip(" :;,-" + _QUOTES)
     return value or None
