@@ -18,9 +18,14 @@ from enum import StrEnum
 from locales import N_
 
 REDACTED = "[erased]"
+ANONYMISED = "[anonymised]"  # what the retention sweep leaves of an old message's content
 MASK = "XXXX"
 REVOKED_PREFIX = "erased:"
 HOLD_YEARS = 5
+# The policy's rule for message data: after this many days the content and the last 4
+# digits of the recipient number are anonymised (the retention sweep; referrals trace
+# recipients only inside it).
+SMS_RETENTION_DAYS = 30
 
 
 class Strategy(StrEnum):
@@ -237,7 +242,16 @@ DATA_MAP: tuple[Field, ...] = (
 # timestamps of rows whose personal fields are mapped above, bot-generated values.
 NON_PERSONAL: dict[str, frozenset[str]] = {
     "accounts": frozenset(
-        {"id", "status", "restricted", "restricted_at", "created_at", "closed_at"}
+        {
+            "id",
+            "status",
+            "restricted",
+            "restricted_at",
+            "created_at",
+            "closed_at",
+            "name_shown_to_recipients",
+            "honours_recipient_stop",
+        }
     ),
     "people": frozenset({"id", "account_id", "preferred_language", "is_primary", "created_at"}),
     "api_keys": frozenset(

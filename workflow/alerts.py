@@ -25,6 +25,7 @@ EVENTS = (
     "deadline_soon",
     "deadline_passed",
     "handover",
+    "referral",  # a recipient's request forwarded to a sending account (workflow.referrals)
 )
 
 

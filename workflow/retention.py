@@ -45,6 +45,8 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
+from storage.datamap import ANONYMISED as ANONYMISED  # re-exported: tests and bench read it
+from storage.datamap import SMS_RETENTION_DAYS
 from storage.db import Database
 from storage.models import (
     Conversation,
@@ -59,8 +61,7 @@ from workflow.executors.erasure import CHECKPOINT_DIR
 from workflow.exports import LIFETIME, exports_dir
 
 BATCH = 10_000
-SMS_DAYS = 30
-ANONYMISED = "[anonymised]"
+SMS_DAYS = SMS_RETENTION_DAYS
 # Rows inserted late with an old timestamp are still found by a sweep that starts
 # this long before the previous sweep's cutoff.
 WATERMARK_MARGIN = timedelta(days=1)
