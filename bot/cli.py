@@ -196,6 +196,7 @@ _PLUGGED = (
     ("bot.commands.outbox", "outbox"),
     ("bot.commands.worker", "worker"),
     ("bot.commands.requests", "requests"),
+    ("bot.commands.referrals", "referrals_group"),
     ("bot.commands.audit", "audit"),
     ("bot.commands.alerts", "alerts"),
     ("bot.commands.retention", "retention"),
