@@ -138,6 +138,7 @@ def _header(ctx: Context, current: str) -> Markup:
                     "ul",
                     {"class": "nav"},
                     link(f"{BASE}/", "requests", _("Requests")),
+                    link(f"{BASE}/referrals", "referrals", _("Referrals")),
                     link(f"{BASE}/alerts", "alerts", *alerts_label),
                 ),
             ),
