@@ -76,8 +76,8 @@ async def test_the_console_speaks_danish_to_a_danish_agent(user: Users, runtime:
     await forward(runtime.db, BOTH, now=runtime.services.clock())
     from tests.console.conftest import add_agent
 
-    await add_agent(runtime.db, "søren", language="da")
+    await add_agent(runtime.db, "soeren", language="da")
     browser = user()
-    assert (await browser.login("søren"))[0] == 303
+    assert (await browser.login("soeren"))[0] == 303
     _status, page, _ = await browser.get("/agent/referrals")
     assert "Henvisninger" in page and "Videresendt" in page
