@@ -80,4 +80,4 @@ async def test_the_console_speaks_danish_to_a_danish_agent(user: Users, runtime:
     browser = user()
     assert (await browser.login("soeren"))[0] == 303
     _status, page, _ = await browser.get("/agent/referrals")
-    assert "Henvisninger" in page and "Videresendt" in page
+    assert "Videresendte henvendelser" in page and "Videresendt</span>" in page
