@@ -8,45 +8,19 @@ full number are for the controller's email only.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from storage.db import Database
+from bot.commands.requests import EXIT_REFUSED
+from bot.commands.requests import _run as run_session
+from bot.commands.requests import _settings as settings_of
 from storage.types import utcnow
 from workflow import referral_queries, referrals
 from workflow.lifecycle import WorkflowError
 from workflow.referral_queries import AgentReferral, ReferralDetail
-
-T = TypeVar("T")
-
-EXIT_REFUSED = 1
-
-
-def _settings(ctx: click.Context) -> Settings:
-    from bot.cli import settings_from
-
-    return settings_from(ctx)
-
-
-def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
-    async def go() -> T:
-        db = Database(settings.database_url)
-        try:
-            if write:
-                async with db.transaction() as session:
-                    return await work(session)
-            async with db.sessions() as session:
-                return await work(session)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
 
 
 @click.group("referrals")
@@ -76,8 +50,8 @@ def list_referrals(ctx: click.Context, status: str, as_json: bool) -> None:
     wanted = status.strip().lower()
     if wanted not in referral_queries.FILTERS:
         raise click.BadParameter(f"unknown status {status!r}", param_hint="--status")
-    rows = _run(
-        _settings(ctx), lambda session: referral_queries.for_agents(session, wanted), write=False
+    rows = run_session(
+        settings_of(ctx), lambda session: referral_queries.for_agents(session, wanted), write=False
     )
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False))
@@ -106,7 +80,7 @@ def show(ctx: click.Context, reference: str, as_json: bool) -> None:
         except WorkflowError:
             return None
 
-    found = _run(_settings(ctx), work, write=False)
+    found = run_session(settings_of(ctx), work, write=False)
     if found is None:
         click.echo(f"error: no referral {reference}", err=True)
         ctx.exit(EXIT_REFUSED)
@@ -142,7 +116,7 @@ def _change(
     ctx: click.Context, work: Callable[[AsyncSession], Awaitable[referrals.ReferralView]]
 ) -> None:
     try:
-        done = _run(_settings(ctx), work, write=True)
+        done = run_session(settings_of(ctx), work, write=True)
     except WorkflowError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_REFUSED)

@@ -13,7 +13,7 @@ import logging
 from aiohttp import web
 
 import locales
-from bot import referral_labels as labels
+from bot import agent_labels as labels
 from bot.web.agent.html import Child, document, el
 from bot.web.keys import RUNTIME
 from locales import _
@@ -74,16 +74,20 @@ def _bad_link(language: str, expired: bool) -> web.Response:
     return _page(language, 404, _("Link not valid"), el("p", None, text))
 
 
-def _reference(request: web.Request) -> str | web.Response:
+def _verified(request: web.Request) -> tuple[str, str | web.Response]:
+    """The page's language, and the token's reference or the page saying why there is none."""
+    language = _language(request)
     runtime = request.app[RUNTIME]
-    try:
-        return referral_links.verify_ack(
-            runtime.services.secret, request.match_info["token"], runtime.services.clock()
-        )
-    except referral_links.ExpiredLink:
-        return _bad_link(_language(request), expired=True)
-    except referral_links.InvalidLink:
-        return _bad_link(_language(request), expired=False)
+    with locales.use(language):
+        try:
+            reference = referral_links.verify_ack(
+                runtime.services.secret, request.match_info["token"], runtime.services.clock()
+            )
+        except referral_links.ExpiredLink:
+            return language, _bad_link(language, expired=True)
+        except referral_links.InvalidLink:
+            return language, _bad_link(language, expired=False)
+    return language, reference
 
 
 def _already(language: str, reference: str) -> web.Response:
@@ -93,8 +97,7 @@ def _already(language: str, reference: str) -> web.Response:
 
 @routes.get(referral_links.PATH + "{token}")
 async def show(request: web.Request) -> web.StreamResponse:
-    language = _language(request)
-    found = _reference(request)
+    language, found = _verified(request)
     if isinstance(found, web.Response):
         return found
     runtime = request.app[RUNTIME]
@@ -117,7 +120,7 @@ async def show(request: web.Request) -> web.StreamResponse:
                 _(
                     "We forwarded a request from a recipient of your SMS messages: {kind}. "
                     "Please confirm that you have received it. You answer the person yourself."
-                ).format(kind=labels.kind(str(referral.kind)).lower()),
+                ).format(kind=labels.referral_kind(str(referral.kind)).lower()),
             ),
             el(
                 "form",
@@ -133,8 +136,7 @@ async def show(request: web.Request) -> web.StreamResponse:
 
 @routes.post(referral_links.PATH + "{token}")
 async def confirm(request: web.Request) -> web.StreamResponse:
-    language = _language(request)
-    found = _reference(request)
+    language, found = _verified(request)
     if isinstance(found, web.Response):
         return found
     runtime = request.app[RUNTIME]

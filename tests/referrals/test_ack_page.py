@@ -45,6 +45,8 @@ async def test_the_page_speaks_danish_when_the_browser_does(
     _reference, path = await _link(runtime)
     page = await client.get(path, headers={"Accept-Language": "da-DK,da;q=0.9"})
     assert "Jeg har modtaget henvendelsen" in await page.text()
+    expired = await client.get(path + "x", headers={"Accept-Language": "da"})
+    assert "Linket til bekræftelsen er ikke gyldigt" in await expired.text()
 
 
 async def test_bad_and_expired_links(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -15,17 +13,7 @@ from storage import demo_seed
 from storage.db import Database
 from tests.conftest import TEST_SECRET
 from tests.referrals.conftest import BEN_ONLY, BOTH, forward
-
-
-def on_db(url: str, work: Callable[[Database], Awaitable[Any]]) -> Any:
-    async def go() -> Any:
-        db = Database(url)
-        try:
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+from tests.workflow.test_cli import on_db
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import referral_labels as labels
+from bot import agent_labels as labels
 from bot.channels.slack.blocks import Block, escape
 from locales import _
 
@@ -34,7 +34,7 @@ def card_text(params: dict[str, Any]) -> str:
     return _(
         ":incoming_envelope: {kind} request from an SMS recipient: referral {reference}"
     ).format(
-        kind=labels.kind(str(params.get("kind", ""))),
+        kind=labels.referral_kind(str(params.get("kind", ""))),
         reference=escape(str(params.get("reference", ""))),
     )
 
@@ -42,7 +42,7 @@ def card_text(params: dict[str, Any]) -> str:
 def card_blocks(params: dict[str, Any]) -> list[Block]:
     names = ", ".join(str(n) for n in params.get("sender_names") or ()) or "—"
     fields = [
-        (_("Status"), labels.status(str(params.get("status", "")))),
+        (_("Status"), labels.referral_status(str(params.get("status", "")))),
         (_("Account"), str(params.get("account_id", "—"))),
         (_("Number"), str(params.get("number", "—"))),
         (_("Sender names"), names),

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from bot import referral_labels as labels
-from bot.agent_labels import channel as channel_label
-from bot.agent_labels import language as language_label
+from bot import agent_labels as labels
 from bot.web.agent.html import Child, Markup, el, fragment
 from bot.web.agent.pages import (
     BASE,
@@ -41,7 +39,7 @@ def referral_path(reference: str) -> str:
 
 
 def _status(value: str) -> Markup:
-    return el("span", {"class": f"status status--{value}"}, labels.status(value))
+    return el("span", {"class": f"status status--{value}"}, labels.referral_status(value))
 
 
 def _filter_links(wanted: str) -> Markup:
@@ -57,7 +55,7 @@ def _filter_links(wanted: str) -> Markup:
                     "class": "filter__link",
                     "aria-current": "page" if key == wanted else None,
                 },
-                names.get(key) or labels.status(key),
+                names.get(key) or labels.referral_status(key),
             ),
         )
         for key in FILTERS
@@ -75,7 +73,7 @@ def list_page(ctx: Context, rows: Sequence[AgentReferral], wanted: str) -> str:
                 {"scope": "row"},
                 el("a", {"href": referral_path(row.reference)}, row.reference),
             ),
-            el("td", None, labels.kind(row.kind)),
+            el("td", None, labels.referral_kind(row.kind)),
             el("td", None, _status(row.status)),
             el("td", None, _("Account {number}").format(number=row.account_id)),
             el("td", None, el("span", {"class": "number"}, row.number)),
@@ -137,13 +135,13 @@ def _facts(found: ReferralDetail) -> Markup:
     }[row.details_given]
     pairs: list[tuple[str, Child]] = [
         (_("Status"), _status(row.status)),
-        (_("Type"), labels.kind(row.kind)),
+        (_("Type"), labels.referral_kind(row.kind)),
         (_("Account"), fragment(*account)),
         (_("Recipient's number"), el("span", {"class": "number"}, row.number)),
         (_("Sender names"), ", ".join(row.sender_names) or "—"),
         (_("Recipient's own words"), words),
-        (_("Channel"), channel_label(row.channel)),
-        (_("Recipient's language"), language_label(row.language)),
+        (_("Channel"), labels.channel(row.channel)),
+        (_("Recipient's language"), labels.language(row.language)),
         (_("Opened"), _datetime(row.created_at)),
         (_("Forwarded"), _datetime(row.forwarded_at)),
     ]
@@ -262,8 +260,8 @@ def detail_page(
         [
             (
                 _datetime(e.at),
-                labels.status(str(e.from_status)) if e.from_status else "—",
-                labels.status(str(e.to_status)),
+                labels.referral_status(str(e.from_status)) if e.from_status else "—",
+                labels.referral_status(str(e.to_status)),
                 e.actor,
                 e.note or "",
             )
