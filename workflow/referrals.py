@@ -89,34 +89,30 @@ def clean_details(text: str | None) -> str | None:
 async def senders_for_number(session: AsyncSession, e164: str, now: datetime) -> list[Sender]:
     """The accounts that sent messages to `e164` within the window, newest first."""
     number = normalise(e164)
+    shown = func.coalesce(SmsMessage.sender_name, SmsMessage.sender_number)
     rows = (
         await session.execute(
-            select(
-                SmsMessage.account_id,
-                func.coalesce(SmsMessage.sender_name, SmsMessage.sender_number),
-                func.max(SmsMessage.sent_at),
-            )
+            select(SmsMessage.account_id, shown, func.max(SmsMessage.sent_at))
             .where(
                 SmsMessage.recipient == number,
                 SmsMessage.sent_at >= now - WINDOW,
                 SmsMessage.sent_at <= now,
                 SmsMessage.anonymised_at.is_(None),
             )
-            .group_by(
-                SmsMessage.account_id,
-                func.coalesce(SmsMessage.sender_name, SmsMessage.sender_number),
-            )
+            .group_by(SmsMessage.account_id, shown)
         )
     ).all()
-    if not rows:
+    if not rows:  # most numbers: one indexed statement, nothing else
         return []
     names: dict[int, set[str]] = {}
     latest: dict[int, datetime] = {}
-    for account_id, shown, last in rows:
+    for account_id, name, last in rows:
         names.setdefault(account_id, set())
-        if shown:
-            names[account_id].add(shown)
+        if name:
+            names[account_id].add(name)
         latest[account_id] = max(last, latest.get(account_id, last))
+    # A second statement rather than a join: SQLite would plan the join from the accounts
+    # side and walk every account's recent messages instead of the recipient index.
     accounts = {
         a.id: a for a in (await session.scalars(select(Account).where(Account.id.in_(names)))).all()
     }
