@@ -180,7 +180,12 @@ async def forward(
     for account_id in wanted:
         existing = await _open_referral(session, account_id, hashed, kind)
         if existing is not None:
-            views.append(view(existing, senders[account_id].company))
+            stopped = await session.scalar(
+                select(SmsSuppression.id).where(SmsSuppression.referral_id == existing.id)
+            )
+            views.append(
+                view(existing, senders[account_id].company, suppressed=stopped is not None)
+            )
             continue
         referral = await _open(
             session, senders[account_id], e164, hashed, kind, words, now, secret=secret

@@ -163,6 +163,9 @@ async def test_a_stop_is_honoured_only_where_the_account_instructed_it(seeded: D
     assert [(r.account_id, r.number_masked) for r in rows] == [(anna, "+45 31 ** ** 03")]
     danish = next(m for m in await emails(seeded) if m.to == "anna@example.dk")
     assert "stoppet" in danish.text
+    again = await forward(seeded, BOTH, kind=ReferralKind.OBJECTION)
+    assert {v.reference: v.suppressed for v in again} == {v.reference: v.suppressed for v in views}
+    assert not any(v.new for v in again)
 
 
 async def test_an_erasure_request_suppresses_nothing(seeded: Database) -> None:
