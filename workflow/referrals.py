@@ -7,8 +7,8 @@ sender names (and the company, where the account allows it), and `forward`s the 
 one referral per account, emailed to the account's primary contact, audited, with an
 alert for the privacy team. Everything happens in the caller's transaction.
 
-Only messages still inside the retention window can be traced: after `WINDOW` the last
-four digits of the recipient number are anonymised, and the number no longer matches.
+`senders_for_number` (workflow.referral_senders) and `is_suppressed`
+(workflow.referral_stops) are re-exported here, so the dialog needs this module only.
 """
 
 from __future__ import annotations
@@ -17,25 +17,27 @@ import logging
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import use
-from storage.datamap import SMS_RETENTION_DAYS
-from storage.models import Account, OutboxMessage, Person, SmsMessage
+from storage.models import Account, OutboxMessage, Person
 from storage.referral_models import Referral, ReferralKind, ReferralStatus, SmsSuppression
 from workflow import alerts, audit, referral_email, referral_links
 from workflow import referral_lifecycle as lifecycle
 from workflow.referral_lifecycle import OPEN, RECIPIENT, SYSTEM
 from workflow.referral_numbers import masked, normalise, number_hash, seal
+from workflow.referral_senders import WINDOW as WINDOW
+from workflow.referral_senders import Sender as Sender
+from workflow.referral_senders import senders_for_number as senders_for_number
+from workflow.referral_senders import shown_company
+from workflow.referral_stops import is_suppressed as is_suppressed
+from workflow.referral_stops import suppress
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(days=SMS_RETENTION_DAYS)  # the retention sweep's window
 DETAILS_MAX = 2000
 STATUS_LIMIT = 50
 _KEPT_CONTROLS = frozenset("\n")
@@ -43,17 +45,6 @@ _KEPT_CONTROLS = frozenset("\n")
 
 class NotASender(ValueError):
     """An account that sent no traceable message to the number: nothing to forward to it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    """One account that sent messages to the number within the retention window."""
-
-    account_id: int
-    sender_names: tuple[str, ...]  # what the recipient saw as the sender (name or number)
-    company: str | None  # only when the account lets us name it to recipients
-    reachable: bool  # an open account; a closed one cannot receive the request
-    last_sent_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,57 +75,6 @@ def clean_details(text: str | None) -> str | None:
     )
     kept = "\n".join(line.strip() for line in kept.strip().split("\n"))
     return kept[:DETAILS_MAX] or None
-
-
-async def senders_for_number(session: AsyncSession, e164: str, now: datetime) -> list[Sender]:
-    """The accounts that sent messages to `e164` within the window, newest first."""
-    number = normalise(e164)
-    shown = func.coalesce(SmsMessage.sender_name, SmsMessage.sender_number)
-    rows = (
-        await session.execute(
-            select(SmsMessage.account_id, shown, func.max(SmsMessage.sent_at))
-            .where(
-                SmsMessage.recipient == number,
-                SmsMessage.sent_at >= now - WINDOW,
-                SmsMessage.sent_at <= now,
-                SmsMessage.anonymised_at.is_(None),
-            )
-            .group_by(SmsMessage.account_id, shown)
-        )
-    ).all()
-    if not rows:  # most numbers: one indexed statement, nothing else
-        return []
-    names: dict[int, set[str]] = {}
-    latest: dict[int, datetime] = {}
-    for account_id, name, last in rows:
-        names.setdefault(account_id, set())
-        if name:
-            names[account_id].add(name)
-        latest[account_id] = max(last, latest.get(account_id, last))
-    # A second statement rather than a join: SQLite would plan the join from the accounts
-    # side and walk every account's recent messages instead of the recipient index.
-    accounts = {
-        a.id: a for a in (await session.scalars(select(Account).where(Account.id.in_(names)))).all()
-    }
-    found = [
-        Sender(
-            account_id=account_id,
-            sender_names=tuple(sorted(names[account_id])),
-            company=_shown_company(accounts.get(account_id)),
-            reachable=_reachable(accounts.get(account_id)),
-            last_sent_at=latest[account_id],
-        )
-        for account_id in names
-    ]
-    return sorted(found, key=lambda s: (s.last_sent_at, s.account_id), reverse=True)
-
-
-def _shown_company(account: Account | None) -> str | None:
-    return account.company if account is not None and account.name_shown_to_recipients else None
-
-
-def _reachable(account: Account | None) -> bool:
-    return account is not None and account.status == "active"
 
 
 async def _primary_contact(session: AsyncSession, account_id: int) -> Person | None:
@@ -344,45 +284,6 @@ async def _alert(
     )
 
 
-async def suppress(session: AsyncSession, referral: Referral, now: datetime) -> bool:
-    """Put (account, number) on the suppression list; True when it is there afterwards."""
-    values = {
-        "account_id": referral.account_id,
-        "number_hash": referral.number_hash,
-        "number_masked": referral.number_masked,
-        "referral_id": referral.id,
-        "created_at": now,
-    }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(SmsSuppression)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["account_id", "number_hash"])
-    )
-    await audit.append(
-        session,
-        actor=SYSTEM,
-        event="referral_suppressed",
-        request_id=None,
-        data=lifecycle.audit_data(referral, number=referral.number_hash[:16]),
-        now=now,
-    )
-    return True
-
-
-async def is_suppressed(
-    session: AsyncSession, account_id: int, e164: str, *, secret: bytes
-) -> bool:
-    """What the SMS sending path asks before it sends for `account_id` to `e164`."""
-    found = await session.scalar(
-        select(SmsSuppression.id).where(
-            SmsSuppression.account_id == account_id,
-            SmsSuppression.number_hash == number_hash(secret, normalise(e164)),
-        )
-    )
-    return found is not None
-
-
 def view(
     referral: Referral, company: str | None, *, new: bool = False, suppressed: bool = False
 ) -> ReferralView:
@@ -402,7 +303,7 @@ def view(
 
 
 async def _company_for(session: AsyncSession, account_id: int) -> str | None:
-    return _shown_company(await session.get(Account, account_id))
+    return shown_company(await session.get(Account, account_id))
 
 
 async def referrals_for_number(
@@ -426,7 +327,7 @@ async def referrals_for_number(
         ).all()
     )
     return [
-        view(referral, _shown_company(account), suppressed=referral.id in suppressed)
+        view(referral, shown_company(account), suppressed=referral.id in suppressed)
         for referral, account in (await session.execute(stmt)).all()
     ]
 
