@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.datamap import SMS_RETENTION_DAYS
@@ -32,21 +32,31 @@ class Sender:
     last_sent_at: datetime
 
 
+_SHOWN = func.coalesce(SmsMessage.sender_name, SmsMessage.sender_number)
+# Built once: a lookup binds its values only (building the statement cost as much as
+# running it). The recipient index (migration 0009) serves the WHERE clause.
+_MESSAGES = (
+    select(SmsMessage.account_id, _SHOWN, func.max(SmsMessage.sent_at))
+    .where(
+        SmsMessage.recipient == bindparam("number"),
+        SmsMessage.sent_at >= bindparam("since"),
+        SmsMessage.sent_at <= bindparam("now"),
+        SmsMessage.anonymised_at.is_(None),
+    )
+    .group_by(SmsMessage.account_id, _SHOWN)
+)
+# A second statement rather than a join: SQLite would plan the join from the accounts
+# side and walk every account's recent messages instead of the recipient index.
+_ACCOUNTS = select(
+    Account.id, Account.company, Account.status, Account.name_shown_to_recipients
+).where(Account.id.in_(bindparam("ids", expanding=True)))
+
+
 async def senders_for_number(session: AsyncSession, e164: str, now: datetime) -> list[Sender]:
     """The accounts that sent messages to `e164` within the window, newest first."""
     number = normalise(e164)
-    shown = func.coalesce(SmsMessage.sender_name, SmsMessage.sender_number)
     rows = (
-        await session.execute(
-            select(SmsMessage.account_id, shown, func.max(SmsMessage.sent_at))
-            .where(
-                SmsMessage.recipient == number,
-                SmsMessage.sent_at >= now - WINDOW,
-                SmsMessage.sent_at <= now,
-                SmsMessage.anonymised_at.is_(None),
-            )
-            .group_by(SmsMessage.account_id, shown)
-        )
+        await session.execute(_MESSAGES, {"number": number, "since": now - WINDOW, "now": now})
     ).all()
     if not rows:  # most numbers: one indexed statement, nothing else
         return []
@@ -57,27 +67,24 @@ async def senders_for_number(session: AsyncSession, e164: str, now: datetime) ->
         if name:
             names[account_id].add(name)
         latest[account_id] = max(last, latest.get(account_id, last))
-    # A second statement rather than a join: SQLite would plan the join from the accounts
-    # side and walk every account's recent messages instead of the recipient index.
     accounts = {
-        a.id: a for a in (await session.scalars(select(Account).where(Account.id.in_(names)))).all()
+        row.id: row for row in (await session.execute(_ACCOUNTS, {"ids": list(names)})).all()
     }
-    found = [
-        Sender(
-            account_id=account_id,
-            sender_names=tuple(sorted(names[account_id])),
-            company=shown_company(accounts.get(account_id)),
-            reachable=_reachable(accounts.get(account_id)),
-            last_sent_at=latest[account_id],
+    found = []
+    for account_id in names:
+        account = accounts.get(account_id)
+        found.append(
+            Sender(
+                account_id=account_id,
+                sender_names=tuple(sorted(names[account_id])),
+                company=account.company if account and account.name_shown_to_recipients else None,
+                reachable=account is not None and account.status == "active",
+                last_sent_at=latest[account_id],
+            )
         )
-        for account_id in names
-    ]
     return sorted(found, key=lambda s: (s.last_sent_at, s.account_id), reverse=True)
 
 
 def shown_company(account: Account | None) -> str | None:
+    """The company's name where the account lets us tell recipients, else None."""
     return account.company if account is not None and account.name_shown_to_recipients else None
-
-
-def _reachable(account: Account | None) -> bool:
-    return account is not None and account.status == "active"
