@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, text
 
 from bench import seeding
 from bench.measure import Figure, below, figure, progress, ratio_at_least
-from storage.datamap import SMS_RETENTION_DAYS
+from storage.datamap import sms_retention_days
 from storage.db import Database
 from workflow import referrals
 
@@ -40,14 +40,17 @@ _RAW = (
     "WHERE recipient = {p1} AND sent_at >= {p2} AND sent_at <= {p3} AND anonymised_at IS NULL "
     "GROUP BY account_id, coalesce(sender_name, sender_number)"
 )
-_ACCOUNTS = "SELECT id, company, status, name_shown_to_recipients FROM accounts WHERE id IN :ids"
+_ACCOUNTS = (
+    "SELECT id, company, status, name_shown_to_recipients, honours_recipient_stop "
+    "FROM accounts WHERE id IN :ids"
+)
 
 Lookup = Callable[[str], Awaitable[object]]
 
 
 async def _numbers(url: str, now: datetime, count: int) -> list[str]:
     """Half numbers with recent messages, half numbers that received none."""
-    since = now - timedelta(days=SMS_RETENTION_DAYS - 1)
+    since = now - timedelta(days=sms_retention_days() - 1)
     sql = "SELECT DISTINCT recipient FROM sms_messages WHERE sent_at >= {p} LIMIT {n}"
     if url.startswith("sqlite"):
         with contextlib.closing(sqlite3.connect(seeding.sqlite_path(url))) as connection:
@@ -95,7 +98,7 @@ async def _product(url: str, numbers: list[str], now: datetime) -> tuple[float, 
 async def _engine(url: str, numbers: list[str], now: datetime) -> tuple[float, float]:
     statement = text(_RAW.format(p1=":number", p2=":since", p3=":now"))
     accounts = text(_ACCOUNTS).bindparams(bindparam("ids", expanding=True))
-    since, until = now - timedelta(days=SMS_RETENTION_DAYS), now
+    since, until = now - timedelta(days=sms_retention_days()), now
     if url.startswith("sqlite"):
         since_p: object = seeding.sqlite_time(since)
         until_p: object = seeding.sqlite_time(until)
@@ -119,7 +122,7 @@ async def _engine(url: str, numbers: list[str], now: datetime) -> tuple[float, f
 
 
 async def _raw(url: str, numbers: list[str], now: datetime) -> tuple[float, float]:
-    since = now - timedelta(days=SMS_RETENTION_DAYS)
+    since = now - timedelta(days=sms_retention_days())
     if url.startswith("sqlite"):
         with contextlib.closing(sqlite3.connect(seeding.sqlite_path(url))) as connection:
             sql = _RAW.format(p1="?", p2="?", p3="?")

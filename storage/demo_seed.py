@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.datamap import ANONYMISED, SMS_RETENTION_DAYS, mask_last4
+from storage.datamap import ANONYMISED, mask_last4, sms_retention_days
 from storage.models import (
     AccessLogEntry,
     Account,
@@ -337,4 +337,4 @@ def _address_demo_recipients(
             if recipient.anonymised:
                 row["recipient"] = mask_last4(recipient.number)
                 row["content"] = ANONYMISED
-                row["anonymised_at"] = sent + timedelta(days=SMS_RETENTION_DAYS)
+                row["anonymised_at"] = sent + timedelta(days=sms_retention_days())

@@ -11,6 +11,9 @@ own lifecycle. The recipient's number is stored three ways, each for one reader:
   workflow can tell the controller again; erased when the referral ends.
 
 The full number otherwise exists only in the email to the controller: it is their data.
+The tables are in the bot's database and described in the data map (`bot.yaml`); the
+account they belong to is in the account store, which may be another database, so
+`account_id` has no foreign key (as for privacy requests, migration 0008).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    account_id: Mapped[int] = mapped_column(BigId)  # in the account store: no foreign key
     kind: Mapped[ReferralKind] = mapped_column(KIND_TYPE)
     status: Mapped[ReferralStatus] = mapped_column(STATUS_TYPE)
     number_hash: Mapped[str] = mapped_column(String(64), index=True)
@@ -119,7 +122,7 @@ class SmsSuppression(Base):
     __table_args__ = (UniqueConstraint("account_id", "number_hash"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    account_id: Mapped[int] = mapped_column(BigId)  # in the account store: no foreign key
     number_hash: Mapped[str] = mapped_column(String(64))
     number_masked: Mapped[str] = mapped_column(String(32))
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Account
 from storage.privacy_models import AuditEntry
 from storage.referral_models import Referral, ReferralEvent, ReferralStatus, SmsSuppression
 from workflow.referral_lifecycle import OPEN, ReferralNotFound
+from workflow.referral_senders import AccountFacts, accounts
 
 LIST_LIMIT = 500
 AUDIT_LIMIT = 200
@@ -77,7 +77,7 @@ class AgentReferral:
         }
 
 
-def _agent_view(referral: Referral, account: Account | None) -> AgentReferral:
+def _agent_view(referral: Referral, account: AccountFacts | None) -> AgentReferral:
     ended = ReferralStatus(referral.status) not in OPEN
     return AgentReferral(
         reference=referral.reference,
@@ -104,17 +104,14 @@ async def for_agents(session: AsyncSession, wanted: str = "open") -> list[AgentR
     """Referrals, oldest first; `wanted` is 'open', 'all' or a status (ValueError otherwise)."""
     if wanted not in FILTERS:
         raise ValueError(f"unknown referral status {wanted!r}")
-    stmt = (
-        select(Referral, Account)
-        .outerjoin(Account, Account.id == Referral.account_id)
-        .order_by(Referral.created_at, Referral.id)
-        .limit(LIST_LIMIT)
-    )
+    stmt = select(Referral).order_by(Referral.created_at, Referral.id).limit(LIST_LIMIT)
     if wanted == "open":
         stmt = stmt.where(Referral.status.in_(sorted(OPEN)))
     elif wanted != "all":
         stmt = stmt.where(Referral.status == ReferralStatus(wanted))
-    return [_agent_view(r, a) for r, a in (await session.execute(stmt)).all()]
+    found = (await session.scalars(stmt)).all()
+    facts = await accounts(session, [r.account_id for r in found])
+    return [_agent_view(r, facts.get(r.account_id)) for r in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +140,12 @@ class ReferralDetail:
 
 async def detail(session: AsyncSession, reference: str) -> ReferralDetail:
     """One referral with its history and audit entries; ReferralNotFound otherwise."""
-    found = (
-        await session.execute(
-            select(Referral, Account)
-            .outerjoin(Account, Account.id == Referral.account_id)
-            .where(Referral.reference == reference.strip().upper())
-        )
-    ).first()
-    if found is None:
+    referral = await session.scalar(
+        select(Referral).where(Referral.reference == reference.strip().upper())
+    )
+    if referral is None:
         raise ReferralNotFound(f"no referral {reference.strip()[:20]}")
-    referral, account = found
+    account = (await accounts(session, [referral.account_id])).get(referral.account_id)
     events = (
         await session.scalars(
             select(ReferralEvent)

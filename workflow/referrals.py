@@ -23,16 +23,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import use
-from storage.models import Account, OutboxMessage, Person
+from storage import account_store
+from storage.models import OutboxMessage, Person
 from storage.referral_models import Referral, ReferralKind, ReferralStatus, SmsSuppression
 from workflow import alerts, audit, referral_email, referral_links
 from workflow import referral_lifecycle as lifecycle
 from workflow.referral_lifecycle import OPEN, RECIPIENT, SYSTEM
 from workflow.referral_numbers import masked, normalise, number_hash, seal
-from workflow.referral_senders import WINDOW as WINDOW
 from workflow.referral_senders import Sender as Sender
+from workflow.referral_senders import accounts
 from workflow.referral_senders import senders_for_number as senders_for_number
-from workflow.referral_senders import shown_company
+from workflow.referral_senders import window as window
 from workflow.referral_stops import is_suppressed as is_suppressed
 from workflow.referral_stops import suppress
 
@@ -77,14 +78,17 @@ def clean_details(text: str | None) -> str | None:
     return kept[:DETAILS_MAX] or None
 
 
-async def _primary_contact(session: AsyncSession, account_id: int) -> Person | None:
+async def _primary_contact(session: AsyncSession, account_id: int) -> tuple[str, str] | None:
+    """The email and language of the account's primary contact with an email."""
     stmt = (
-        select(Person)
+        select(Person.email, Person.preferred_language)
         .where(Person.account_id == account_id, Person.email.is_not(None))
         .order_by(Person.is_primary.desc(), Person.id)
         .limit(1)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    async with account_store.reading(session) as store:
+        found = (await store.execute(stmt)).first()
+    return (str(found[0]), str(found[1] or "en")) if found is not None else None
 
 
 async def forward(
@@ -223,7 +227,7 @@ async def _deliver(
         )
         await _alert(session, referral, now)
         return False
-    account = await session.get(Account, referral.account_id)
+    account = (await accounts(session, [referral.account_id])).get(referral.account_id)
     suppressed = bool(
         referral.kind is ReferralKind.OBJECTION
         and account is not None
@@ -231,8 +235,9 @@ async def _deliver(
         and await suppress(session, referral, now)
     )
     contact = await _primary_contact(session, referral.account_id)
-    if contact is not None and contact.email:
-        with use(contact.preferred_language):
+    if contact is not None:
+        email, language = contact
+        with use(language):
             forwarding = referral_email.Forwarding(
                 reference=referral.reference,
                 kind=referral.kind,
@@ -246,7 +251,7 @@ async def _deliver(
             session.add(
                 OutboxMessage(
                     channel="email",
-                    to=contact.email,
+                    to=email,
                     subject=referral_email.subject(referral.reference),
                     text=referral_email.body(forwarding),
                     created_at=now,
@@ -303,7 +308,8 @@ def view(
 
 
 async def _company_for(session: AsyncSession, account_id: int) -> str | None:
-    return shown_company(await session.get(Account, account_id))
+    account = (await accounts(session, [account_id])).get(account_id)
+    return account.shown_company if account else None
 
 
 async def referrals_for_number(
@@ -311,12 +317,13 @@ async def referrals_for_number(
 ) -> list[ReferralView]:
     """The number's referrals, newest first: for the recipient's later status question."""
     stmt = (
-        select(Referral, Account)
-        .join(Account, Account.id == Referral.account_id)
+        select(Referral)
         .where(Referral.number_hash == number_hash(secret, normalise(e164)))
         .order_by(Referral.created_at.desc(), Referral.id.desc())
         .limit(STATUS_LIMIT)
     )
+    found = (await session.scalars(stmt)).all()
+    facts = await accounts(session, [r.account_id for r in found])
     suppressed = set(
         (
             await session.scalars(
@@ -327,8 +334,12 @@ async def referrals_for_number(
         ).all()
     )
     return [
-        view(referral, shown_company(account), suppressed=referral.id in suppressed)
-        for referral, account in (await session.execute(stmt)).all()
+        view(
+            referral,
+            facts[referral.account_id].shown_company if referral.account_id in facts else None,
+            suppressed=referral.id in suppressed,
+        )
+        for referral in found
     ]
 
 

@@ -21,7 +21,7 @@ async def _messages(db: Database, recipient: str) -> list[tuple[str | None, str 
             .where(SmsMessage.recipient == recipient)
             .order_by(SmsMessage.sent_at)
         )
-        window = utcnow() - timedelta(days=datamap.SMS_RETENTION_DAYS)
+        window = utcnow() - timedelta(days=datamap.sms_retention_days())
         return [(company, name, sent >= window) for company, name, sent, _text in rows.all()]
 
 

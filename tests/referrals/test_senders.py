@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import func, insert, select
 
 from storage import datamap
@@ -65,7 +67,7 @@ async def test_the_window_is_the_retention_rule_even_before_the_sweep_ran(
 ) -> None:
     anna = await account_of(seeded, "anna@example.dk")
     now = utcnow()
-    window = timedelta(days=datamap.SMS_RETENTION_DAYS)
+    window = timedelta(days=datamap.sms_retention_days())
     number = "+4531777777"
     async with seeded.transaction() as session:
         for age, name in (
@@ -113,5 +115,12 @@ async def test_a_closed_account_is_found_but_not_reachable(seeded: Database) -> 
     assert sender.account_id == ben and not sender.reachable
 
 
-def test_the_window_comes_from_the_data_map() -> None:
-    assert timedelta(days=datamap.SMS_RETENTION_DAYS) == referrals.WINDOW
+def test_the_window_comes_from_the_data_map(tmp_path: Path) -> None:
+    assert referrals.window() == timedelta(days=30), "the built-in map's SMS rule"
+    raw = yaml.safe_load(datamap.BUILTIN.read_text())
+    [rule] = raw["tables"]["sms_messages"]["retention"]
+    rule["after_days"] = 45
+    path = tmp_path / "map.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with datamap.using(datamap.load(path)):
+        assert referrals.window() == timedelta(days=45)

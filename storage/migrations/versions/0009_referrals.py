@@ -1,8 +1,11 @@
 """referrals from SMS recipients, their history, the suppression list; processor settings
 on accounts; an index to find a recipient's messages
 
+The account store may be another database (ACCOUNT_STORE_URL, migration 0008), so
+referrals and the suppression list keep the account's id without a foreign key.
+
 Revision ID: 0009
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -12,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -70,9 +73,6 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_referrals_account_id_accounts")
-        ),
-        sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
             name=op.f("fk_referrals_conversation_id_conversations"),
@@ -114,9 +114,6 @@ def upgrade() -> None:
         sa.Column("number_masked", sa.String(length=32), nullable=False),
         sa.Column("referral_id", _ID, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_sms_suppressions_account_id_accounts")
-        ),
         sa.ForeignKeyConstraint(
             ["referral_id"],
             ["referrals.id"],
