@@ -9,13 +9,14 @@ what was asked: the recipient's number stays in the email.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 
 import locales
 from bot import agent_labels as labels
-from bot.web.agent.html import Child, document, el
 from bot.web.keys import RUNTIME
+from bot.web.templating import render_page
 from locales import _
 from storage.referral_models import ReferralStatus
 from workflow import referral_links, referrals
@@ -25,10 +26,6 @@ from workflow.referral_lifecycle import CONTROLLER, ReferralNotFound, load
 log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
-_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
 
 
 def _language(request: web.Request) -> str:
@@ -36,42 +33,25 @@ def _language(request: web.Request) -> str:
     return "da" if header.startswith("da") else "en"
 
 
-def _page(language: str, status: int, title: str, *content: Child) -> web.Response:
-    head = [
-        el("meta", {"charset": "utf-8"}),
-        el("meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"}),
-        el("meta", {"name": "robots", "content": "noindex, nofollow"}),
-        el("title", None, title),
-        el("link", {"rel": "stylesheet", "href": "/agent/static/console.css"}),
-    ]
-    brand = el(
-        "p",
-        {"class": "brand"},
-        el("img", {"src": "/static/logo.svg", "alt": "", "width": 28, "height": 28}),
-        el("span", None, "GatewayAPI"),
+def _page(
+    request: web.Request, language: str, status: int, title: str, message: str, **extra: Any
+) -> web.Response:
+    """`referrals/ack.html` (call inside `locales.use(language)`); the security headers,
+    a policy without scripts and no caching among them, come from `bot.web.security`."""
+    text = render_page(
+        request,
+        "referrals/ack.html",
+        {"language": language, "title": title, "message": message, "confirm": False, **extra},
     )
-    body = [el("main", {"id": "main", "class": "login"}, brand, el("h1", None, title), *content)]
-    return web.Response(
-        text=document(language, head, body),
-        status=status,
-        content_type="text/html",
-        charset="utf-8",
-        headers={
-            "Content-Security-Policy": _CSP,
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-        },
-    )
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
 
-def _bad_link(language: str, expired: bool) -> web.Response:
+def _bad_link(request: web.Request, language: str, expired: bool) -> web.Response:
     if expired:
         text = _("This confirmation link has expired. Please reply to our email instead.")
-        return _page(language, 410, _("Link expired"), el("p", None, text))
+        return _page(request, language, 410, _("Link expired"), text)
     text = _("This confirmation link is not valid. Please reply to our email instead.")
-    return _page(language, 404, _("Link not valid"), el("p", None, text))
+    return _page(request, language, 404, _("Link not valid"), text)
 
 
 def _verified(request: web.Request) -> tuple[str, str | web.Response]:
@@ -84,15 +64,15 @@ def _verified(request: web.Request) -> tuple[str, str | web.Response]:
                 runtime.services.secret, request.match_info["token"], runtime.services.clock()
             )
         except referral_links.ExpiredLink:
-            return language, _bad_link(language, expired=True)
+            return language, _bad_link(request, language, expired=True)
         except referral_links.InvalidLink:
-            return language, _bad_link(language, expired=False)
+            return language, _bad_link(request, language, expired=False)
     return language, reference
 
 
-def _already(language: str, reference: str) -> web.Response:
+def _already(request: web.Request, language: str, reference: str) -> web.Response:
     text = _("Request {reference} is already confirmed. Thank you.").format(reference=reference)
-    return _page(language, 200, _("Already confirmed"), el("p", None, text))
+    return _page(request, language, 200, _("Already confirmed"), text)
 
 
 @routes.get(referral_links.PATH + "{token}")
@@ -106,32 +86,15 @@ async def show(request: web.Request) -> web.StreamResponse:
             try:
                 referral = await load(session, found, lock=False)
             except ReferralNotFound:
-                return _bad_link(language, expired=False)
+                return _bad_link(request, language, expired=False)
         if referral.status is not ReferralStatus.FORWARDED:
-            return _already(language, referral.reference)
+            return _already(request, language, referral.reference)
         title = _("Confirm receipt of request {reference}").format(reference=referral.reference)
-        return _page(
-            language,
-            200,
-            title,
-            el(
-                "p",
-                None,
-                _(
-                    "We forwarded a request from a recipient of your SMS messages: {kind}. "
-                    "Please confirm that you have received it. You answer the person yourself."
-                ).format(kind=labels.referral_kind(str(referral.kind)).lower()),
-            ),
-            el(
-                "form",
-                {"method": "post", "action": request.path, "class": "card login__form"},
-                el(
-                    "button",
-                    {"type": "submit", "class": "button button--primary"},
-                    _("I have received the request"),
-                ),
-            ),
-        )
+        text = _(
+            "We forwarded a request from a recipient of your SMS messages: {kind}. "
+            "Please confirm that you have received it. You answer the person yourself."
+        ).format(kind=labels.referral_kind(str(referral.kind)).lower())
+        return _page(request, language, 200, title, text, confirm=True, action=request.path)
 
 
 @routes.post(referral_links.PATH + "{token}")
@@ -147,11 +110,11 @@ async def confirm(request: web.Request) -> web.StreamResponse:
                     session, found, actor=CONTROLLER, now=runtime.services.clock()
                 )
         except ReferralNotFound:
-            return _bad_link(language, expired=False)
+            return _bad_link(request, language, expired=False)
         except WorkflowError:
-            return _already(language, found)
+            return _already(request, language, found)
         log.info("referral %s acknowledged by its controller", found)
         text = _("Thank you. We have recorded that you received request {reference}.").format(
             reference=found
         )
-        return _page(language, 200, _("Receipt confirmed"), el("p", None, text))
+        return _page(request, language, 200, _("Receipt confirmed"), text)

@@ -48,7 +48,7 @@ async def referral_list(request: web.Request) -> web.StreamResponse:
         rows = await referral_queries.for_agents(session, wanted)
         ctx = await _context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(referral_pages.list_page(ctx, rows, wanted))
+        return _html(referral_pages.list_page(request, ctx, rows, wanted))
 
 
 async def _render(
@@ -68,7 +68,9 @@ async def _render(
         ctx = await _context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
         return _html(
-            referral_pages.detail_page(ctx, found, flash=_(flash) if flash else None, error=error),
+            referral_pages.detail_page(
+                request, ctx, found, flash=_(flash) if flash else None, error=error
+            ),
             status,
         )
 
