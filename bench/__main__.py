@@ -26,7 +26,16 @@ from pathlib import Path
 from bench import classify, seeding
 from bench.measure import Figure, at_least, figure, format_table, progress
 
-BENCHMARKS = ("ingestion", "export", "erasure", "retention", "queue", "dashboard", "classify")
+BENCHMARKS = (
+    "ingestion",
+    "export",
+    "erasure",
+    "retention",
+    "queue",
+    "dashboard",
+    "referrals",
+    "classify",
+)
 BACKENDS = ("sqlite", "postgresql")
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -36,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description=(
             "Benchmarks of the privacy bot (ingestion, export, erasure, retention, queue, "
-            "dashboard, classify) against baselines measured in the same run."
+            "dashboard, referrals, classify) against baselines measured in the same run."
         ),
         epilog=(
             "Exit codes: 0 all goals met, 1 a goal missed or a benchmark failed, 2 usage error."

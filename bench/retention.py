@@ -23,7 +23,7 @@ from storage import datamap
 from storage.db import Database
 from workflow import retention
 
-SMS_DAYS = datamap.current().rule_days("sms_messages", "sms_messages_anonymised")
+SMS_DAYS = datamap.sms_retention_days()
 
 MESSAGES = 1_000_000
 QUICK_MESSAGES = 30_000

@@ -56,6 +56,9 @@ AUDIT_EVENTS = {
     "approval_recorded": N_("Approval recorded"),
     "extended": N_("Deadline extended"),
     "verification_unlocked": N_("Verification by code unlocked"),
+    "referral_opened": N_("Referral opened"),
+    "referral_status": N_("Status changed"),
+    "referral_suppressed": N_("Messages to the number stopped"),
 }
 ACTION_STATUSES = {
     "ready": N_("Waiting"),
@@ -63,6 +66,16 @@ ACTION_STATUSES = {
     "done": N_("Done"),
     "failed": N_("Failed"),
     "cancelled": N_("Cancelled"),
+}
+# SMS recipients' requests forwarded to the sending accounts (workflow.referrals); a
+# recipient's "objection" asks the account to stop the messages, so agents read it so.
+REFERRAL_KINDS = {**KINDS, "objection": N_("Stop messages")}
+REFERRAL_STATUSES = {
+    "opened": N_("Opened"),
+    "forwarded": N_("Forwarded"),
+    "acknowledged": N_("Acknowledged"),
+    "closed": N_("Closed"),
+    "account_gone": N_("Account gone"),
 }
 DECISIONS = {"approve": N_("Approved"), "reject": N_("Rejected")}
 LANGUAGES = {"da": "Dansk", "en": "English"}
@@ -88,6 +101,14 @@ def channel(value: str) -> str:
 
 def alert(value: str) -> str:
     return _pick(ALERTS, value)
+
+
+def referral_kind(value: str) -> str:
+    return _pick(REFERRAL_KINDS, value)
+
+
+def referral_status(value: str) -> str:
+    return _pick(REFERRAL_STATUSES, value)
 
 
 def audit_event(value: str) -> str:

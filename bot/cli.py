@@ -275,6 +275,7 @@ _PLUGGED = (
     ("bot.commands.outbox", "outbox"),
     ("bot.commands.worker", "worker"),
     ("bot.commands.requests", "requests"),
+    ("bot.commands.referrals", "referrals_group"),
     ("bot.commands.audit", "audit"),
     ("bot.commands.report", "report"),
     ("bot.commands.alerts", "alerts"),

@@ -9,6 +9,8 @@ looked up in it through the data map (`find_account`).
 from __future__ import annotations
 
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,17 +79,23 @@ class FoundAccount:
         return self.stored if self.kind == "phone" else None
 
 
-async def find_account(session: AsyncSession, kind: str, value: str) -> FoundAccount | None:
-    """The active account with this email or phone, through the data map.
-
-    `session` is a session of the bot database; the lookup runs in it when the store is
-    the same database, else in a session of the attached store.
-    """
+@asynccontextmanager
+async def reading(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A session to read the account store beside `session`, a session of the bot database:
+    `session` itself when the store is the same database, else one of the attached store."""
     bind = session.bind
     store = _stores.get(bind.sync_engine) if bind is not None else None
     if store is None:
-        return await _find(session, kind, value)
+        yield session
+        return
     async with store.sessions() as store_session:
+        yield store_session
+
+
+async def find_account(session: AsyncSession, kind: str, value: str) -> FoundAccount | None:
+    """The active account with this email or phone, through the data map (`session` is a
+    session of the bot database; see `reading`)."""
+    async with reading(session) as store_session:
         return await _find(store_session, kind, value)
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.datamap import ANONYMISED, mask_last4, sms_retention_days
 from storage.models import (
     AccessLogEntry,
     Account,
@@ -37,6 +38,7 @@ class DemoAccount:
     name: str
     language: str
     company: str
+    sender_name: str  # what recipients see as the sender of the account's messages
     sms_count: int
     invoice_count: int
     marketing: bool
@@ -52,6 +54,7 @@ DEMO_ACCOUNTS = (
         name="Anna Jensen",
         language="da",
         company="Anna's Bageri ApS",
+        sender_name="AnnasBageri",
         sms_count=2000,
         invoice_count=12,
         marketing=True,
@@ -65,6 +68,7 @@ DEMO_ACCOUNTS = (
         name="Ben Carter",
         language="en",
         company="Ben's Bikes Ltd",
+        sender_name="BensBikes",
         sms_count=300,
         invoice_count=3,
         marketing=False,
@@ -171,7 +175,7 @@ async def _messages(
             {
                 "account_id": account_id,
                 "sender_number": spec.phone,
-                "sender_name": spec.company.split("'")[0][:11],
+                "sender_name": spec.sender_name,
                 "recipient": prefix
                 + "".join(str(rng.randint(0, 9)) for _ in range(8 if spec.language == "da" else 6)),
                 "content": rng.choice(texts).format(
@@ -183,6 +187,7 @@ async def _messages(
                 "sent_at": sent,
             }
         )
+    _address_demo_recipients(rows, spec, now)
     for start in range(0, len(rows), 1000):
         await session.execute(insert(SmsMessage), rows[start : start + 1000])
 
@@ -281,3 +286,55 @@ async def seed_history_accounts(session: AsyncSession, *, now: datetime) -> list
             found = account.id
         ids.append(int(found))
     return ids
+
+
+# --- SMS recipients (the processor's side: workflow.referrals) ------------------------
+
+
+@dataclass(frozen=True)
+class DemoRecipient:
+    """A person who received messages from a demo account, for the recipient walk-through."""
+
+    number: str
+    sender_email: str  # the demo account that sent the messages
+    days_ago: tuple[int, ...]  # one message per entry
+    anonymised: bool = False  # older than the retention window, left as the sweep leaves them
+
+
+DEMO_RECIPIENTS = (
+    # messages from both accounts within 30 days: two controllers to forward to
+    DemoRecipient("+4531000003", "anna@example.dk", (2, 9, 16)),
+    DemoRecipient("+4531000003", "ben@example.com", (4, 21)),
+    # messages from Ben's account only
+    DemoRecipient("+447700900555", "ben@example.com", (1, 6)),
+    # only old messages, anonymised by the retention sweep: nothing can be traced
+    DemoRecipient("+4531000004", "anna@example.dk", (45, 60, 75), anonymised=True),
+)
+
+
+def _address_demo_recipients(
+    rows: list[dict[str, object]], spec: DemoAccount, now: datetime
+) -> None:
+    """Turn the account's first generated messages into the demo recipients' messages.
+
+    They replace generated rows rather than add to them, so the account keeps its
+    documented message count and the random data after them stays as it was.
+    """
+    texts = _TEXTS_DA if spec.language == "da" else _TEXTS_EN
+    mine = [r for r in DEMO_RECIPIENTS if r.sender_email == spec.email]
+    index = 0
+    for recipient in mine:
+        for days in recipient.days_ago:
+            sent = (now - timedelta(days=days)).replace(hour=10, minute=0, second=0, microsecond=0)
+            row = rows[index]
+            index += 1
+            row["sent_at"] = sent
+            row["status"] = "delivered"
+            row["recipient"] = recipient.number
+            row["content"] = texts[index % len(texts)].format(
+                d=sent.date().isoformat(), n=1000 + index, h="10:00"
+            )
+            if recipient.anonymised:
+                row["recipient"] = mask_last4(recipient.number)
+                row["content"] = ANONYMISED
+                row["anonymised_at"] = sent + timedelta(days=sms_retention_days())

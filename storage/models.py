@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -65,6 +66,15 @@ class Account(Base):
     google_subject: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    # Processor settings (see storage.referral_models): may SMS recipients be told the
+    # company's name (else only the sender names they saw), and has the company instructed
+    # us to honour a recipient's "stop" by suppressing further messages to the number.
+    name_shown_to_recipients: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    honours_recipient_stop: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     people: Mapped[list[Person]] = relationship(back_populates="account", lazy="raise")
 
@@ -123,6 +133,8 @@ class SmsMessage(Base):
     __table_args__ = (
         Index("ix_sms_messages_account_sent", "account_id", "sent_at"),
         Index("ix_sms_messages_sent_at", "sent_at"),
+        # a recipient's messages (referrals): only un-anonymised numbers match exactly
+        Index("ix_sms_messages_recipient_sent", "recipient", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -61,6 +61,20 @@ def test_check_fails_when_the_map_names_what_the_schema_lacks(tmp_path: Path) ->
     assert refused.exit_code == 1 and "tables" in refused.stderr
 
 
+def test_check_warns_when_a_store_lacks_an_index_the_map_asks_for(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = _env(tmp_path)
+    assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    with sqlite3.connect(tmp_path / "bot.db") as connection:
+        connection.execute("DROP INDEX ix_sms_messages_recipient_sent")
+    warned = runner.invoke(cli, ["datamap", "check", "--json"], env=env)
+    assert warned.exit_code == 0, "a missing index is slow, not wrong"
+    assert json.loads(warned.stdout)["warnings"] == [
+        "sms_messages: no index on (recipient, sent_at); a referral's search for who sent "
+        "messages to a recipient's number reads the whole table"
+    ]
+
+
 def test_show_prints_the_record_of_processing_in_every_format(tmp_path: Path) -> None:
     runner = CliRunner()
     env = _env(tmp_path)

@@ -8,10 +8,13 @@ from pathlib import Path
 from storage.db import Database
 from storage.types import utcnow
 from tests.conftest import TEST_SECRET
+from tests.executors.conftest import ANNA, BEN, account_of
+from tests.referrals.conftest import ANONYMISED, BEN_ONLY, BOTH
 from workflow import audit
 from workflow.accountability.figures import collect
 from workflow.accountability.period import Period
 from workflow.demo_history import seed_history
+from workflow.referrals import senders_for_number
 
 
 async def test_a_year_of_history_has_every_outcome_and_verifies(
@@ -49,3 +52,11 @@ async def test_a_year_of_history_has_every_outcome_and_verifies(
         now=now,
     )
     assert not again.created  # seeding twice adds nothing
+
+    anna, ben = await account_of(seeded, ANNA), await account_of(seeded, BEN)
+    async with seeded.sessions() as session:  # the recipients' demo data survives it
+        traced = {
+            number: {s.account_id for s in await senders_for_number(session, number, now)}
+            for number in (BOTH, BEN_ONLY, ANONYMISED)
+        }
+    assert traced == {BOTH: {anna, ben}, BEN_ONLY: {ben}, ANONYMISED: set()}

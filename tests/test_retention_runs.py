@@ -158,7 +158,9 @@ async def test_the_sweep_keeps_what_a_request_or_case_needs_and_a_rerun_changes_
     closed_plan = _file(data / "erasure" / "PR-DONE01.json", 20 * DAY, now)
     async with seeded.sessions() as session:
         old_sms = await session.scalar(
-            select(func.count()).select_from(SmsMessage).where(SmsMessage.sent_at < now - 30 * DAY)
+            select(func.count())
+            .select_from(SmsMessage)
+            .where(SmsMessage.sent_at < now - 30 * DAY, SmsMessage.anonymised_at.is_(None))
         )
 
     report = await retention_runs.run_sweep(seeded, clock=clock, data_dir=data)

@@ -26,6 +26,7 @@ EVENTS = (
     "deadline_passed",
     "handover",
     "code_locked",
+    "referral",  # a recipient's request forwarded to a sending account (workflow.referrals)
 )
 
 

@@ -29,9 +29,9 @@ class NotVerified(Exception):
     """A request cannot reach approval unless the customer was verified (Art. 12(6))."""
 
 
-def new_reference() -> str:
-    """A short, unguessable, human-friendly reference such as PR-7K3F9Q."""
-    return "PR-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+def new_reference(prefix: str = "PR") -> str:
+    """A short, unguessable, human-friendly reference such as PR-7K3F9Q (RF-… a referral)."""
+    return f"{prefix}-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
 
 
 async def _unique_reference(session: AsyncSession) -> str:

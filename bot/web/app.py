@@ -8,7 +8,16 @@ from aiohttp import web
 
 from bot.channels import slack, telegram, webchat
 from bot.runtime import Runtime
-from bot.web import agent, chat_page, dev_outbox, downloads, health, metrics, templating
+from bot.web import (
+    agent,
+    chat_page,
+    dev_outbox,
+    downloads,
+    health,
+    metrics,
+    referral_ack,
+    templating,
+)
 from bot.web.client import TRUSTED_PROXIES
 from bot.web.deadline import DEADLINE, deadline_middleware
 from bot.web.errors import error_middleware
@@ -41,6 +50,7 @@ def create_app(runtime: Runtime) -> web.Application:
     app.add_routes(metrics.routes)
     app.add_routes(webchat.routes)
     app.add_routes(downloads.routes)
+    app.add_routes(referral_ack.routes)  # the account holder confirms a forwarded request
     slack.setup(app, runtime)
     telegram.setup(app, runtime)  # only when TELEGRAM_BOT_TOKEN and _WEBHOOK_SECRET are set
     agent.setup(app)  # the agent console at /agent

@@ -2,9 +2,10 @@
 
 A strict Content Security Policy (nothing inline, everything from this origin: the chat
 page loads /static/chat.js and talks to /webchat/api; the agent console has no script
-at all), no framing, no MIME sniffing, no referrer (links can carry tokens). Pages with
-personal data (the console, the chat API, downloads) are never cached. A response that
-sets its own policy (the demo outbox page) keeps it.
+at all, nor has the page an account holder confirms a referral on), no framing, no MIME
+sniffing, no referrer (links can carry tokens). Pages with personal data or a token (the
+console, the chat API, downloads, referral confirmations) are never cached. A response
+that sets its own policy (the demo outbox page) keeps it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ CONSOLE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-_NEVER_CACHED = ("/agent", "/webchat/api/", "/downloads/")
+_NEVER_CACHED = ("/agent", "/webchat/api/", "/downloads/", "/referrals/")
+_NO_SCRIPT = ("/agent/", "/referrals/")  # and /agent itself
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -29,8 +31,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def apply(path: str, headers: MutableMapping[str, str]) -> None:
     """Add the headers `path` gets, keeping any the handler set itself."""
     setdefault = headers.setdefault
-    console = path == "/agent" or path.startswith("/agent/")
-    setdefault("Content-Security-Policy", CONSOLE_CSP if console else CHAT_CSP)
+    no_script = path == "/agent" or path.startswith(_NO_SCRIPT)
+    setdefault("Content-Security-Policy", CONSOLE_CSP if no_script else CHAT_CSP)
     setdefault("X-Frame-Options", "DENY")
     setdefault("X-Content-Type-Options", "nosniff")
     setdefault("Referrer-Policy", "no-referrer")

@@ -41,6 +41,7 @@ __all__ = [
     "load",
     "mask_last4",
     "rectifiable_fields",
+    "sms_retention_days",
     "text",
     "using",
 ]
@@ -48,6 +49,11 @@ __all__ = [
 REDACTED = "[erased]"  # what erasure writes over text
 ANONYMISED = "[anonymised]"  # what the retention sweep writes over text
 REVOKED_PREFIX = "erased:"
+# The retention rule that anonymises message data (the policy's "up to 30 days"): after it
+# the recipient number's last 4 digits are masked, so referrals can trace a number only
+# inside it.
+SMS_TABLE = "sms_messages"
+SMS_RETENTION_RULE = "sms_messages_anonymised"
 HERE = Path(__file__).resolve().parent
 BUILTIN = HERE / "builtin.yaml"
 BOT = HERE / "bot.yaml"
@@ -105,6 +111,11 @@ def using(data_map: DataMap) -> Iterator[DataMap]:
 def rectifiable_fields() -> list[RectifiableField]:
     """The fields the customer can have corrected, with labels in the current language."""
     return current().rectifiable_fields()
+
+
+def sms_retention_days(data_map: DataMap | None = None) -> int:
+    """How many days a message keeps its recipient number and content (the map's rule)."""
+    return (data_map or current()).rule_days(SMS_TABLE, SMS_RETENTION_RULE)
 
 
 def legal_hold_until(issued: date | datetime) -> date:

@@ -2,7 +2,8 @@
 
 Errors: a table or column the map names that does not exist. Warnings: columns the map
 does not mention whose name or sampled content looks personal (email addresses, phone
-numbers, IP addresses, names) — they may hold data no right reaches.
+numbers, IP addresses, names) — they may hold data no right reaches; and an index the
+map's `indexes` ask for that the live table lacks (the lookup would read the whole table).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import column as sa_column
 from sqlalchemy.engine import Connection
 
 from storage.datamap.model import DataMap
+from storage.datamap.schema import Table
 from storage.db import Database
 
 SAMPLE = 50
@@ -39,6 +41,26 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def _indexed(connection: Connection, name: str) -> list[list[str]]:
+    """The column lists of the table's indexes, unique constraints and primary key."""
+    inspector = inspect(connection)
+    found = [list(i["column_names"]) for i in inspector.get_indexes(name)]
+    found += [list(u["column_names"]) for u in inspector.get_unique_constraints(name)]
+    found.append(list(inspector.get_pk_constraint(name).get("constrained_columns") or []))
+    return [[str(c) for c in columns if c is not None] for columns in found]
+
+
+def _missing_indexes(connection: Connection, name: str, spec: Table) -> list[str]:
+    if not spec.indexes:
+        return []
+    have = _indexed(connection, name)
+    return [
+        f"{name}: no index on ({', '.join(lookup.columns)}); {lookup.used_by} reads the whole table"
+        for lookup in spec.indexes
+        if not any(columns[: len(lookup.columns)] == lookup.columns for columns in have)
+    ]
 
 
 def _live(connection: Connection) -> dict[str, dict[str, Any]]:
@@ -85,6 +107,7 @@ def _check(connection: Connection, data_map: DataMap, database: str) -> CheckRep
                 report.warnings.append(
                     f"{name}.{column}: not in the data map, and {reason} looks personal"
                 )
+        report.warnings += _missing_indexes(connection, name, spec)
     return report
 
 

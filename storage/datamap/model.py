@@ -167,6 +167,7 @@ class DataMap:
             named += [c for c in (rule.mark, rule.or_when_set, rule.bump, rule.guarded_column) if c]
         if table.legal_hold is not None:
             named += [table.legal_hold.counted_from, table.legal_hold.until_column]
+        named += [c for lookup in table.indexes for c in lookup.columns]
         problems += [
             f"{where}: column {c!r} is not in its columns" for c in named if c not in columns
         ]

@@ -148,6 +148,13 @@ class LegalHold(Strict):
     law: Text
 
 
+class Lookup(Strict):
+    """An index a lookup of the bot needs: `datamap check` warns when the store lacks it."""
+
+    columns: list[Name] = Field(min_length=1)  # an index must start with these, in order
+    used_by: str  # what would read the whole table without it (for the operator)
+
+
 class Table(Strict):
     database: Literal["store", "bot"] = "store"
     key: list[Name] = Field(default_factory=lambda: ["id"], min_length=1)
@@ -163,6 +170,7 @@ class Table(Strict):
     )  # extra values: now|now_if_null|+1|literal
     legal_hold: LegalHold | None = None
     retention: list[Rule] = Field(default_factory=list)
+    indexes: list[Lookup] = Field(default_factory=list)
 
 
 class Account(Strict):

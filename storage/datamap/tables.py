@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.engine import Connection, Engine
 
-import storage.privacy_models  # noqa: F401 - registers the bot's other tables
+import storage.privacy_models
+import storage.referral_models  # noqa: F401 - registers the bot's other tables
 from storage.datamap import BUILTIN
 from storage.datamap.model import DataMap, DataMapError
 from storage.db import Database

@@ -6,6 +6,7 @@ from alembic import context
 
 import storage.agent_models
 import storage.privacy_models
+import storage.referral_models
 import storage.security_models
 import storage.slack_models  # noqa: F401
 from storage.models import Base

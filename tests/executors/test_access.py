@@ -66,6 +66,9 @@ async def test_every_category_is_exported_as_json_and_csv_with_the_database_coun
         "chat_transcripts": 3,
         "verification_codes": 0,
         "messages_to_you": 0,
+        "recipient_requests": 0,  # SMS recipients' requests passed on (test_referral_data)
+        "recipient_request_history": 0,
+        "stopped_numbers": 0,
     }
     assert expected["sms_messages"] == 2000 and expected["invoices"] == 12
     assert result.effects["rows"] == expected

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import storage.models as models
+import storage.referral_models as referral_models
 from storage import datamap
 from storage.datamap import DataMapError, Role, Strategy
 from storage.datamap.schema import DataMapFile
@@ -19,11 +20,12 @@ SCHEMA = Path(datamap.__file__).with_name("datamap.schema.json")
 
 
 def _store_tables() -> dict[str, set[str]]:
-    """The tables defined in storage.models (the account store and the bot's own)."""
+    """The tables defined in storage.models (the account store and the bot's own) and
+    storage.referral_models (SMS recipients' requests and the suppression list)."""
     return {
         mapper.local_table.name: {c.name for c in mapper.local_table.columns}  # type: ignore[union-attr]
         for mapper in models.Base.registry.mappers
-        if mapper.class_.__module__ == models.__name__
+        if mapper.class_.__module__ in (models.__name__, referral_models.__name__)
     }
 
 
@@ -82,7 +84,12 @@ def test_categories_and_purposes_come_from_the_map() -> None:
     data_map = datamap.current()
     keys = data_map.category_keys()
     assert "billing" in keys and "message_content" in keys and len(keys) == len(set(keys))
-    assert data_map.category_keys(Role.PROCESSOR) == ["network", "recipient", "message_content"]
+    assert data_map.category_keys(Role.PROCESSOR) == [
+        "network",
+        "recipient",
+        "message_content",
+        "referral",  # SMS recipients' requests passed on to the account (bot.yaml)
+    ]
     assert len(data_map.purpose_keys()) >= 5
 
 
@@ -113,6 +120,10 @@ def test_a_changed_period_changes_the_text(tmp_path: Path) -> None:
         (lambda m: m["tables"]["payments"].update(reach={"parent": "x", "join": {}}), "'x'"),
         (lambda m: m["tables"]["people"].pop("reach"), "reach an account"),
         (lambda m: m["purposes"]["account"].update(basis="whim"), "whim"),
+        (
+            lambda m: m["tables"]["sms_messages"]["indexes"][0].update(columns=["to_number"]),
+            "'to_number' is not in its columns",
+        ),
     ],
 )
 def test_an_inconsistent_map_is_refused_with_the_reason(

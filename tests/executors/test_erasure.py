@@ -183,6 +183,9 @@ async def test_afterwards_the_contacts_remain_nowhere_but_in_legal_hold_columns(
         "api_keys": 2,
         "consents": 3,
         "people": 1,
+        "referrals": 0,  # SMS recipients' requests passed on (test_referral_data)
+        "referral_events": 0,
+        "sms_suppressions": 0,
     }
     assert result.effects["kept"] == {"invoices": 12, "invoice_lines": 12, "payments": 12}
     text = json.dumps([result.effects, result.notice])

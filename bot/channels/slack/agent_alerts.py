@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 import locales
 from bot import agent_labels as labels
+from bot.channels.slack import referral_cards
 from bot.channels.slack.blocks import escape
 from bot.channels.slack.context import AGENT_LANGUAGE, SLACK_ERRORS
 from locales import _, ngettext
@@ -102,9 +103,15 @@ async def _deliver_one(
         if alert is None:
             return 0
         if alert.event not in SHOWN_BY_APPROVAL_MESSAGE:
-            text = alert_text(alert.event, alert.params or {}, now)
+            params = alert.params or {}
+            message: dict[str, Any] = {"text": alert_text(alert.event, params, now)}
+            if alert.event == referral_cards.EVENT:
+                message = {
+                    "text": referral_cards.card_text(params),
+                    "blocks": referral_cards.card_blocks(params),
+                }
             try:
-                await client.chat_postMessage(channel=channel, text=text)
+                await client.chat_postMessage(channel=channel, **message)
             except SLACK_ERRORS as exc:
                 log.warning("agent alert %d not posted: %s", alert_id, type(exc).__name__)
                 return 0

@@ -81,7 +81,8 @@ def request_path(reference: str) -> str:
     return f"{BASE}/requests/{reference}"
 
 
-def _page(request: web.Request, name: str, ctx: Context, title: str, **values: Any) -> str:
+def render_console(request: web.Request, name: str, ctx: Context, title: str, **values: Any) -> str:
+    """A signed-in console page: `ctx` gives the header its agent, language and CSRF token."""
     return render_page(
         request, name, {"ctx": ctx, "language": ctx.language, "title": title, **values}
     )
@@ -122,7 +123,7 @@ def list_page(
 ) -> str:
     rows = [Row(r, time_left(r, now)) for r in requests]
     overdue = sum(1 for row in rows if row.left.overdue)
-    return _page(
+    return render_console(
         request,
         "agent/list.html",
         ctx,
@@ -152,7 +153,7 @@ def detail_page(
         and found.extension_months < deadlines.MAX_EXTENSION_MONTHS
         and now < deadlines.due_date(found.received_at)
     )
-    return _page(
+    return render_console(
         request,
         "agent/detail.html",
         ctx,
@@ -170,7 +171,7 @@ def detail_page(
 
 
 def alerts_page(request: web.Request, ctx: Context, alerts: Sequence[FailedAlert]) -> str:
-    return _page(
+    return render_console(
         request, "agent/alerts.html", ctx, _("Failed requests"), current="alerts", alerts=alerts
     )
 

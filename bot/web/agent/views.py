@@ -527,6 +527,9 @@ def create_console() -> web.Application:
     app.router.add_get("/overview", overview_page)
     app.router.add_get("/requests/{reference}", request_detail)
     app.router.add_post("/requests/{reference}/{decision}", decide)
+    from bot.web.agent import referral_views  # it builds on this module's helpers
+
+    referral_views.add_routes(app.router)
     app.router.add_static("/static/", STATIC)
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app
