@@ -175,6 +175,7 @@ def _answers_the_step(turn: Turn, understanding: Understanding) -> bool:
             or act in ("yes", "no")
             or (dialog.asking == "purposes" and bool(understanding.purposes))
             or (dialog.asking == "field" and understanding.field is not None)
+            or (dialog.asking == "wish" and bool(understanding.rights))
             or identity.parse_code(turn.text) is not None
         )
     return False
@@ -229,7 +230,7 @@ async def _on_button(turn: Turn, value: str) -> None:
     if resume is not None and (value not in HANDLERS or value == "cancel") and await resume(turn):
         return
     if value in HANDLERS:
-        if value in privacy.RIGHTS:
+        if value in privacy.RIGHTS or value == "recipient":
             turn.resume_held()
         turn.dialog.held = None
         await HANDLERS[value](turn)

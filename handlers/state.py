@@ -49,6 +49,8 @@ class DialogState:
     # a message whose intent was unclear: what it said, kept while the customer picks
     # among the offered choices, so its details are not lost
     held: dict[str, Any] | None = None
+    # an SMS recipient's number, proved by a code: {"number", "until"} (ISO time)
+    recipient: dict[str, str] | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any] | None) -> DialogState:
@@ -79,6 +81,15 @@ class DialogState:
             else {},
             last_reference=_str(data.get("last_reference")),
             held=dict(data["held"]) if isinstance(data.get("held"), dict) else None,
+            recipient=(
+                {
+                    "number": str(data["recipient"]["number"]),
+                    "until": str(data["recipient"]["until"]),
+                }
+                if isinstance(data.get("recipient"), dict)
+                and {"number", "until"} <= data["recipient"].keys()
+                else None
+            ),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ valid, the link to what they delivered, so a customer who closed the tab finds i
 
 from __future__ import annotations
 
-from handlers import auth
+from handlers import auth, recipient
 from handlers.state import Step
 from handlers.turn import Turn
 from locales import N_, _, format_date
@@ -73,6 +73,8 @@ def begin(turn: Turn) -> None:
 
 
 async def handle(turn: Turn) -> None:
+    if not auth.is_verified(turn) and await recipient.status(turn):
+        return  # someone who received an SMS through us asks about their requests
     if auth.is_verified(turn):
         await show(turn)
         return

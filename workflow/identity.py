@@ -148,7 +148,9 @@ async def start(
 
     `purpose="login"` looks the contact up among registered contacts. For
     `purpose="new_contact"` (confirming a new email/phone before a rectification) the
-    code goes to the new contact itself, for the already verified `account_id`.
+    code goes to the new contact itself, for the already verified `account_id`. For
+    `purpose="recipient"` (someone who received an SMS through us proves they hold the
+    number) it goes to the number itself, with the same limits per number as per account.
     """
     hour_ago = now - timedelta(hours=1)
     if (
@@ -168,6 +170,12 @@ async def start(
     hashed = None
     if account_id is None:
         hashed = code_guard.contact_hash(secret, contact.kind, contact.value)
+        if recipient is not None and (
+            await _codes_since(session, hour_ago, contact_hash=hashed, delivered=True)
+            >= CODES_PER_ACCOUNT_PER_HOUR
+            or await code_guard.is_locked(session, code_guard.contact_subject(hashed), now)
+        ):
+            recipient = None  # a number's hourly codes are used up, as an account's are
     elif await _codes_since(
         session, hour_ago, account_id=account_id, delivered=True
     ) >= CODES_PER_ACCOUNT_PER_HOUR or await code_guard.is_locked(
@@ -179,7 +187,7 @@ async def start(
         VerificationCode(
             conversation_id=conversation.id,
             account_id=account_id,
-            delivered=recipient is not None and account_id is not None,
+            delivered=recipient is not None,
             contact_hash=hashed,
             purpose=purpose,
             channel="email" if contact.kind == "email" else "sms",
@@ -242,7 +250,7 @@ async def check(
     if row.expires_at <= now:
         return CheckResult(CheckOutcome.EXPIRED)
     matches = hmac.compare_digest(row.code_hash, _code_hash(secret, conversation.id, code))
-    if not matches or row.account_id is None or not row.delivered:
+    if not matches or not row.delivered:
         row.attempts += 1
         left = MAX_TRIES - row.attempts
         if guarded is not None:

@@ -269,6 +269,8 @@ class Simulator:
             return str(answers.get("yes") or ("ja" if language == "da" else "yes")), None
         if ask is Ask.CHOICE:
             values = [b["value"] for r in replies for b in r.get("buttons", [])]
+            if dialog.persona.startswith("recipient") and "recipient" in values:
+                return None, "recipient"
             for kind in self._expected_kinds(dialog):
                 if kind in values:
                     return None, kind
@@ -299,7 +301,9 @@ class Simulator:
             value = answers.get("new_value") or self._expected_details(dialog, "rectification").get(
                 "value"
             )
-            return str(value or ""), None
+            if value:
+                return str(value), None
+            return (pending.pop(0), None) if pending else (None, None)
         if ask is Ask.PURPOSES:
             text = answers.get("purposes")
             if text:
