@@ -20,8 +20,9 @@ def details() -> str:
         "We delete your contact details, SMS messages, API keys (they stop working), the "
         "access log, consents and chat transcripts. The Danish Bookkeeping Act requires us to "
         "keep invoices and payments for 5 years from the end of the financial year; we keep "
-        "only what the law requires and delete it after that. A copy of your data that you "
-        "asked for and have not downloaded yet is sent to you by email first."
+        "only what the law requires and delete it after that. If you asked for a copy of "
+        "your data and have not downloaded it yet, we wait until you have (at most 7 days), "
+        "because the erasure deletes the copy too."
     )
 
 

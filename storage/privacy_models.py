@@ -197,3 +197,17 @@ class SupportCase(Base):
     reason: Mapped[str] = mapped_column(String(20), default="handover")  # handover | complaint
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+
+
+class ExportDownload(Base):
+    """An export file the customer has fetched at least once.
+
+    An erasure waits for the copies its customer asked for and has not fetched yet
+    (it deletes them); this row is how it knows one was fetched.
+    """
+
+    __tablename__ = "export_downloads"
+
+    filename: Mapped[str] = mapped_column(String(200), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    downloaded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 LIFETIME = timedelta(days=7)
@@ -135,8 +135,10 @@ async def account_exports(
 
 async def still_servable(session: AsyncSession, reference: str) -> bool:
     """Whether files of this request may still be handed out: the request exists and its
-    account has no erasure under way or done (an erasure's own receipt excepted)."""
-    from storage.privacy_models import PrivacyRequest
+    account has no erasure under way or done (an erasure's own receipt excepted). An
+    erasure waiting for the customer to fetch their copy (its action put back, ready) is
+    not under way yet."""
+    from storage.privacy_models import Action, PrivacyRequest
 
     request = await session.scalar(
         select(PrivacyRequest).where(PrivacyRequest.reference == reference)
@@ -150,7 +152,15 @@ async def still_servable(session: AsyncSession, reference: str) -> bool:
         .where(
             PrivacyRequest.account_id == request.account_id,
             PrivacyRequest.kind == "erasure",
-            PrivacyRequest.status.in_(("in_progress", "completed")),
+            or_(
+                PrivacyRequest.status == "completed",
+                and_(
+                    PrivacyRequest.status == "in_progress",
+                    ~exists().where(
+                        Action.request_id == PrivacyRequest.id, Action.status == "ready"
+                    ),
+                ),
+            ),
         )
         .limit(1)
     )

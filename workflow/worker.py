@@ -46,7 +46,7 @@ from storage.db import Database, unavailable
 from storage.privacy_models import PrivacyRequest
 from storage.types import utcnow
 from workflow import alerts, audit, deadlines, lifecycle, notifications, queue
-from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
+from workflow.executors import ActionContext, Deferred, ExecutorResult, PermanentFailure
 from workflow.executors import registry as executors
 from workflow.retention_runs import Scheduler
 
@@ -92,6 +92,7 @@ class WorkerDeps:
 class RunStats:
     done: int = 0
     retried: int = 0
+    deferred: int = 0  # waiting for the customer (an erasure for an unfetched copy)
     failed: int = 0
     skipped: int = 0
     lost: int = 0
@@ -182,6 +183,9 @@ async def process(deps: WorkerDeps, claimed: queue.Claimed, started: Started = _
         if ctx is None:
             return "skipped"
         result = await _run_with_heartbeat(deps, claimed, ctx)
+    except Deferred as exc:
+        deferred = exc
+        return await _settle(deps, claimed, lambda: _defer(deps, claimed, deferred))
     except PermanentFailure as exc:
         why = str(exc)[:300] or "permanent failure"
         return await _settle(deps, claimed, lambda: _fail(deps, claimed, why, permanent=True))
@@ -317,6 +321,30 @@ async def _finish(
             notifications.notify(session, request, "completed", now=now, params=result.notice)
     deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference}: done")
     return "done"
+
+
+async def _defer(deps: WorkerDeps, claimed: queue.Claimed, deferred: Deferred) -> str:
+    """Put the action back until `deferred.until`; this try does not count as an attempt."""
+
+    async def work(session: AsyncSession) -> str:
+        action = await queue.held(session, claimed.id, claimed.lease_owner)
+        if action is None:
+            return "lost"
+        action.status, action.run_after = "ready", deferred.until
+        action.attempts = max(0, action.attempts - 1)
+        action.lease_owner, action.lease_expires_at = None, None
+        await audit.append(
+            session,
+            actor=WORKER,
+            event="action_deferred",
+            request_id=claimed.request_id,
+            data={"kind": claimed.kind, "until": deferred.until.isoformat(), "why": deferred.why},
+            now=deps.clock(),
+        )
+        deps.say(f"action {claimed.id} ({claimed.kind}) waits until {deferred.until:%Y-%m-%d}")
+        return "deferred"
+
+    return await queue.in_transaction(deps.db, work)
 
 
 async def _fail(deps: WorkerDeps, claimed: queue.Claimed, error: str, *, permanent: bool) -> str:
@@ -482,7 +510,7 @@ async def run_worker(
         await asyncio.gather(*tasks, return_exceptions=True)
     await housekeep(deps)  # deliver what the last actions queued
     deps.say(
-        f"worker finished: {stats.done} done, {stats.retried} to retry, {stats.failed} failed, "
-        f"{stats.skipped} skipped"
+        f"worker finished: {stats.done} done, {stats.retried} to retry, "
+        f"{stats.deferred} waiting, {stats.failed} failed, {stats.skipped} skipped"
     )
     return 1 if once and (stats.failed or stats.retried) else 0

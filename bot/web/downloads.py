@@ -5,6 +5,7 @@ tampered token is indistinguishable from a missing file (404), an expired one sa
 (410), and the response is never cached. A link also dies with its request, and with
 the account: once an erasure of the account is under way or done, its earlier exports
 are no longer handed out (the erasure deletes them too), only the erasure's receipt.
+An export's first download is recorded: an erasure waits for copies not fetched yet.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from bot.web.errors import json_error
 from bot.web.keys import RUNTIME
+from workflow.copy_first import record_download
 from workflow.exports import (
     ExpiredLink,
     InvalidLink,
@@ -43,8 +45,12 @@ async def download(request: web.Request) -> web.StreamResponse:
     content_type = next((v for k, v in _TYPES.items() if filename.endswith(k)), None)
     if content_type is None or not path.is_file():
         return json_error(404, _NOT_FOUND)
-    async with runtime.db.sessions() as session:
+    async with runtime.db.transaction() as session:
         servable = await still_servable(session, reference)
+        if servable and filename.endswith(".zip"):
+            await record_download(
+                session, runtime.settings.data_dir, reference, filename, runtime.services.clock()
+            )
     if not servable:
         return json_error(404, _NOT_FOUND)
     return web.FileResponse(

@@ -51,6 +51,16 @@ class ExecutorResult:
 Executor = Callable[[ActionContext], Awaitable[ExecutorResult]]
 
 
+class Deferred(Exception):
+    """The action may not run yet (it waits for the customer, not for a fault): the
+    worker puts it back until `until` without counting an attempt."""
+
+    def __init__(self, until: datetime, why: str) -> None:
+        super().__init__(why)
+        self.until = until
+        self.why = why
+
+
 class PermanentFailure(Exception):
     """The action cannot succeed by retrying (e.g. the account no longer exists).
 

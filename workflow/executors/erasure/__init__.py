@@ -9,14 +9,20 @@ is not the bot's own: no transaction spans both):
 - The account's contacts are deleted LAST, together with the account's closing and a
   scan for the contact values (`finish.py`). A crash after that commit and before the
   worker records the result re-runs into a no-op and the same receipt.
-- Earlier export files of the account are deleted and their links stop working.
+- Copy first: while a copy of the account's data (access, portability) is ready and not
+  yet downloaded, the erasure waits (`workflow.copy_first`), then the earlier export
+  files of the account are deleted and their links stop working.
 - The receipt (`receipt.py`) is written to a temporary file and renamed.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from storage import datamap
-from workflow.executors import ActionContext, ExecutorResult, recipients
+from storage.privacy_models import PrivacyRequest
+from workflow import copy_first
+from workflow.executors import ActionContext, Deferred, ExecutorResult, recipients
 from workflow.executors.erasure import plan as plans
 from workflow.executors.erasure import steps
 from workflow.executors.erasure.finish import ErasureIncomplete, close_account
@@ -47,11 +53,26 @@ def _write_receipt(
     return filename
 
 
+async def _wait_for_copies(ctx: ActionContext) -> None:
+    """Raise Deferred while the customer has a copy to fetch that the erasure would delete."""
+    now = ctx.now()
+    async with ctx.db.sessions() as session:
+        due_at = await session.scalar(
+            select(PrivacyRequest.due_at).where(PrivacyRequest.id == ctx.request_id)
+        )
+        unfetched = await copy_first.unfetched_copies(session, ctx.data_dir, ctx.account_id, now)
+    until = copy_first.erasure_waits_until(unfetched, due_at or now, now)
+    if until is not None:
+        raise Deferred(until, f"{len(unfetched)} copy(ies) ready and not downloaded yet")
+
+
 async def run(ctx: ActionContext) -> ExecutorResult:
     data_map = datamap.current()
-    work = await Work.start(ctx, data_map)
     path = plans.plan_path(ctx)
     plan = plans.load(path, ctx.account_id)
+    if plan is None:
+        await _wait_for_copies(ctx)
+    work = await Work.start(ctx, data_map)
     if plan is None:
         async with ctx.db.sessions() as session:
             exports = await account_exports(session, ctx.data_dir, ctx.account_id, ctx.reference)
@@ -59,6 +80,8 @@ async def run(ctx: ActionContext) -> ExecutorResult:
         plans.save(path, plan)
     for name in plan.exports:  # the files go before anything else: their links die with them
         (exports_dir(ctx.data_dir) / name).unlink(missing_ok=True)
+    async with ctx.db.transaction() as session:
+        await copy_first.forget_downloads(session, plan.exports)
     work.fixed = plan.fixed
     await _run_batches(work, plan)
     async with work.store.sessions() as session:

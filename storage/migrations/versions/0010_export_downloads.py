@@ -1,0 +1,35 @@
+"""export downloads: which export files a customer has fetched, so an erasure can wait
+for the copies not fetched yet
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-04 21:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "export_downloads",
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("reference", sa.String(length=40), nullable=False),
+        sa.Column("downloaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("filename", name=op.f("pk_export_downloads")),
+    )
+    op.create_index(
+        op.f("ix_export_downloads_reference"), "export_downloads", ["reference"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_export_downloads_reference"), table_name="export_downloads")
+    op.drop_table("export_downloads")
