@@ -2,8 +2,9 @@
 
 The notification row names only the route; the address is read from the account when
 the notice is delivered, and the message joins the outbox that the notifier sends
-(retried, and swept by retention like every other outbox row). When the account no
-longer has a contact on that route (an erasure removed it) the notice is marked
+(retried, and swept by retention like every other outbox row). An erasure's outcome
+carries its address on the row (the account no longer has it by then), cleared when the
+message joins the outbox. When there is no address on that route the notice is marked
 failed: the chat and the receipt are then the only copies.
 """
 
@@ -44,7 +45,9 @@ async def queue(
     session: AsyncSession, note: Notification, text: str, language: str, now: datetime
 ) -> bool:
     """Put the notice in the outbox for the account's contact; False when there is none."""
-    address = await _address(session, note)
+    carried = note.address  # the account no longer holds it: the outbox forgets it too
+    address = carried or await _address(session, note)
+    note.address = None
     if address is None:
         note.status = "failed"
         return False
@@ -56,6 +59,7 @@ async def queue(
             text=text,
             created_at=now,
             next_attempt_at=now,
+            forget_address=carried is not None,
         )
     )
     return True

@@ -299,6 +299,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # an erased account's last message (its outcome): the address goes with the text once
+    # the message is sent or given up, so nothing of the account stays behind
+    forget_address: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ProcessedDelivery(Base):

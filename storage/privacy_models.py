@@ -162,6 +162,9 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    # an email or SMS notice's address when the account will no longer hold it at delivery
+    # (an erasure's outcome); cleared as soon as the notice joins the outbox
+    address: Mapped[str | None] = mapped_column(String(320))
 
 
 class AgentAlert(Base):

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from storage import identifier_scan
-from storage.models import Account, Consent, Person
+from storage.models import Account, Consent, OutboxMessage, Person
 from storage.privacy_models import PrivacyRequest
 from tests.test_conversation_auth import latest_code
 from tests.webchat import WebChat, button_values
@@ -124,7 +124,13 @@ async def test_danish_erasure_leaves_annas_contacts_nowhere_and_tells_her(
         account = await session.get(Account, request.account_id)
         assert account is not None and account.status == "closed"
         assert await session.scalar(select(Person).where(Person.email == ANNA)) is None
-        assert await identifier_scan.scan_for_identifiers(session, [ANNA, "+4520000001"]) == []
+        found = await identifier_scan.scan_for_identifiers(session, [ANNA, "+4520000001"])
+        # the one trace: the receipt's email on its way to her, which forgets her once sent
+        assert found == [("outbox_messages", "to")]
+        waiting = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.to == ANNA))
+        ).all()
+        assert [(m.status, m.forget_address) for m in waiting] == [("pending", True)]
         assert (await session.get(PrivacyRequest, request.id)).status == "completed"  # type: ignore[union-attr]
     assert any("Din konto er slettet" in t for t in await bot_texts(chat))
 

@@ -53,9 +53,12 @@ def notify(
     now: datetime,
     params: dict[str, Any] | None = None,
     delivered: bool = False,
+    contacts: dict[str, str] | None = None,
 ) -> Notification:
     """Queue `event` for the requester. `delivered=True` records a message the live
     conversation turn already said (so the outbox is complete but nothing is sent twice).
+    `contacts` gives the email/SMS notice its address when the account will no longer
+    hold it at delivery (an erasure's outcome).
     """
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
@@ -88,6 +91,7 @@ def notify(
                 params=dict(row.params),
                 status="pending",
                 created_at=now,
+                address=(contacts or {}).get(route),
             )
         )
     return row

@@ -318,7 +318,14 @@ async def _finish(
             notifications.notify(session, request, "in_review", now=now, params=result.notice)
         else:
             await lifecycle.transition(session, request, "completed", actor=WORKER, now=now)
-            notifications.notify(session, request, "completed", now=now, params=result.notice)
+            notifications.notify(
+                session,
+                request,
+                "completed",
+                now=now,
+                params=result.notice,
+                contacts=result.contacts,
+            )
     deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference}: done")
     return "done"
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -71,6 +71,7 @@ class Claimed:
     subject: str | None
     text: str
     attempts: int
+    forget_address: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,11 @@ class Dispatcher:
                 OutboxMessage.status == "pending",
                 OutboxMessage.created_at < now - self.policy.max_age,
             )
-            .values(status="failed", last_error="expired before it could be sent")
+            .values(
+                status="failed",
+                last_error="expired before it could be sent",
+                to=case((OutboxMessage.forget_address, ""), else_=OutboxMessage.to),
+            )
             .returning(OutboxMessage.id)
         )
         expired = len(result.all())
@@ -193,6 +198,7 @@ class Dispatcher:
                 OutboxMessage.subject,
                 OutboxMessage.text,
                 OutboxMessage.attempts,
+                OutboxMessage.forget_address,
             )
             .execution_options(synchronize_session=False)
         )
@@ -228,11 +234,13 @@ class Dispatcher:
     def _verdict(self, outcome: Outcome, now: datetime) -> tuple[str, dict[str, Any]]:
         """What becomes of a claimed row: ("sent" | "failed" | "retry", column values)."""
         row, error = outcome.row, outcome.error
+        forget: dict[str, Any] = {"to": ""} if row.forget_address else {}
         if error is None:
             # The text is blanked: a sent code must not linger in the database.
-            return "sent", {"status": "sent", "sent_at": now, "last_error": None, "text": ""}
+            sent = {"status": "sent", "sent_at": now, "last_error": None, "text": ""}
+            return "sent", sent | forget
         if error.permanent or row.attempts >= self.policy.max_attempts:
-            return "failed", {"status": "failed", "last_error": error.reason}
+            return "failed", {"status": "failed", "last_error": error.reason} | forget
         wait = self.policy.backoff(row.attempts)
         return "retry", {"next_attempt_at": now + wait, "last_error": error.reason}
 

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
@@ -208,6 +209,7 @@ class Simulator:
         self.data_dir = data_dir
         self.seen_outbox = 0
         self.last_code: str | None = None  # a code stays typeable after a wrong try
+        self.answered_by_person: list[str] = []  # requests the system handed to a person
 
     async def run(self, dialog: Dialog) -> Result:
         result = Result(dialog)
@@ -216,7 +218,7 @@ class Simulator:
             await self._converse(dialog, chat, result)
             opened = await self._opened_details()
             await self._act_as_agent()
-            await self._run_worker()
+            await self._run_worker(chat)
             result.transcript = [(m["from"], m["text"]) for m in await chat.transcript()]
             result.failures = await self._judge(dialog, chat, result, opened)
         except Exception as exc:  # the run is judged failed, with the reason kept
@@ -378,12 +380,31 @@ class Simulator:
                     except WorkflowError:
                         continue
 
-    async def _run_worker(self) -> None:
+    async def _fetch_copies(self, chat: WebChat) -> int:
+        """The customer downloads the files the chat links to (an erasure waits for
+        copies not fetched yet); how many were fetched."""
+        links = {
+            urlsplit(word.strip("()<>.,")).path
+            for message in await chat.transcript()
+            if message["from"] == "bot"
+            for word in message["text"].split()
+            if "/downloads/" in word
+        }
+        fetched = 0
+        for link in sorted(links):
+            response = await self.client.get(link)
+            await response.read()
+            fetched += response.status == 200
+        return fetched
+
+    async def _run_worker(self, chat: WebChat) -> None:
         from tests.workflow.conftest import make_deps
 
         deps = make_deps(self.runtime.db, self.runtime.services.clock, self.data_dir)
         deps.data_dir = self.runtime.settings.data_dir
         for _ in range(2):
+            await worker.run_worker(deps, stop=asyncio.Event(), concurrency=2, once=True)
+        if await self._fetch_copies(chat):
             await worker.run_worker(deps, stop=asyncio.Event(), concurrency=2, once=True)
         agent = Agent.from_identity(self.runtime.services.secret, "simulated-agent")
         async with self.runtime.db.sessions() as session:
@@ -399,6 +420,7 @@ class Simulator:
             reviews = [
                 r.reference for r in running if await decisions.waits_for_a_person(session, r)
             ]
+        self.answered_by_person += reviews
         for reference in reviews:
             async with self.runtime.db.transaction() as session:
                 await decisions.answer(
@@ -510,6 +532,9 @@ class Simulator:
             elif key == "company":
                 if (account.company or "") != value:
                     failures.append(f"effect company: wanted {value!r}, have {account.company!r}")
+            elif key == "address":  # the store holds no address: a person must make it
+                if not self.answered_by_person:
+                    failures.append("effect address: no person was asked to make the change")
             elif key == "erased":
                 if value and account.status != "closed":
                     failures.append("effect: the account was not erased")

@@ -46,6 +46,9 @@ class ExecutorResult:
     notice: dict[str, Any] = field(default_factory=dict)
     # the request stays open until an agent answers it (what the system cannot do itself)
     needs_person: bool = False
+    # route ("email", "sms") -> address for the outcome notice, when the account will no
+    # longer hold it at delivery (an erasure); never audited
+    contacts: dict[str, str] = field(default_factory=dict)
 
 
 Executor = Callable[[ActionContext], Awaitable[ExecutorResult]]

@@ -1,5 +1,7 @@
 """export downloads: which export files a customer has fetched, so an erasure can wait
-for the copies not fetched yet
+for the copies not fetched yet; a notice's own address, for an erasure's outcome notice
+(the account no longer holds the address when it is delivered), and the outbox row that
+forgets its address once sent
 
 Revision ID: 0010
 Revises: 0009
@@ -28,8 +30,18 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_export_downloads_reference"), "export_downloads", ["reference"], unique=False
     )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("address", sa.String(length=320), nullable=True))
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("forget_address", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_column("forget_address")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_column("address")
     op.drop_index(op.f("ix_export_downloads_reference"), table_name="export_downloads")
     op.drop_table("export_downloads")

@@ -53,6 +53,17 @@ def _write_receipt(
     return filename
 
 
+def outcome_contacts(contacts: list[str]) -> dict[str, str]:
+    """The addresses the outcome notice can still reach once the contacts are erased:
+    the first email and the first phone number among the account's contact values."""
+    found: dict[str, str] = {}
+    for value in contacts:
+        route = "email" if "@" in value else "sms" if value.lstrip("+").isdigit() else None
+        if route is not None:
+            found.setdefault(route, value)
+    return found
+
+
 async def _wait_for_copies(ctx: ActionContext) -> None:
     """Raise Deferred while the customer has a copy to fetch that the erasure would delete."""
     now = ctx.now()
@@ -105,4 +116,5 @@ async def run(ctx: ActionContext) -> ExecutorResult:
             "files": [receipt],
         },
         notice={"receipt_url": link["download_url"], "expires_at": link["expires_at"]},
+        contacts=outcome_contacts(contacts),
     )
