@@ -12,28 +12,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
 from locales import _
-from storage.models import OutboxMessage, Person
+from storage import account_store
+from storage.models import OutboxMessage
 from storage.privacy_models import Notification, PrivacyRequest
 
 ROUTES = frozenset({"email", "sms"})
 
 
 async def _address(session: AsyncSession, note: Notification) -> str | None:
+    """The account's email or phone for this route, from the account store (any store the
+    data map describes, the bot's own by default)."""
     request = await session.get(PrivacyRequest, note.request_id) if note.request_id else None
     if request is None or request.account_id is None:
         return None
-    column = Person.email if note.channel == "email" else Person.phone
-    return await session.scalar(
-        select(column)
-        .where(Person.account_id == request.account_id, column.is_not(None))
-        .order_by(Person.is_primary.desc(), Person.id)
-        .limit(1)
-    )
+    kind = "email" if note.channel == "email" else "phone"
+    return await account_store.contact_of(session, request.account_id, kind)
 
 
 def subject(params: dict[str, object], language: str) -> str:

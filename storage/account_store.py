@@ -126,6 +126,36 @@ async def _find(session: AsyncSession, kind: str, value: str) -> FoundAccount | 
     return None
 
 
+async def contact_of(session: AsyncSession, account_id: Any, kind: str) -> str | None:
+    """The account's first email or phone (`kind`) as the data map orders its contacts, or
+    None (`session` is a session of the bot database; see `reading`)."""
+    async with reading(session) as store_session:
+        return await _contact(store_session, account_id, kind)
+
+
+async def _contact(session: AsyncSession, account_id: Any, kind: str) -> str | None:
+    from storage.datamap.tables import store_tables
+
+    data_map = datamap.current()
+    tables = await store_tables(_session_database(session), data_map)
+    for column in data_map.identifiers():
+        if column.spec.identifier not in (kind, "contact"):
+            continue
+        table = tables[column.table]
+        value = table.c[column.name]
+        order = data_map.tables[column.table].pick_first or data_map.tables[column.table].key
+        stmt = (
+            select(value)
+            .where(_owner_column(data_map, tables, column.table) == account_id, value.is_not(None))
+            .order_by(*_ordering(table, order))
+        )
+        for (found,) in await session.execute(stmt):
+            text = str(found).strip()
+            if text and ("@" in text) == (kind == "email"):
+                return text
+    return None
+
+
 def _owner_column(data_map: datamap.DataMap, tables: dict[str, Any], name: str) -> Any:
     """The column of an identifier table that holds the account key (its own reach)."""
     from storage.datamap.model import reaches

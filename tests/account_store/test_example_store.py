@@ -233,3 +233,12 @@ async def test_a_crash_between_the_two_databases_is_resumed_to_the_same_end(
         assert account_store.of(example.bot) is example.store
         del session
     assert date(2031, 12, 31).isoformat() == done.effects["legal_hold_until"]
+
+
+async def test_outcome_notices_reach_the_stores_main_contacts(example: Stores) -> None:
+    """Email and SMS notices find their address in any store the map describes."""
+    async with example.bot.sessions() as session:
+        assert await account_store.contact_of(session, 1, "email") == JENS
+        assert await account_store.contact_of(session, 1, "phone") == JENS_PHONE
+        assert await account_store.contact_of(session, 2, "phone") is None
+        assert await account_store.contact_of(session, 999, "email") is None
