@@ -242,3 +242,22 @@ async def test_outcome_notices_reach_the_stores_main_contacts(example: Stores) -
         assert await account_store.contact_of(session, 1, "phone") == JENS_PHONE
         assert await account_store.contact_of(session, 2, "phone") is None
         assert await account_store.contact_of(session, 999, "email") is None
+
+
+async def test_the_legal_hold_ends_by_the_maps_own_rule(example: Stores) -> None:
+    async with example.store.transaction() as session:
+        await session.execute(
+            text("UPDATE orders SET keep_until = :d WHERE order_no = 5001"), {"d": date(2027, 1, 1)}
+        )
+        await session.execute(
+            text("UPDATE orders SET keep_until = :d WHERE order_no = 5002"),
+            {"d": date(2031, 12, 31)},
+        )
+    report = await retention.sweep(example.bot, now=NOW)
+    assert report.counts["orders_hold_ended"] == 1
+    orders = await rows(
+        example,
+        "SELECT order_no, bill_to_name, bill_to_street, vat_id FROM orders ORDER BY order_no",
+    )
+    assert orders[0][0] == 5001 and orders[0][1:] == (None, None, None)
+    assert all(o[1] is not None for o in orders[1:])
