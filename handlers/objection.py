@@ -83,6 +83,4 @@ async def collect(turn: Turn) -> bool:
     return False
 
 
-handle = register(
-    Right("objection", summary, details, collect=collect, prefill=prefill, immediate=True)
-)
+handle = register(Right("objection", summary, details, collect=collect, prefill=prefill))

@@ -33,7 +33,8 @@ class Right:
     ends with a yes/no question); `details` is the longer text behind "More".
     `prefill` takes the slots from the customer's message; `collect` asks for what is
     still missing after verification and returns True once the slots are complete.
-    `immediate`: carried out without an agent's approval.
+    Whether a kind needs an agent's approval is the approval policy's to say
+    (`workflow.approvals`), not the dialog's.
     """
 
     kind: str
@@ -41,7 +42,6 @@ class Right:
     details: Callable[[], str]
     collect: Callable[[Turn], Awaitable[bool]] | None = None
     prefill: Callable[[Turn, Slots], None] | None = None
-    immediate: bool = False
 
 
 RIGHTS: dict[str, Right] = {}

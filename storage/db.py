@@ -5,7 +5,7 @@ inside SQLite and sleep in its busy handler (back-off of up to 100 ms per try); 
 a write transaction first waits for a per-process asyncio lock, then starts with
 `BEGIN IMMEDIATE`, so it holds the database's write lock from its first statement
 (its reads see the state it writes over, and it never fails half-way on a stale snapshot).
-Other processes still wait in the busy handler, as before.
+Writers in other processes still wait in SQLite's busy handler.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ _ASYNC_DRIVERS = {
 # Session.info key: the transaction began with BEGIN IMMEDIATE and holds SQLite's write lock.
 WRITE_LOCKED = "sqlite_write_locked"
 # How long a writer waits for the in-process lock before it goes on without it, as a
-# plain deferred transaction under SQLite's busy handler (the behaviour before the lock):
-# so a holder that waits for another writer's progress can never deadlock the process.
+# plain deferred transaction under SQLite's busy handler, so a holder that waits for
+# another writer's progress can never deadlock the process.
 LOCK_WAIT = 2.0
 _in_write: ContextVar[bool] = ContextVar("sqlite_write_transaction", default=False)
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
         # PostgreSQL; a transaction opened while this task holds the write lock (it would
-        # wait for itself); or the lock stayed busy: a plain transaction, as before.
+        # wait for itself); or the lock stayed busy: a plain deferred transaction.
         if self.backend != "sqlite" or _in_write.get() or not await self._acquire():
             async with self.sessions() as session, session.begin():
                 yield session

@@ -1,4 +1,4 @@
-"""SQLite through aiosqlite with one thread hop per statement instead of four.
+"""SQLite through aiosqlite with one thread hop per statement.
 
 SQLAlchemy's aiosqlite adapter awaits aiosqlite once for each step of a statement:
 make a cursor, execute, fetch the rows, close. Every step is a hop to aiosqlite's

@@ -65,10 +65,6 @@ async def _delivered_code(db: Database, to: str) -> str:
     return code
 
 
-def _wrong(code: str) -> str:
-    return f"{(int(code) + 1) % 1_000_000:06d}"
-
-
 async def _guess_ten_times(db: Database, contact: Contact, now: datetime) -> list[CheckOutcome]:
     """Ten wrong codes spread over three conversations (4 + 4 + 2)."""
     outcomes: list[CheckOutcome] = []

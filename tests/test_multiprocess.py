@@ -37,7 +37,6 @@ from tests.faults.conftest import data_dir, fleet, http, pg, pg_url  # noqa: E40
 
 CUSTOMERS = ["anna@example.dk", "ben@example.com", "carl@example.org", "dora@example.org"]
 ASK = "I would like a copy of my data"
-HOUR = timedelta(hours=1)
 
 
 @pytest.fixture

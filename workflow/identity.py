@@ -279,9 +279,3 @@ def verified_account(conversation: Conversation, now: datetime) -> int | None:
     if conversation.account_id is None or conversation.verified_until is None:
         return None
     return conversation.account_id if conversation.verified_until > now else None
-
-
-def forget_verification(conversation: Conversation) -> None:
-    conversation.account_id = None
-    conversation.verified_until = None
-    conversation.verified_via = None

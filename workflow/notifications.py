@@ -34,7 +34,6 @@ EVENTS = (
 
 # What a customer must learn even with the chat closed.
 CONTACT_EVENTS = frozenset({"approved", "rejected", "extended", "completed", "failed"})
-CONTACT_ROUTES = ("email", "sms")
 
 
 def contact_route(verified_via: str | None) -> str | None:

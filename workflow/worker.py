@@ -156,8 +156,8 @@ async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, 
     try:
         return await queue.in_transaction(deps.db, work)
     except Exception as exc:
-        # Claim alone, as before: the failing start then runs (and fails) after the claim
-        # committed, so the attempts count up and a poisoned action is given up in the end.
+        # Claim alone: the failing start then runs (and fails) after the claim committed,
+        # so the attempts count up and a poisoned action is given up in the end.
         log.warning("claim with start failed: %s; claiming alone", error_name(exc))
         claimed = await claim_next(deps, owner)
         return None if claimed is None else (claimed, _LATER)

@@ -13,7 +13,6 @@ a deletion request take?" is a question about deadlines, not "how long will this
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import load_json
@@ -49,14 +48,6 @@ PLAIN = frozenset({"greeting", "other"})
 # Acts specific enough to overrule an intent the rules are unsure of
 SPECIFIC = frozenset({"yes", "more", "no_code", "how_long", "what_next"})
 CODE_CARRIERS = folded(_DETAILS["code_carriers"])
-
-
-@dataclass(frozen=True, slots=True)
-class Act:
-    """The act of a message and, for a pure act, the intent it implies."""
-
-    name: str | None
-    intent: str | None
 
 
 def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | None:

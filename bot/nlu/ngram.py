@@ -6,10 +6,10 @@ trained on the labelled phrasings, generalises by spelling fragments and word pa
 so `recognise` asks it only when the rules are unsure. It is deterministic, local and
 cheap: per-token vectors are cached, and a message costs a few dozen dict look-ups.
 
-Rebuild the data file after changing the training sets (from the project root; keep
-the newest held-out set out of training so it still measures unseen text)::
+Rebuild the data file after changing the training sets (from the project root; the
+files and why some stay out are in `tests/nlu/README.md`)::
 
-    python -m bot.nlu.train_ngram tests/nlu/labelled.jsonl tests/nlu/heldout.jsonl ... \
+    python -m bot.nlu.train_ngram tests/nlu/labelled.jsonl tests/nlu/tuned1.jsonl ... \
         > bot/nlu/data/ngram.json
 """
 

@@ -1,7 +1,9 @@
 """`python -m bot.nlu.train_ngram FILE...`: rebuild the n-gram model from labelled files.
 
 Writes the model JSON (stdout, or `--output`) for `bot/nlu/data/ngram.json`; see
-`bot.nlu.ngram`. Exit codes: 0 written, 1 a file is missing or not JSON lines, 2 usage.
+`bot.nlu.ngram`. A file named `*unseen*` is refused before it is opened: an unseen set
+measures text nothing was trained or tuned on, and training on it once would end that.
+Exit codes: 0 written, 1 a file is missing or not JSON lines, 2 usage.
 """
 
 from __future__ import annotations
@@ -17,11 +19,16 @@ from bot.nlu.ngram import train
 from bot.nlu.scoring import INTENTS
 
 
+def is_unseen(path: str | Path) -> bool:
+    """Whether `path` names an unseen set (`tests/nlu/questions_unseen.jsonl`)."""
+    return "unseen" in Path(path).name.casefold()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot.nlu.train_ngram",
         description="Train the fallback intent model on labelled JSON-lines files "
-        '({"text", "intent", ...} per line). Keep the newest held-out set out of training.',
+        '({"text", "intent", ...} per line). Files named *unseen* are refused.',
         epilog="Exit codes: 0 written, 1 unreadable input, 2 usage error.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE.jsonl", help="labelled utterances")
@@ -32,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    unseen = [path for path in args.files if is_unseen(path)]
+    if unseen:
+        parser.error(f"an unseen set is never trained on: {', '.join(unseen)}")
     rows: list[dict[str, Any]] = []
     for path in args.files:
         try:

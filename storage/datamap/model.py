@@ -98,7 +98,6 @@ class DataMap:
         if store.account is None:
             raise DataMapError("the account store's map names no account table")
         self.source = source
-        self.store_file = store
         self.account = store.account
         self.controller = store.controller
         self.legal_bases = {**bot.legal_bases, **store.legal_bases}

@@ -75,11 +75,3 @@ def bot_tables(data_map: DataMap) -> dict[str, Table]:
 
 async def all_tables(store: Database, data_map: DataMap) -> dict[str, Table]:
     return {**await store_tables(store, data_map), **bot_tables(data_map)}
-
-
-def column_names(table: Table) -> set[str]:
-    return {c.name for c in table.columns}
-
-
-def describe(table: Any) -> str:
-    return str(getattr(table, "name", table))

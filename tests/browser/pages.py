@@ -69,11 +69,6 @@ class CustomerChat:
         self.wait_idle()
         return "\n".join(self.bot_messages().all_inner_texts()[before:])
 
-    def switch_language(self, code: str) -> None:
-        self.page.locator(f"#lang-{code}").click()
-        expect(self.page.locator("html")).to_have_attribute("lang", code)
-        self.wait_idle()
-
 
 def code_from_outbox(page: Page, base_url: str, to: str) -> str:
     """The newest one-time code sent to `to`, read from the demo outbox page."""

@@ -29,17 +29,6 @@ from tests.browser.pages import REFERENCE, Console, CustomerChat, code_from_outb
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-NAMES = (
-    "chat-da-phone.png",
-    "chat-da-desktop.png",
-    "chat-en-phone.png",
-    "chat-en-desktop.png",
-    "console-login.png",
-    "console-list.png",
-    "console-request.png",
-    "console-overview.png",
-    "console-overview-da.png",
-)
 # (kind, email, days ago): older requests so the list has something to sort and flag
 EARLIER = (
     ("restriction", "ben@example.com", 40),

@@ -3,9 +3,15 @@ summary in the customer's language, and a crash never leaves a half file as done
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
+import resource
+import signal
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -189,31 +195,70 @@ async def test_a_second_run_reuses_the_complete_file(
     assert second.effects == first.effects
 
 
-async def test_a_crash_midway_leaves_no_file_and_a_rerun_exports_once(
+@contextlib.contextmanager
+def _files_limited_to(size: int) -> Iterator[None]:
+    """A real file-system fault: no file of this process may grow past `size` bytes
+    (RLIMIT_FSIZE), so the write that crosses it fails with EFBIG."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a kill
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+def _section_being_written(error: BaseException) -> tuple[str, int]:
+    """The section `_write_section` was writing when `error` was raised, and its rows
+    written so far (read from the frames the error passed through)."""
+    found: list[tuple[str, int]] = []
+    trace = error.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code is export_zip._write_section.__code__:
+            found.append((frame.f_locals["section"].name, frame.f_locals["rows"]))
+        trace = trace.tb_next
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file-size limits")
+async def test_a_disk_fault_inside_a_section_leaves_no_file_and_the_rerun_is_complete(
     anna: int, make_ctx: MakeCtx, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = export_zip._write_section
-    calls = 0
+    # An uninterrupted export (another reference) shows where the SMS messages lie in
+    # the archive, and what a complete export holds.
+    whole = await access.run(make_ctx(anna, "access", reference="PR-WHOLE1"))
+    whole_path = data_dir / "exports" / whole.effects["files"][0]
+    with zipfile.ZipFile(whole_path) as archive:
+        sms = archive.getinfo("sms_messages.json")
+        middle = sms.header_offset + sms.compress_size // 2
+    expected = zip_members(whole_path)
+    whole_path.unlink()
 
-    async def crashing(*args: object, **kwargs: object) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 5:  # in the middle of the SMS messages
-            raise ConnectionError("database went away")
-        return await real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(export_zip, "_write_section", crashing)
-    with pytest.raises(ConnectionError):
+    monkeypatch.setattr(export_zip, "PARTITION", 100)  # the 2,000 messages in 20 writes
+    with _files_limited_to(middle), pytest.raises(OSError) as crash:
         await access.run(make_ctx(anna, "access"))
+    assert crash.value.errno == errno.EFBIG
+    name, written = _section_being_written(crash.value)
+    assert name == "sms_messages" and 0 < written < 2000, (name, written)
     exports = data_dir / "exports"
     assert list(exports.iterdir()) == []  # neither a final file nor a temporary one
 
     (exports / ".PR-TEST01-access.zip.dead.tmp").write_bytes(b"half")  # a killed process
     (exports / "PR-TEST01-access.zip").write_bytes(b"PK not a zip")  # a damaged final file
-    monkeypatch.setattr(export_zip, "_write_section", real)
     result = await access.run(make_ctx(anna, "access"))
     assert sorted(p.name for p in exports.iterdir()) == ["PR-TEST01-access.zip"]
+    assert result.effects["rows"] == whole.effects["rows"]
     assert result.effects["rows"]["sms_messages"] == 2000
+    members = zip_members(exports / "PR-TEST01-access.zip")
+    assert members.keys() == expected.keys()
+    # byte for byte the uninterrupted export, but for the reference the documents name
+    renamed = {n: v.replace(b"PR-WHOLE1", b"PR-TEST01") for n, v in expected.items()}
+    assert [n for n in members if members[n] != renamed[n]] == []
+    sms_json, sms_csv = _sections(members, "sms_messages")
+    assert len(sms_json) == len(sms_csv) == 2000
 
 
 async def test_transcripts_of_other_accounts_are_not_exported(

@@ -1,8 +1,11 @@
-"""Fixtures for the fault tests: a fresh PostgreSQL database and real bot processes.
+"""Fixtures for the fault tests: a fresh database and real bot processes.
 
-These tests need what only PostgreSQL gives several processes (row locks, advisory
-locks, connections that can be cut), so they run on PostgreSQL only; the database comes
-from the same per-run template as every other test (`tests/conftest.py`).
+Tests of a database connection that is cut, refused or partitioned need a server to put a
+proxy in front of, so they run on PostgreSQL only (`pg`, `pg_url`, `fleet`). Tests of a
+process that dies or is stopped run on both backends (`db`, `db_url`, `processes`): on
+SQLite, the default, a killed writer leaves a hot journal the next process must recover.
+Every database comes from the same per-run template as in every other test
+(`tests/conftest.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,30 @@ async def pg(pg_url: str) -> AsyncIterator[Database]:
         await demo_seed.seed(session)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def db_url(database_url: str) -> str:
+    """A freshly migrated database of the test's backend (SQLite or PostgreSQL)."""
+    return database_url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """That database, seeded with the demo accounts; the test's own direct connection."""
+    database = Database(db_url)
+    async with database.transaction() as session:
+        await demo_seed.seed(session)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def processes(db_url: str, data_dir: Path, tmp_path: Path) -> Iterator[Fleet]:
+    """Bot processes on the test's backend."""
+    fleet = Fleet(tmp_path / "processes", base_env(db_url, data_dir))
+    yield fleet
+    fleet.close()
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ class PgProxy:
     upstream_host: str = "127.0.0.1"
     upstream_port: int = 5432
     port: int = 0
-    accepted: int = 0  # connections let through, over the proxy's life
     refused: int = 0  # connections closed at once during an outage
     _down: bool = False
     _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
@@ -71,10 +70,6 @@ class PgProxy:
     def heal(self) -> None:
         """Forward again what was held, and everything after it."""
         self._loop.call_soon_threadsafe(self._gate().set)
-
-    @property
-    def open_connections(self) -> int:
-        return len(self._writers) // 2
 
     # --- inside the proxy's loop ------------------------------------------------------
 
@@ -120,7 +115,6 @@ class PgProxy:
         except OSError:
             writer.transport.abort()
             return
-        self.accepted += 1
         self._writers.update((writer, up_writer))
         await asyncio.gather(
             self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True

@@ -35,7 +35,7 @@ from tests.faults.scenario import (
     scalar,
 )
 from tests.slack.helpers import DM, SIGNING, dm_event, event_body, signed
-from tests.slack.standin import SlackStandIn
+from tests.slack.standin import BOT_TOKEN, SlackStandIn
 from tests.workflow.conftest import account_id, open_request
 
 pytestmark = pytest.mark.postgres
@@ -50,6 +50,7 @@ async def slack_api() -> AsyncIterator[SlackStandIn]:
     await standin.start()
     yield standin
     await standin.close()
+    assert standin.refused == [], "the bot sent calls Slack would refuse"
 
 
 async def _chat_open(http: aiohttp.ClientSession, web: BotProcess) -> tuple[str, str]:
@@ -104,7 +105,7 @@ async def test_database_outage_503s_backs_off_and_resumes_with_nothing_lost(
 ) -> None:
     via_proxy = proxy.url_for(pg_url)
     slack = {
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING,
         "SLACK_API_URL": slack_api.url,
     }

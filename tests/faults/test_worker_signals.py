@@ -1,7 +1,8 @@
 """A worker killed (SIGKILL) or stopped (SIGTERM) in the middle of a large erasure.
 
-The account has 200,000 SMS messages (bulk-inserted with COPY), so the erasure takes
-20 batches of 10,000. "In the middle" is read from the database: some of the account's
+On both backends (on SQLite, the default, the killed worker leaves a hot journal that
+the next process recovers). The account has 200,000 SMS messages (bulk-inserted), so the
+erasure takes 20 batches of 10,000. "In the middle" is read from the database: some of the account's
 messages are anonymised, some are not. Then:
 - SIGKILL: a new worker takes the action over once the dead one's lease has expired,
   finishes the erasure, and the customer is told exactly once;
@@ -14,7 +15,6 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from storage.datamap import REDACTED
@@ -30,8 +30,6 @@ from tests.faults.scenario import (
     scalar,
     sms_counts,
 )
-
-pytestmark = pytest.mark.postgres
 
 ANNA = "anna@example.dk"
 BEN = "ben@example.com"
@@ -66,38 +64,38 @@ async def _notified(db: Database, opened: Opened) -> None:
 
 
 async def test_sigkill_mid_erasure_of_200000_messages_completes_after_restart_notified_once(
-    pg: Database, pg_url: str, fleet: Fleet, data_dir: Path
+    db: Database, db_url: str, processes: Fleet, data_dir: Path
 ) -> None:
-    opened = await approved_request(pg, "erasure", ANNA)
-    seeded, swept = await sms_counts(pg, opened.account_id)  # the demo's old recipient: swept
-    await add_sms(pg_url, opened.account_id, TOTAL - seeded)
-    assert await sms_counts(pg, opened.account_id) == (TOTAL, swept)
+    opened = await approved_request(db, "erasure", ANNA)
+    seeded, swept = await sms_counts(db, opened.account_id)  # the demo's old recipient: swept
+    await add_sms(db_url, opened.account_id, TOTAL - seeded)
+    assert await sms_counts(db, opened.account_id) == (TOTAL, swept)
 
     # a short lease, so the survivor takes the action over within seconds
-    first = fleet.worker("worker-1", "--concurrency", "1", WORKER_LEASE_SECONDS="2")
-    partial = await _in_the_middle(pg, opened.account_id)
+    first = processes.worker("worker-1", "--concurrency", "1", WORKER_LEASE_SECONDS="2")
+    partial = await _in_the_middle(db, opened.account_id)
     first.signal(signal.SIGKILL)
     assert await first.exit_code() == -signal.SIGKILL
-    recent, killed_at = await sms_counts(pg, opened.account_id, recent=True)
+    recent, killed_at = await sms_counts(db, opened.account_id, recent=True)
     assert 0 < killed_at < recent, "the worker died with the erasure part-way"
-    assert await request_status(pg, opened.request_id) == "in_progress"
-    assert (await outcome(pg, opened)).completed_notices == []
+    assert await request_status(db, opened.request_id) == "in_progress"
+    assert (await outcome(db, opened)).completed_notices == []
 
-    second = fleet.worker("worker-2", "--concurrency", "1", WORKER_LEASE_SECONDS="2")
-    await _completed(pg, opened)
-    await _notified(pg, opened)
+    second = processes.worker("worker-2", "--concurrency", "1", WORKER_LEASE_SECONDS="2")
+    await _completed(db, opened)
+    await _notified(db, opened)
     second.signal(signal.SIGTERM)
     assert await second.exit_code() == 0
 
-    assert await sms_counts(pg, opened.account_id) == (TOTAL, TOTAL)
+    assert await sms_counts(db, opened.account_id) == (TOTAL, TOTAL)
     left = await scalar(
-        pg,
+        db,
         select(func.count())
         .select_from(SmsMessage)
         .where(SmsMessage.account_id == opened.account_id, SmsMessage.content != REDACTED),
     )
     assert left == 0, "every message's content is erased"
-    result = await outcome(pg, opened)
+    result = await outcome(db, opened)
     assert result.status == "completed"
     assert result.actions == [("done", 2)], "one action, claimed twice: once per worker"
     assert result.action_done_audits == 1
@@ -110,21 +108,21 @@ async def test_sigkill_mid_erasure_of_200000_messages_completes_after_restart_no
 
 
 async def test_sigterm_mid_erasure_finishes_it_and_exits_0(
-    pg: Database, pg_url: str, fleet: Fleet
+    db: Database, db_url: str, processes: Fleet
 ) -> None:
     total = 60_000
-    opened = await approved_request(pg, "erasure", BEN)
-    seeded, _ = await sms_counts(pg, opened.account_id)
-    await add_sms(pg_url, opened.account_id, total - seeded)
+    opened = await approved_request(db, "erasure", BEN)
+    seeded, _ = await sms_counts(db, opened.account_id)
+    await add_sms(db_url, opened.account_id, total - seeded)
 
-    worker = fleet.worker("worker", "--concurrency", "1")
-    partial = await _in_the_middle(pg, opened.account_id)
+    worker = processes.worker("worker", "--concurrency", "1")
+    partial = await _in_the_middle(db, opened.account_id)
     worker.signal(signal.SIGTERM)
     assert await worker.exit_code() == 0
     assert "1 done" in worker.log()
 
-    assert await sms_counts(pg, opened.account_id) == (total, total)
-    result = await outcome(pg, opened)
+    assert await sms_counts(db, opened.account_id) == (total, total)
+    result = await outcome(db, opened)
     assert result.status == "completed"
     assert result.actions == [("done", 1)], "drained, not abandoned for a retry"
     assert result.action_done_audits == 1

@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from bot.web.keys import RUNTIME
 from tests.conftest import make_settings
 from tests.slack.helpers import AGENT1, AGENT2, APPROVALS, SIGNING, SlackEnv
-from tests.slack.standin import SlackStandIn
+from tests.slack.standin import BOT_TOKEN, SlackStandIn
 from workflow import approvals
 
 
@@ -30,6 +30,7 @@ async def slack_api() -> AsyncIterator[SlackStandIn]:
     await api.start()
     yield api
     await api.close()
+    assert api.refused == [], "the app sent calls Slack would refuse"
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def settings(
     database_url: str, tmp_path: Path, slack_api: SlackStandIn, slack_overrides: dict[str, Any]
 ) -> Settings:
     values: dict[str, Any] = {
-        "slack_bot_token": "xoxb-test-token",
+        "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING,
         "slack_approvals_channel": APPROVALS,
         "slack_approver_ids": f"{AGENT1}, {AGENT2}",

@@ -3,6 +3,12 @@
 Runs on 127.0.0.1 on a random port; `url` ends with "/" as SLACK_API_URL must. Calls
 are recorded with their arguments whether they came as JSON, a form or a query string.
 `POST /response/<id>` stands in for a slash command's response_url.
+
+Like Slack, a call is refused (`ok: false` and Slack's error code) without the bot
+token in its `Authorization` header (`apps.connections.open`: the app-level token), when
+a required argument is missing or of the wrong type, without text or blocks, or with
+blocks over Slack's limits. Every refusal is kept in `refused`, and the fixtures fail
+the test whose app sent one, so a malformed body cannot pass unnoticed.
 """
 
 from __future__ import annotations
@@ -19,6 +25,23 @@ from aiohttp.test_utils import TestServer
 BOT_USER = "UBOT0000"
 BOT_ID = "BBOT0000"
 TEAM = "T0TEAM"
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+
+# Required arguments and their types, per method (Slack's API reference).
+_REQUIRED: dict[str, dict[str, type]] = {
+    "chat.postMessage": {"channel": str},
+    "chat.update": {"channel": str, "ts": str},
+    "chat.postEphemeral": {"channel": str, "user": str},
+    "views.open": {"trigger_id": str, "view": dict},
+    "views.publish": {"user_id": str, "view": dict},
+    "users.info": {"user": str},
+    "usergroups.users.list": {"usergroup": str},
+}
+_MESSAGES = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+TEXT_LIMIT = 40_000  # characters of a message's text
+SECTION_TEXT_LIMIT = 3000  # characters of a section block's text
+MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
 
 
 @dataclass
@@ -39,6 +62,7 @@ class SlackStandIn:
     acks: list[dict[str, Any]] = field(default_factory=list)
     all_acked: asyncio.Event = field(default_factory=asyncio.Event)
     called: dict[str, asyncio.Event] = field(default_factory=dict)  # method -> set on a call
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (method, Slack's error)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -95,12 +119,27 @@ class SlackStandIn:
         self.called.setdefault(method, asyncio.Event()).set()
         if self.hold is not None and method != "auth.test":  # bolt's once-per-process check
             await self.hold.wait()
+        error = _auth_error(method, request.headers.get("Authorization")) or _body_error(
+            method, args
+        )
+        if error is not None:
+            self.refused.append((method, error))
+            return web.json_response({"ok": False, "error": error})
         if method in self.failing:
             return web.json_response({"ok": False, "error": "internal_error"})
         return web.json_response({"ok": True, **self._answer(method, args)})
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        self.calls.append(Call("response_url", await request.json()))
+        """A response_url takes a JSON message (text or blocks); Slack answers 400 else."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        error = _message_error(body) if isinstance(body, dict) else "invalid_payload"
+        if error is not None:
+            self.refused.append(("response_url", error))
+            return web.Response(status=400, text=error)
+        self.calls.append(Call("response_url", body))
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -143,3 +182,55 @@ class SlackStandIn:
         if method == "views.publish":
             return {"view": {"id": f"V{ts[-4:]}", **(args.get("view") or {})}}
         return {}
+
+
+def _auth_error(method: str, header: str | None) -> str | None:
+    """Slack's answer to a missing or wrong token, or None."""
+    if not header:
+        return "not_authed"
+    expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+    return None if header == f"Bearer {expected}" else "invalid_auth"
+
+
+def _body_error(method: str, args: dict[str, Any]) -> str | None:
+    """Slack's answer to a call whose arguments it would refuse, or None."""
+    for name, kind in _REQUIRED.get(method, {}).items():
+        if name not in args or not isinstance(args[name], kind):
+            return "invalid_arguments"
+    if method in _MESSAGES:
+        return _message_error(args)
+    if method in ("views.open", "views.publish"):
+        view = args["view"]
+        blocks = view.get("blocks")
+        if view.get("type") not in ("modal", "home") or not isinstance(blocks, list):
+            return "invalid_arguments"
+        return _blocks_error(blocks, VIEW_BLOCKS)
+    return None
+
+
+def _message_error(args: dict[str, Any]) -> str | None:
+    text, blocks = args.get("text"), args.get("blocks")
+    if text is not None and not isinstance(text, str):
+        return "invalid_arguments"
+    if blocks is not None and not isinstance(blocks, list):
+        return "invalid_blocks_format"
+    if not text and not blocks:
+        return "no_text"
+    if text and len(text) > TEXT_LIMIT:
+        return "msg_too_long"
+    return _blocks_error(blocks or [], MESSAGE_BLOCKS)
+
+
+def _blocks_error(blocks: list[Any], limit: int) -> str | None:
+    if len(blocks) > limit:
+        return "invalid_blocks"
+    for block in blocks:
+        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+            return "invalid_blocks"
+        text = block.get("text")
+        long_or_empty = isinstance(text, dict) and not (
+            0 < len(str(text.get("text") or "")) <= SECTION_TEXT_LIMIT
+        )
+        if block["type"] == "section" and long_or_empty:
+            return "invalid_blocks"
+    return None

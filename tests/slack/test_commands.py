@@ -18,6 +18,7 @@ from tests.slack.helpers import (
     blocks_text,
     open_request,
 )
+from tests.slack.standin import BOT_TOKEN
 
 
 async def test_help_is_for_everyone(slack: SlackEnv) -> None:
@@ -63,7 +64,7 @@ async def test_privacybot_slack_sync_posts_the_missing_messages(slack: SlackEnv)
     env = {
         "DATABASE_URL": settings.database_url,
         "SECRET_KEY": TEST_SECRET,
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING,
         "SLACK_APPROVALS_CHANNEL": APPROVALS,
         "SLACK_API_URL": settings.slack_api_url,

@@ -11,10 +11,10 @@ import pytest
 from bot.channels.slack.socket import run_socket_mode
 from bot.runtime import Runtime
 from tests.slack.helpers import DM, customer_lines, dm_event, event_body
-from tests.slack.standin import SlackStandIn
+from tests.slack.standin import APP_TOKEN, SlackStandIn
 
 
-@pytest.mark.parametrize("slack_overrides", [{"slack_app_token": "xapp-test-token"}])
+@pytest.mark.parametrize("slack_overrides", [{"slack_app_token": APP_TOKEN}])
 async def test_a_dm_over_socket_mode_is_acknowledged_and_answered_once(
     runtime: Runtime, slack_api: SlackStandIn
 ) -> None:

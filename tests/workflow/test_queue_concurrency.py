@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from storage.db import Database
@@ -21,7 +22,8 @@ from tests.workflow.conftest import make_deps
 from workflow import audit, deadlines, worker
 from workflow.executors import ActionContext, ExecutorResult, registry
 
-ACTIONS = 1000
+# how many actions the workers drain, per backend (the test ids say so too)
+ACTIONS = {"sqlite": 200, "postgresql": 1000}
 ACCOUNTS = 40
 WORKERS = 4
 
@@ -84,10 +86,14 @@ async def _queue(db: Database, now: object, total: int) -> None:
         )
 
 
-async def test_four_workers_run_each_of_1000_actions_exactly_once(
-    backend: str, database_url: str, clock: FakeClock, tmp_path: Path
+@pytest.mark.parametrize(
+    ("backend", "total"),
+    [("sqlite", ACTIONS["sqlite"]), ("postgresql", ACTIONS["postgresql"])],
+    ids=[f"{name}-{count}-actions" for name, count in ACTIONS.items()],
+)
+async def test_four_workers_run_each_queued_action_exactly_once(
+    backend: str, total: int, database_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
-    total = ACTIONS if backend == "postgresql" else 200
     executions: Counter[int] = Counter()
     running: set[int] = set()
     overlaps: list[int] = []

@@ -442,7 +442,7 @@
     });
     a.appendChild(svgIcon("M10 3v9.5M5.5 8.5 10 13l4.5-4.5M4 16.5h12"));
     const label = make("span");
-    label.textContent = link.label || link.url;
+    label.textContent = link.label;
     a.appendChild(label);
     const hint = make("span", "visually-hidden msg__newtab");
     hint.textContent = " " + t().opensNewTab;
@@ -453,15 +453,14 @@
   function renderButtons(buttons, seq) {
     const group = make("div", "msg__buttons", { role: "group" });
     buttons.forEach((button) => {
-      if (!button || typeof button.value !== "string") return;
-      const label = typeof button.label === "string" && button.label ? button.label : button.value;
+      if (!button || typeof button.value !== "string" || typeof button.label !== "string") return;
       const node = make("button", "reply-button", {
         type: "button",
         "data-testid": "reply-button",
         "data-value": button.value,
         "data-message": String(seq),
       });
-      node.textContent = label;
+      node.textContent = button.label;
       node.disabled = true; // updateControls() enables the live ones (data-message: its message's seq, 0 = welcome)
       group.appendChild(node);
     });
@@ -476,11 +475,11 @@
     updateControls();
   }
 
+  /** The server's {url, label} (every link it sends has both), or null if not usable. */
   function normaliseLink(link) {
-    if (!link || typeof link !== "object") return null;
+    if (!link || typeof link !== "object" || typeof link.label !== "string") return null;
     const url = safeUrl(link.url);
-    if (!url) return null;
-    return { url, label: typeof link.label === "string" ? link.label : "" };
+    return url ? { url, label: link.label } : null;
   }
 
   // ---- optimistic customer bubble
