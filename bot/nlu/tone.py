@@ -2,7 +2,8 @@
 
 Upset: angry or fed-up words that are not negated ("not that I'm unhappy" is calm),
 angry emoji, shouting (several words in capitals that are no acronyms) and repeated
-exclamation marks. Language: one "ok", "yes" or "thanks" says little about the
+exclamation marks — which in a polite or glad message ("sorry typo!!", "tak!!") are
+emphasis, not anger. Language: one "ok", "yes" or "thanks" says little about the
 language a customer wants to be answered in, so a message counts as clearly in its
 language only with several words of evidence for it and little against it.
 """
@@ -21,6 +22,9 @@ _DETAILS = load_json("rules.json")["details"]
 
 CAPS_WORDS = int(_DETAILS["upset_caps_words"])
 ACRONYMS = frozenset(_DETAILS["acronyms"])
+_CALM = re.compile(
+    r"\b(?:" + "|".join(re.escape(w) for w in _DETAILS["calm_words"]) + r")\b", re.IGNORECASE
+)
 SURE_MIN_CUES = int(_DETAILS["sure_min_cues"])
 SURE_MIN_WORDS = int(_DETAILS["sure_min_words"])
 SURE_RATIO = float(_DETAILS["sure_ratio"])
@@ -33,10 +37,11 @@ def upset(text: str, cues: Sequence[Cue]) -> bool:
     if any(c.concept == "UPSET" and not c.negated for c in cues):
         return True
     text = text[:MAX_CHARS]
-    if _EXCLAIMED.search(text):
+    calm = _CALM.search(text) is not None
+    if _EXCLAIMED.search(text) and not calm:
         return True
     shouted = [w for w in _CAPITALS.findall(text) if w not in ACRONYMS]
-    return len(shouted) >= CAPS_WORDS or (len(shouted) == 1 and "!" in text)
+    return len(shouted) >= CAPS_WORDS or (len(shouted) == 1 and "!" in text and not calm)
 
 
 def language_sure(verdict: LanguageVerdict, tokens: Sequence[str], danish_letters: int) -> bool:

@@ -328,6 +328,8 @@ def test_upset(text: str) -> None:
         "Just out of curiosity, not that I'm unhappy: where can I complain?",
         "Which GDPR rights do I have for SMS and API data?",  # acronyms are no shouting
         "thanks!",
+        "sorry typo!! its ben@bensbikes.co.uk",  # emphasis in an apology, not anger
+        "tusind tak!!",
     ],
 )
 def test_calm(text: str) -> None:
