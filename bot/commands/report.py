@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.commands.common import settings_from
 from bot.config import Settings
 from storage.db import Database
 from storage.types import utcnow
@@ -78,7 +79,6 @@ def report(
     """Requests per month and kind, answered on time, days to answer, open and overdue now,
     extensions and rejections with reasons, channels and languages, retention sweeps,
     verification failures, and the Art. 30 record. Exit 1 when a request is overdue."""
-    from bot.cli import settings_from
     from bot.report import document
     from workflow.accountability.period import PeriodError
 

@@ -10,9 +10,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot import delivery
-from bot.commands.worker import register_channel_senders
 from bot.runtime import Runtime
 from bot.web.app import create_app
+from bot.worker_process import register_channel_senders
 from storage import conversations
 from storage.models import Person
 from storage.privacy_models import Notification
@@ -67,7 +67,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web.app import create_app
-from bot.commands.worker import register_channel_senders
+from bot.worker_process import register_channel_senders
 from storage import migrate
 
 async def main():
