@@ -43,8 +43,6 @@ LAYERS = {"shell": 5, "channels": 4, "bot": 3, "handlers": 2, "workflow": 1, "st
 LONG_MODULES: dict[str, str] = {
     "workflow.worker": "the queue's claim/run/finish loop is being reworked (one statement "
     "to claim and start, one transaction to finish); split it with that work, not across it",
-    "workflow.executors.export_zip": "the streaming ZIP writer and its per-column value "
-    "converters; the converters can move to a module of their own (not done yet)",
 }
 # Modules that load commands by name (a lazy registry): their strings that name one of
 # our modules are imports too, so a command importing its registry is still a circle.
