@@ -59,8 +59,9 @@ async def test_without_telegram_settings_nothing_is_mounted(runtime: Runtime) ->
 
 
 def test_a_process_without_telegram_never_imports_aiogram(tmp_path: Path) -> None:
-    """aiogram takes seconds and megabytes to import; a web process that serves (and a
-    worker that registers its senders) without Telegram settings never imports it."""
+    """aiogram takes seconds and megabytes to import; a web process that serves (its
+    server module, its app, and the worker it runs in demo mode, which registers the
+    channels' senders) without Telegram settings never imports it."""
     code = f"""
 import asyncio, sys
 from aiohttp import web
@@ -68,6 +69,7 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web.app import create_app
 from bot.worker_process import register_channel_senders
+from bot import server
 from storage import migrate
 
 async def main():
