@@ -3,26 +3,116 @@
 Exit codes: 0 success, 1 the command ran but failed (e.g. out-of-date schema, a refused
 decision), 2 usage error (click), 3 bad settings, 4 the database is unavailable. The
 last two are mapped here, in one place, for every command (`PrivacyBotGroup`).
+
+Each command lives in its own module under `bot.commands` and is imported only when it
+runs (`COMMANDS`): `privacybot --help` lists them from their one-line summaries without
+loading a database driver, the web framework or a chat SDK.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import json
-import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
 import click
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.commands.common import EXIT_DATABASE, EXIT_FAILED, EXIT_SETTINGS
 
-T = TypeVar("T")
+__all__ = ["COMMANDS", "EXIT_DATABASE", "EXIT_FAILED", "EXIT_SETTINGS", "cli", "main"]
 
-EXIT_FAILED = 1
-EXIT_SETTINGS = 3
-EXIT_DATABASE = 4
+
+class Lazy(NamedTuple):
+    """Where a command is defined, and its one-line summary for the command list
+    (tests/test_cli_commands.py holds the summary to the command's own docstring)."""
+
+    module: str
+    attribute: str
+    summary: str
+
+
+COMMANDS: dict[str, Lazy] = {
+    "accounts": Lazy(
+        "bot.commands.accounts",
+        "accounts",
+        "Customer accounts: unlock verification by code after too many wrong codes.",
+    ),
+    "agents": Lazy(
+        "bot.commands.agents",
+        "agents",
+        "Agent console accounts: add, list, remove, set-password.",
+    ),
+    "alerts": Lazy(
+        "bot.commands.alerts",
+        "alerts",
+        "Alerts for the privacy team: deadlines, failures, reviews, hand-over wishes.",
+    ),
+    "audit": Lazy(
+        "bot.commands.audit", "audit", "The hash-chained audit log of every privacy request."
+    ),
+    "chat": Lazy(
+        "bot.commands.chat",
+        "chat",
+        "Talk to the bot on stdin/stdout; type a button's number to press it.",
+    ),
+    "classify": Lazy(
+        "bot.commands.classify",
+        "classify",
+        "Recognise the language and intent of each TEXT (or of each stdin line).",
+    ),
+    "datamap": Lazy(
+        "bot.commands.datamap",
+        "command",
+        "The data map (DATAMAP_PATH): check it against the database, print the Art.",
+    ),
+    "db": Lazy(
+        "bot.commands.database", "db", "Database schema: apply or roll back Alembic migrations."
+    ),
+    "demo": Lazy("bot.commands.demo", "demo", "Demo data for trying the bot out."),
+    "outbox": Lazy(
+        "bot.commands.outbox", "outbox", "List the SMS and emails to customers, oldest first."
+    ),
+    "referrals": Lazy(
+        "bot.commands.referrals",
+        "referrals_group",
+        "Requests from SMS recipients, forwarded to the accounts that sent the messages.",
+    ),
+    "report": Lazy(
+        "bot.commands.report",
+        "report",
+        "Requests per month and kind, answered on time, days to answer, open and overdue "
+        "now, extensions and rejections with reasons, channels and languages, retention "
+        "sweeps, verification failures, and the Art.",
+    ),
+    "requests": Lazy(
+        "bot.commands.requests", "requests", "Privacy requests: list, inspect and decide."
+    ),
+    "retention": Lazy(
+        "bot.commands.retention",
+        "retention",
+        "Retention: anonymise old SMS, erase old transcripts, purge expired codes and links.",
+    ),
+    "serve": Lazy(
+        "bot.commands.serve",
+        "serve",
+        "Run the web process: web chat, health checks and the channel webhooks.",
+    ),
+    "slack": Lazy(
+        "bot.commands.slack",
+        "slack",
+        "Slack: run over Socket Mode, or sync the approvals channel.",
+    ),
+    "telegram": Lazy(
+        "bot.commands.telegram",
+        "telegram",
+        "Telegram: long polling for local development, and the webhook registration.",
+    ),
+    "worker": Lazy(
+        "bot.commands.worker",
+        "worker",
+        "Run queued privacy actions, deliver customer notifications and deadline reminders, "
+        "and the retention sweep when it is due.",
+    ),
+}
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -42,10 +132,45 @@ def database_unavailable(exc: BaseException) -> BaseException | None:
 
 
 class PrivacyBotGroup(click.Group):
-    """The command group that turns bad settings and an unreachable database into a clear
-    message and their own exit codes, whichever command met them."""
+    """The command group that loads each command when it is asked for, and turns bad
+    settings and an unreachable database into a clear message and their own exit codes,
+    whichever command met them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        lazy = COMMANDS.get(cmd_name)
+        if lazy is None:
+            return super().get_command(ctx, cmd_name)
+        command = getattr(importlib.import_module(lazy.module), lazy.attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{lazy.module}.{lazy.attribute} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the summaries in `COMMANDS`, as click would print it from
+        the commands themselves, without importing them."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            lazy = COMMANDS.get(name)
+            command = (
+                click.Command(name, help=lazy.summary)
+                if lazy is not None
+                else super().get_command(ctx, name)
+            )
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from bot.config import SettingsError
+
         try:
             return super().invoke(ctx)
         except SettingsError as exc:
@@ -66,232 +191,10 @@ class PrivacyBotGroup(click.Group):
             raise click.exceptions.Exit(EXIT_DATABASE) from None
 
 
-def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
-    """Load settings once per command; a bad setting ends the command with exit code 3."""
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except SettingsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(EXIT_SETTINGS)
-        raise  # unreachable: ctx.exit raises
-
-
-def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    async def main() -> T:
-        return await coro_fn()
-
-    return asyncio.run(main())
-
-
 @click.group(cls=PrivacyBotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="privacybot")
 def cli() -> None:
     """Privacy support bot: answers customers and carries out their GDPR requests."""
-
-
-@cli.group()
-def db() -> None:
-    """Database schema: apply or roll back Alembic migrations."""
-
-
-@db.command("upgrade")
-@click.argument("revision", default="head")
-@click.pass_context
-def db_upgrade(ctx: click.Context, revision: str) -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
-    from storage import migrate
-    from storage.db import Database, Timeouts
-
-    settings = settings_from(ctx)
-
-    async def go() -> str | None:
-        database = Database(settings.database_url, timeouts=Timeouts(command=None))
-        try:
-            await migrate.upgrade(database, revision)
-            return await migrate.current_revision(database)
-        finally:
-            await database.dispose()
-
-    click.echo(f"schema at revision {run(go)}")
-
-
-@db.command("downgrade")
-@click.argument("revision")
-@click.pass_context
-def db_downgrade(ctx: click.Context, revision: str) -> None:
-    """Roll migrations back to REVISION ('base' removes every table)."""
-    from storage import migrate
-    from storage.db import Database, Timeouts
-
-    settings = settings_from(ctx)
-
-    async def go() -> str | None:
-        database = Database(settings.database_url, timeouts=Timeouts(command=None))
-        try:
-            await migrate.downgrade(database, revision)
-            return await migrate.current_revision(database)
-        finally:
-            await database.dispose()
-
-    click.echo(f"schema at revision {run(go) or 'base (empty)'}")
-
-
-@db.command("current")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-@click.pass_context
-def db_current(ctx: click.Context, as_json: bool) -> None:
-    """Show the schema revision and whether it is the newest; exit 1 when out of date."""
-    from storage import migrate
-
-    settings = settings_from(ctx)
-
-    async def go() -> str | None:
-        database = settings.database()
-        try:
-            return await migrate.current_revision(database)
-        finally:
-            await database.dispose()
-
-    current, head = run(go), migrate.head_revision()
-    if as_json:
-        click.echo(json.dumps({"current": current, "head": head, "up_to_date": current == head}))
-    else:
-        click.echo(f"current: {current or 'base (empty)'}\nhead:    {head}")
-    if current != head:
-        ctx.exit(EXIT_FAILED)
-
-
-@cli.group()
-def demo() -> None:
-    """Demo data for trying the bot out."""
-
-
-@demo.command("seed")
-@click.option(
-    "--history",
-    is_flag=True,
-    help="Also replay a year of past privacy requests through the workflow (for the overview).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-@click.pass_context
-def demo_seed(ctx: click.Context, history: bool, as_json: bool) -> None:
-    """Create the demo accounts (anna@example.dk, ben@example.com); safe to run again."""
-    from storage import demo_seed as seeding
-    from storage.types import utcnow
-
-    settings = settings_from(ctx)
-
-    async def go() -> dict[str, Any]:
-        database = settings.database()
-        try:
-            async with database.transaction() as session:
-                result: dict[str, Any] = dict(await seeding.seed(session))
-            if history:
-                result["history"] = await _history(settings, database, utcnow())
-            return result
-        finally:
-            await database.dispose()
-
-    result = run(go)
-    if as_json:
-        click.echo(json.dumps(result))
-        return
-    click.echo(f"demo accounts: {result['created']} created, {result['existing']} already there")
-    if history:
-        past = result["history"]
-        click.echo(
-            f"history: {past['requests']} past requests {past['outcomes']}, "
-            f"{past['sweeps']} retention sweeps"
-            if past["created"]
-            else "history: already there"
-        )
-
-
-async def _history(settings: Settings, database: Any, now: Any) -> dict[str, Any]:
-    """A year of past requests (workflow.demo_history); progress on stderr."""
-    from bot.runtime import configure_workflow
-    from workflow.demo_history import seed_history
-
-    configure_workflow(settings)
-    click.echo("replaying a year of privacy requests (this takes a little while)…", err=True)
-    public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
-    done = await seed_history(
-        database,
-        secret=settings.secret(),
-        data_dir=settings.data_dir,
-        public_url=public_url.rstrip("/"),
-        now=now,
-    )
-    return {
-        "created": done.created,
-        "requests": done.requests,
-        "outcomes": done.outcomes,
-        "sweeps": done.sweeps,
-    }
-
-
-@cli.command()
-@click.option(
-    "--demo",
-    "demo_mode",
-    is_flag=True,
-    help="Upgrade the schema, seed demo data, run a worker in-process.",
-)
-@click.option("--host", default=None, help="Address to listen on (default: HOST setting).")
-@click.option("--port", type=int, default=None, help="Port to listen on (default: PORT setting).")
-@click.pass_context
-def serve(ctx: click.Context, demo_mode: bool, host: str | None, port: int | None) -> None:
-    """Run the web process: web chat, health checks and the channel webhooks."""
-    from bot.server import serve as run_server
-
-    settings = settings_from(ctx, host=host, port=port, demo=demo_mode or None)
-    try:
-        code = asyncio.run(run_server(settings))
-    except SettingsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(EXIT_SETTINGS)
-    ctx.exit(code)
-
-
-@cli.command()
-@click.option("--conversation", default=None, help="Continue this console conversation id.")
-@click.option("--demo", "demo_mode", is_flag=True, help="Use demo mode (generated secret key).")
-@click.pass_context
-def chat(ctx: click.Context, conversation: str | None, demo_mode: bool) -> None:
-    """Talk to the bot on stdin/stdout; type a button's number to press it."""
-    from bot.channels.console import run_console
-
-    settings = settings_from(ctx, demo=demo_mode or None)
-    try:
-        ctx.exit(asyncio.run(run_console(settings, conversation, sys.stdin, sys.stdout)))
-    except SettingsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(EXIT_SETTINGS)
-
-
-# Commands that live in their own modules, attached if present: module -> attribute.
-_PLUGGED = (
-    ("bot.commands.classify", "classify"),
-    ("bot.commands.outbox", "outbox"),
-    ("bot.commands.worker", "worker"),
-    ("bot.commands.requests", "requests"),
-    ("bot.commands.referrals", "referrals_group"),
-    ("bot.commands.audit", "audit"),
-    ("bot.commands.report", "report"),
-    ("bot.commands.alerts", "alerts"),
-    ("bot.commands.retention", "retention"),
-    ("bot.commands.datamap", "command"),
-    ("bot.commands.agents", "agents"),
-    ("bot.commands.accounts", "accounts"),
-    ("bot.commands.slack", "slack"),
-    ("bot.commands.telegram", "telegram"),
-)
-for _module, _name in _PLUGGED:
-    try:
-        cli.add_command(getattr(importlib.import_module(_module), _name))
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _module:
-            raise
 
 
 def main() -> None:

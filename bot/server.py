@@ -10,7 +10,6 @@ import sys
 from aiohttp import web
 
 from bot import logs
-from bot.commands.worker import run_in_process
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web.app import create_app
@@ -52,6 +51,8 @@ async def serve(settings: Settings) -> int:
     # demo mode is one process: it runs the worker too, so approved requests get done
     worker = None
     if settings.demo:
+        from bot.worker_process import run_in_process
+
         worker = asyncio.create_task(run_in_process(runtime, stop), name="worker")
     await stop.wait()
     log.info("shutting down")

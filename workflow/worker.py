@@ -69,7 +69,7 @@ class WorkerConfig:
 
 @dataclass(slots=True)
 class WorkerDeps:
-    """What a worker needs; built from settings by `bot.commands.worker`."""
+    """What a worker needs; built from settings by `bot.worker_process`."""
 
     db: Database
     secret: bytes

@@ -1,15 +1,5 @@
-"""Command modules of the `privacybot` CLI; the main group attaches them."""
+"""Command modules of the `privacybot` CLI; the main group (`bot.cli`) loads each lazily.
 
-from __future__ import annotations
-
-import asyncio
-import signal
-
-
-def stop_on_signals() -> asyncio.Event:
-    """An event set by SIGINT or SIGTERM: long-running commands finish their work and exit."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
+Shared helpers live in `bot.commands.common`; a command module imports its heavy
+dependencies inside its functions, so listing or loading commands stays cheap.
+"""

@@ -19,18 +19,12 @@ import re
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.commands.common import settings_from
 from storage.types import utcnow
 from workflow import code_guard, identity, lifecycle
 
 EXIT_NOT_FOUND = 1
 _REFERENCE = re.compile(r"^[A-Z]{2,4}-[A-Z0-9]{4,12}$")
-
-
-def _settings(ctx: click.Context) -> Settings:
-    from bot.cli import settings_from
-
-    return settings_from(ctx)
 
 
 async def find_account(session: AsyncSession, who: str) -> int | None:
@@ -62,7 +56,7 @@ def accounts() -> None:
 def unlock(ctx: click.Context, who: str, agent: str, as_json: bool) -> None:
     """Clear an account's wrong codes. WHO: a request reference (PR-…), or an email
     address or phone number on the account."""
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
 
     async def go() -> tuple[int, int] | None:
         db = settings.database()

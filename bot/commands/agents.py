@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.commands.common import settings_from
 from bot.web.agent import accounts
 from storage import migrate
 from storage.types import utcnow
@@ -39,15 +39,9 @@ class _OutOfDate(Exception):
     pass
 
 
-def _settings(ctx: click.Context) -> Settings:
-    from bot.cli import settings_from
-
-    return settings_from(ctx)
-
-
 def _run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction; refusals end the command with exit code 1."""
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
 
     async def go() -> T:
         db = settings.database()
@@ -160,7 +154,7 @@ def add(
     cleaned = _name(ctx, name)
     pairs = _identities(slack, telegram, email, phone)
     password = _password(ctx, password_stdin)
-    secret = _settings(ctx).secret()
+    secret = settings_from(ctx).secret()
 
     async def work(session: AsyncSession) -> int:
         agent = await accounts.add(session, cleaned, password, language=language)
@@ -190,7 +184,7 @@ def link(
         raise click.UsageError(
             "give at least one of --slack-user, --telegram-user, --email, --phone"
         )
-    secret = _settings(ctx).secret()
+    secret = settings_from(ctx).secret()
 
     async def work(session: AsyncSession) -> int:
         agent = await accounts.existing(session, cleaned)
@@ -215,7 +209,7 @@ def unlink(
     """Remove linked identities from an agent."""
     cleaned = _name(ctx, name)
     pairs = _identities(slack, telegram, email, phone)
-    secret = _settings(ctx).secret()
+    secret = settings_from(ctx).secret()
 
     async def work(session: AsyncSession) -> int:
         agent = await accounts.existing(session, cleaned)

@@ -14,6 +14,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from bot.commands.common import settings_from
 from bot.config import Settings
 from storage.privacy_models import AgentAlert
 from storage.types import utcnow
@@ -21,12 +22,6 @@ from workflow import alerts as workflow_alerts
 
 EXIT_NOT_FOUND = 1
 OPEN = ("pending",)
-
-
-def _settings(ctx: click.Context) -> Settings:
-    from bot.cli import settings_from
-
-    return settings_from(ctx)
 
 
 def _row(alert: AgentAlert) -> dict[str, Any]:
@@ -75,7 +70,7 @@ def alerts() -> None:
 @click.pass_context
 def list_alerts(ctx: click.Context, everything: bool, limit: int, as_json: bool) -> None:
     """Open alerts, oldest first."""
-    rows = asyncio.run(_list(_settings(ctx), everything, limit))
+    rows = asyncio.run(_list(settings_from(ctx), everything, limit))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -96,6 +91,6 @@ def list_alerts(ctx: click.Context, everything: bool, limit: int, as_json: bool)
 @click.pass_context
 def done(ctx: click.Context, ids: tuple[int, ...]) -> None:
     """Mark alerts as handled; exit 1 if any ID was not an open alert."""
-    changed = asyncio.run(_done(_settings(ctx), ids))
+    changed = asyncio.run(_done(settings_from(ctx), ids))
     click.echo(f"{changed} of {len(ids)} alert(s) marked done.")
     ctx.exit(0 if changed == len(ids) else EXIT_NOT_FOUND)

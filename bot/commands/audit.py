@@ -7,6 +7,7 @@ import json
 
 import click
 
+from bot.commands.common import settings_from
 from workflow import audit as audit_log
 
 EXIT_BROKEN = 1
@@ -22,8 +23,6 @@ def audit() -> None:
 @click.pass_context
 def verify(ctx: click.Context, as_json: bool) -> None:
     """Walk the hash chain; exit 1 and name the first bad entry when it is broken."""
-    from bot.cli import settings_from
-
     settings = settings_from(ctx)
 
     async def go() -> audit_log.VerifyResult:

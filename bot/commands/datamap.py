@@ -11,6 +11,7 @@ import json
 
 import click
 
+from bot.commands.common import settings_from
 from storage import account_store
 from storage import datamap as maps
 from storage.datamap.check import CheckReport, check
@@ -42,8 +43,6 @@ def check_command(ctx: click.Context, as_json: bool) -> None:
     Unknown tables or columns are errors (exit 1); columns not in the map whose name or
     sampled content looks personal are listed as warnings.
     """
-    from bot.cli import settings_from
-
     settings = settings_from(ctx)
     data_map = _load(str(settings.datamap_path) if settings.datamap_path else None)
 
@@ -89,8 +88,6 @@ def check_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def show_command(ctx: click.Context, fmt: str) -> None:
     """Print the record of processing activities (GDPR Art. 30) generated from the map."""
-    from bot.cli import settings_from
-
     settings = settings_from(ctx)
     data_map = _load(str(settings.datamap_path) if settings.datamap_path else None)
     text = render(data_map, fmt)

@@ -12,6 +12,7 @@ import json
 
 import click
 
+from bot.commands.common import settings_from
 from bot.notifier.outbox import DEFAULT_LIMIT, MAX_LIMIT, Entry, recent
 from storage import migrate
 from storage.db import Database
@@ -72,8 +73,6 @@ def outbox(ctx: click.Context, as_json: bool, limit: int) -> None:
     In demo mode nothing is sent: one-time codes are read here. Exit 1 when the
     database schema is out of date.
     """
-    from bot.cli import settings_from
-
     settings = settings_from(ctx)
     entries = asyncio.run(_load(settings.database_url, limit))
     if entries is None:

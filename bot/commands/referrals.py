@@ -14,9 +14,8 @@ from collections.abc import Awaitable, Callable
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands.requests import EXIT_REFUSED
-from bot.commands.requests import _run as run_session
-from bot.commands.requests import _settings as settings_of
+from bot.commands.common import EXIT_FAILED as EXIT_REFUSED
+from bot.commands.common import run_session, settings_from
 from storage.types import utcnow
 from workflow import referral_queries, referrals
 from workflow.lifecycle import WorkflowError
@@ -51,7 +50,9 @@ def list_referrals(ctx: click.Context, status: str, as_json: bool) -> None:
     if wanted not in referral_queries.FILTERS:
         raise click.BadParameter(f"unknown status {status!r}", param_hint="--status")
     rows = run_session(
-        settings_of(ctx), lambda session: referral_queries.for_agents(session, wanted), write=False
+        settings_from(ctx),
+        lambda session: referral_queries.for_agents(session, wanted),
+        write=False,
     )
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False))
@@ -80,7 +81,7 @@ def show(ctx: click.Context, reference: str, as_json: bool) -> None:
         except WorkflowError:
             return None
 
-    found = run_session(settings_of(ctx), work, write=False)
+    found = run_session(settings_from(ctx), work, write=False)
     if found is None:
         click.echo(f"error: no referral {reference}", err=True)
         ctx.exit(EXIT_REFUSED)
@@ -116,7 +117,7 @@ def _change(
     ctx: click.Context, work: Callable[[AsyncSession], Awaitable[referrals.ReferralView]]
 ) -> None:
     try:
-        done = run_session(settings_of(ctx), work, write=True)
+        done = run_session(settings_from(ctx), work, write=True)
     except WorkflowError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_REFUSED)

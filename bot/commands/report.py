@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.commands.common import settings_from
 from bot.config import Settings
 from storage.db import Database
 from storage.types import utcnow
@@ -78,8 +79,7 @@ def report(
     """Requests per month and kind, answered on time, days to answer, open and overdue now,
     extensions and rejections with reasons, channels and languages, retention sweeps,
     verification failures, and the Art. 30 record. Exit 1 when a request is overdue."""
-    from bot.cli import settings_from
-    from bot.report import document
+    from bot.report import document, formats
     from workflow.accountability.period import PeriodError
 
     settings = settings_from(ctx)
@@ -88,7 +88,7 @@ def report(
     except PeriodError as exc:
         raise click.BadParameter(str(exc), param_hint="--from/--to") from None
     built = document.build(figures, language, utcnow())
-    data = document.write(built, fmt)
+    data = formats.write(built, fmt)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -8,53 +8,32 @@ printed here holds the customer's contact details: `details` values that could
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands.common import EXIT_FAILED, EXIT_SETTINGS, run_session, settings_from
 from bot.config import Settings, SettingsError
-from bot.runtime import configure_workflow
 from storage.models import Account
 from storage.privacy_models import Action, Approval, PrivacyRequest, RequestEvent
 from storage.types import utcnow
-from workflow import deadlines, decisions, lifecycle
-from workflow.approvals import Agent
+from workflow import deadlines, lifecycle
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from workflow.approvals import Agent
 
-EXIT_REFUSED = 1
-EXIT_SETTINGS = 3
+EXIT_REFUSED = EXIT_FAILED
 _HIDDEN_DETAILS = frozenset({"value", "new_value", "email", "phone", "contact"})
 
 
-def _settings(ctx: click.Context) -> Settings:
-    from bot.cli import settings_from
-
-    return settings_from(ctx)
-
-
-def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
-    async def go() -> T:
-        db = settings.database()
-        try:
-            if write:
-                async with db.transaction() as session:
-                    return await work(session)
-            async with db.sessions() as session:
-                return await work(session)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
-
-
 def _agent(ctx: click.Context, settings: Settings, name: str) -> Agent:
+    from workflow.approvals import Agent
+
     try:
         return Agent.from_identity(settings.secret(), name.strip())
     except SettingsError as exc:
@@ -63,16 +42,19 @@ def _agent(ctx: click.Context, settings: Settings, name: str) -> Agent:
         raise
 
 
-Decision = Callable[[AsyncSession, Agent], Awaitable[PrivacyRequest]]
+Decision = Callable[[AsyncSession, "Agent"], Awaitable[PrivacyRequest]]
 
 
 def _decide(ctx: click.Context, agent_name: str, decision: Decision) -> None:
-    settings = _settings(ctx)
+    from bot.runtime import configure_workflow
+    from workflow.decisions import WorkflowError
+
+    settings = settings_from(ctx)
     configure_workflow(settings)
     who = _agent(ctx, settings, agent_name)
     try:
-        request = _run(settings, lambda session: decision(session, who), write=True)
-    except decisions.WorkflowError as exc:
+        request = run_session(settings, lambda session: decision(session, who), write=True)
+    except WorkflowError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_REFUSED)
     click.echo(f"{request.reference}: {request.status}, due {request.due_at.date().isoformat()}")
@@ -113,7 +95,7 @@ def list_requests(ctx: click.Context, status: str | None, as_json: bool) -> None
     wanted = (status or "open").lower()
     if wanted not in ("open", "all", *lifecycle.STATUSES):
         raise click.BadParameter(f"unknown status {wanted!r}", param_hint="--status")
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     now = utcnow()
 
     async def work(session: AsyncSession) -> list[PrivacyRequest]:
@@ -124,7 +106,7 @@ def list_requests(ctx: click.Context, status: str | None, as_json: bool) -> None
             stmt = stmt.where(PrivacyRequest.status == wanted)
         return list((await session.execute(stmt)).scalars())
 
-    rows = [summary(r, now) for r in _run(settings, work, write=False)]
+    rows = [summary(r, now) for r in run_session(settings, work, write=False)]
     if as_json:
         click.echo(json.dumps(rows))
         return
@@ -146,7 +128,7 @@ def list_requests(ctx: click.Context, status: str | None, as_json: bool) -> None
 @click.pass_context
 def show(ctx: click.Context, reference: str, as_json: bool) -> None:
     """One request: details (no contact values), history, approvals and actions."""
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     now = utcnow()
 
     async def work(session: AsyncSession) -> dict[str, Any] | None:
@@ -212,7 +194,7 @@ def show(ctx: click.Context, reference: str, as_json: bool) -> None:
             ],
         }
 
-    data = _run(settings, work, write=False)
+    data = run_session(settings, work, write=False)
     if data is None:
         click.echo(f"error: no request {reference}", err=True)
         ctx.exit(EXIT_REFUSED)
@@ -255,6 +237,8 @@ _AGENT = click.option("--agent", required=True, help="Your name (recorded as the
 @click.pass_context
 def approve(ctx: click.Context, reference: str, agent: str) -> None:
     """Approve a request waiting for approval (erasure may need a second approver)."""
+    from workflow import decisions
+
     _decide(ctx, agent, lambda session, who: decisions.approve(session, reference, who))
 
 
@@ -265,6 +249,8 @@ def approve(ctx: click.Context, reference: str, agent: str) -> None:
 @click.pass_context
 def reject(ctx: click.Context, reference: str, agent: str, reason: str) -> None:
     """Reject a request; the reason is sent to the customer."""
+    from workflow import decisions
+
     _decide(ctx, agent, lambda session, who: decisions.reject(session, reference, who, reason))
 
 
@@ -276,6 +262,8 @@ def reject(ctx: click.Context, reference: str, agent: str, reason: str) -> None:
 @click.pass_context
 def extend(ctx: click.Context, reference: str, agent: str, reason: str, months: int) -> None:
     """Extend the deadline (3 months at most from receipt), before the first month ends."""
+    from workflow import decisions
+
     _decide(
         ctx, agent, lambda session, who: decisions.extend(session, reference, who, reason, months)
     )
@@ -288,4 +276,6 @@ def extend(ctx: click.Context, reference: str, agent: str, reason: str, months: 
 @click.pass_context
 def answer(ctx: click.Context, reference: str, agent: str, answer_text: str) -> None:
     """Answer a human review; completes the request and sends the answer to the customer."""
+    from workflow import decisions
+
     _decide(ctx, agent, lambda session, who: decisions.answer(session, reference, who, answer_text))

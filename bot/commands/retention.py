@@ -8,36 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from datetime import timedelta
 
 import click
 from sqlalchemy.exc import DBAPIError
 
-from bot.config import Settings
+from bot.commands.common import settings_from
+from bot.retention_schedule import policy_from
 from storage import account_store
 from workflow import retention as rules
 from workflow import retention_runs
 
 EXIT_BUSY = 1
-
-
-def policy_from(settings: Settings) -> rules.RetentionPolicy:
-    """How the sweep batches; the retention periods are the data map's (DATAMAP_PATH)."""
-    del settings
-    return rules.RetentionPolicy()
-
-
-def scheduler_from(
-    settings: Settings, progress: Callable[[str], None] | None = None
-) -> retention_runs.Scheduler:
-    """The worker's hourly sweep (RETENTION_INTERVAL_SECONDS)."""
-    return retention_runs.Scheduler(
-        interval=timedelta(seconds=settings.retention_interval_seconds),
-        policy=policy_from(settings),
-        data_dir=settings.data_dir,
-        progress=progress,
-    )
 
 
 def _progress(category: str, rows: int) -> None:
@@ -63,8 +44,6 @@ def run(ctx: click.Context, dry_run: bool, full: bool, as_json: bool) -> None:
 
     Waits for nothing: when a worker is sweeping right now it says so and exits 1.
     """
-    from bot.cli import settings_from
-
     settings = settings_from(ctx)
 
     async def go() -> rules.RetentionReport | None:

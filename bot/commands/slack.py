@@ -9,16 +9,9 @@ import asyncio
 
 import click
 
-from bot.commands import stop_on_signals
-from bot.config import Settings
+from bot.commands.common import settings_from, stop_on_signals
 
 EXIT_FAILED = 1
-
-
-def _settings(ctx: click.Context) -> Settings:
-    from bot.cli import settings_from
-
-    return settings_from(ctx)
 
 
 @click.group("slack")
@@ -35,7 +28,7 @@ def socket(ctx: click.Context) -> None:
     from bot.runtime import Runtime, configure_workflow
     from storage import migrate
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     if settings.slack_app_token is None or settings.slack_bot_token is None:
         click.echo("error: set SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode", err=True)
         ctx.exit(EXIT_FAILED)
@@ -68,7 +61,7 @@ def sync(ctx: click.Context) -> None:
     from bot.channels.slack import is_configured, sync_approvals
     from bot.runtime import Runtime, configure_workflow
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     if not is_configured(settings) or not settings.slack_approvals_channel:
         click.echo(
             "error: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_APPROVALS_CHANNEL",

@@ -13,18 +13,12 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.commands import stop_on_signals
+from bot.commands.common import settings_from, stop_on_signals
 from bot.config import Settings, SettingsError
 
 EXIT_FAILED = 1
 EXIT_SETTINGS = 3
 T = TypeVar("T")
-
-
-def _settings(ctx: click.Context) -> Settings:
-    from bot.cli import settings_from
-
-    return settings_from(ctx)
 
 
 def _fail(ctx: click.Context, message: str) -> None:
@@ -88,7 +82,7 @@ def poll(ctx: click.Context) -> None:
     from bot.runtime import Runtime
     from storage import migrate
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     if not has_token(settings):
         _fail(ctx, "set TELEGRAM_BOT_TOKEN (from @BotFather)")
 
@@ -153,7 +147,7 @@ def webhook_set(ctx: click.Context, drop_pending: bool, as_json: bool) -> None:
     from bot.channels.telegram.context import ALLOWED_UPDATES
     from bot.channels.telegram.webhook import check_secret, register_webhook
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     secret = settings.telegram_webhook_secret
     if not settings.telegram_webhook_url or secret is None or not secret.get_secret_value():
         _fail(ctx, "set TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET")
@@ -181,7 +175,7 @@ def webhook_info(ctx: click.Context, as_json: bool) -> None:
     """Show what Telegram has: the URL, updates waiting, the last delivery error.
 
     Exit 1 when Telegram's URL is not TELEGRAM_WEBHOOK_URL (when that is set)."""
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
 
     async def call(bot: Any) -> dict[str, Any]:
         info = await bot.get_webhook_info()
@@ -213,7 +207,7 @@ def webhook_info(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def webhook_delete(ctx: click.Context, drop_pending: bool, as_json: bool) -> None:
     """Remove the webhook (deleteWebhook), e.g. before `privacybot telegram poll`."""
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
 
     async def call(bot: Any) -> bool:
         return bool(await bot.delete_webhook(drop_pending_updates=drop_pending))

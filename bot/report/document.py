@@ -1,8 +1,8 @@
 """`privacybot report` in four formats: HTML (self-contained), PDF, JSON and CSV.
 
 One `Report` (figures, sections, extra table sections such as the Art. 30 record) is
-built in the reader's language and written in the format asked for. The HTML and the
-console's overview page use the same section and chart templates.
+built in the reader's language; `bot.report.formats` writes it in the format asked
+for. The HTML and the console's overview page use the same section and chart templates.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from bot.web.templating import render
 from locales import _
 from workflow.accountability.figures import Figures
 
-FORMATS = ("html", "pdf", "json", "csv")
 SectionSource = Callable[[], Section]
 
 
@@ -118,12 +117,3 @@ def as_csv(report: Report) -> str:
             for column, value in zip(s.table.columns, row, strict=False):
                 writer.writerow([s.key, number, column, value])
     return out.getvalue()
-
-
-def write(report: Report, fmt: str) -> bytes:
-    if fmt == "pdf":
-        from bot.report.pdf import pdf
-
-        return pdf(report)
-    text = {"html": html, "json": as_json, "csv": as_csv}[fmt](report)
-    return text.encode()

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import select
 
-from bot.commands.worker import run_in_process
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web.agent import accounts
 from bot.web.keys import RUNTIME
+from bot.worker_process import run_in_process
 from storage import demo_seed, migrate
 from storage.db import Database
 from storage.models import Person

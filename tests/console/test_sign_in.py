@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select, text
 
 from bot.runtime import Runtime
-from bot.web.agent import accounts, sessions, views
+from bot.web.agent import accounts, login, sessions
 from bot.web.app import create_app
 from storage.agent_models import AgentSession
 from tests.clock import FakeClock
@@ -117,7 +117,7 @@ async def test_failed_sign_ins_are_limited_per_name_and_client_and_successes_nev
     """Issue 13.5: the limit counts failures only, per agent name from one client, so
     nobody elsewhere can lock the real agent out; behind a trusted proxy the client is
     the address it reports in X-Forwarded-For."""
-    monkeypatch.setattr(views, "FAILURES_PER_NAME", 3)
+    monkeypatch.setattr(login, "FAILURES_PER_NAME", 3)
     settings = make_settings(database_url, tmp_path, trusted_proxies="127.0.0.1")
     runtime = Runtime.build(settings, clock=clock)
     await add_agent(runtime.db, "mette")

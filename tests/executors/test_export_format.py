@@ -19,7 +19,7 @@ from storage.datamap.tables import all_tables
 from storage.db import Database
 from storage.models import SmsMessage
 from tests.executors.conftest import START, MakeCtx, zip_members
-from workflow.executors import access, export_zip
+from workflow.executors import access, export_rows
 from workflow.executors.map_sections import sections
 
 TRICKY = [
@@ -44,7 +44,7 @@ async def _reference(db: Database, account_id: int) -> tuple[bytes, bytes]:
         result = await session.execute(sms.query(account_id))
         columns = list(result.keys())
         rows = [dict(zip(columns, row, strict=True)) for row in result]
-    objects = [json.dumps(row, ensure_ascii=False, default=export_zip.plain) for row in rows]
+    objects = [json.dumps(row, ensure_ascii=False, default=export_rows.plain) for row in rows]
     as_json = "[\n" + ",\n".join(objects) + "\n]\n" if objects else "[\n]\n"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -55,7 +55,7 @@ async def _reference(db: Database, account_id: int) -> tuple[bytes, bytes]:
 
 
 def _cell(value: Any) -> Any:
-    value = export_zip.plain(value)
+    value = export_rows.plain(value)
     return "" if value is None else value
 
 

@@ -10,9 +10,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot import delivery
-from bot.commands.worker import register_channel_senders
 from bot.runtime import Runtime
 from bot.web.app import create_app
+from bot.worker_process import register_channel_senders
 from storage import conversations
 from storage.models import Person
 from storage.privacy_models import Notification
@@ -59,15 +59,17 @@ async def test_without_telegram_settings_nothing_is_mounted(runtime: Runtime) ->
 
 
 def test_a_process_without_telegram_never_imports_aiogram(tmp_path: Path) -> None:
-    """aiogram takes seconds and megabytes to import; a web process that serves (and a
-    worker that registers its senders) without Telegram settings never imports it."""
+    """aiogram takes seconds and megabytes to import; a web process that serves (its
+    server module, its app, and the worker it runs in demo mode, which registers the
+    channels' senders) without Telegram settings never imports it."""
     code = f"""
 import asyncio, sys
 from aiohttp import web
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web.app import create_app
-from bot.commands.worker import register_channel_senders
+from bot.worker_process import register_channel_senders
+from bot import server
 from storage import migrate
 
 async def main():

@@ -15,7 +15,7 @@ from aiohttp import web
 
 import locales
 from bot.web.agent import queries, referral_pages
-from bot.web.agent.views import _context, _html, _redirect, _runtime, _signed_in
+from bot.web.agent.kit import context, html, redirect, runtime_of, signed_in
 from locales import N_, _
 from workflow import referral_queries, referrals
 from workflow.lifecycle import WorkflowError
@@ -40,15 +40,15 @@ def _reference(request: web.Request) -> str:
 
 
 async def referral_list(request: web.Request) -> web.StreamResponse:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     wanted = request.query.get("status", "open")
     if wanted not in referral_pages.FILTERS:
         wanted = "open"
     async with runtime.db.sessions() as session:
         rows = await referral_queries.for_agents(session, wanted)
-        ctx = await _context(request, await queries.failed_count(session))
+        ctx = await context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(referral_pages.list_page(request, ctx, rows, wanted))
+        return html(referral_pages.list_page(request, ctx, rows, wanted))
 
 
 async def _render(
@@ -59,15 +59,15 @@ async def _render(
     error: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.db.sessions() as session:
         try:
             found = await referral_queries.detail(session, reference)
         except ReferralNotFound:
             raise web.HTTPNotFound() from None
-        ctx = await _context(request, await queries.failed_count(session))
+        ctx = await context(request, await queries.failed_count(session))
     with locales.use(ctx.language):
-        return _html(
+        return html(
             referral_pages.detail_page(
                 request, ctx, found, flash=_(flash) if flash else None, error=error
             ),
@@ -81,14 +81,14 @@ async def referral_detail(request: web.Request) -> web.StreamResponse:
 
 
 async def referral_action(request: web.Request) -> web.StreamResponse:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     reference = _reference(request)
     action = request.match_info["action"]
     if action not in _ACTIONS:
         raise web.HTTPNotFound()
     form = await request.post()
     note = str(form.get("note") or "").strip()[: referral_pages.NOTE_MAX] or None
-    agent = _signed_in(request).agent
+    agent = signed_in(request).agent
     now = runtime.services.clock()
     try:
         async with runtime.db.transaction() as session:
@@ -113,7 +113,7 @@ async def referral_action(request: web.Request) -> web.StreamResponse:
             message = _("The referral changed meanwhile; this can no longer be done. Reload it.")
         return await _render(request, reference, error=message, status=409)
     log.info("console: referral %s is %s", reference, done.status)
-    return _redirect(
+    return redirect(
         referral_pages.referral_path(reference) + "?" + urlencode({"done": str(done.status)})
     )
 
