@@ -38,6 +38,13 @@ async def test_parse_contact_normalises_email_and_phone() -> None:
     assert identity.parse_code("12345") is None
 
 
+def test_the_digits_of_a_phone_number_are_no_code() -> None:
+    assert identity.parse_code("my code: 482 193.") == "482193"
+    assert identity.parse_code("123-456") == "123456"
+    for text in ("oops typo, its 07700 900124 not 123", "+45 123456", "07700900124", "123 456 789"):
+        assert identity.parse_code(text) is None, text
+
+
 async def test_code_goes_to_the_registered_contact_and_verifies(seeded: Database) -> None:
     conversation_id = await _conversation(seeded)
     now = utcnow()

@@ -40,7 +40,8 @@ VERIFIED_FOR = timedelta(minutes=15)
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_CODE_IN_TEXT = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})(?!\d)")
+# six digits on their own: not part of a longer number such as "07700 900124"
+_CODE_IN_TEXT = re.compile(r"(?<![\d+])(?<!\d[ -])(\d{3})[ -]?(\d{3})(?!\d)(?![ -]\d)")
 
 
 @dataclass(frozen=True, slots=True)

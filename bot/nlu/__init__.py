@@ -160,8 +160,13 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         rights=rights,
         # with one request, its details may stand anywhere in the message ("stop the
         # newsletters and turn tracking and profiling off"); with several, in its parts
+        # and in the parts that ask for nothing else
         purposes=(
-            slots.purposes(cues, where.get("objection", ()) if len(rights) > 1 else (), tokens)
+            (
+                slots.objection_purposes(cues, where, tokens)
+                if len(rights) > 1
+                else slots.purposes(cues, (), tokens)
+            )
             if objecting
             else ()
         ),

@@ -12,7 +12,7 @@ beside "stop tracking me" does not make the objection cover everything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
@@ -179,10 +179,24 @@ def purposes(
             continue
         if cue.concept == "P_ALL" and cue.text == "alt" and _followed_by(cue, tokens, "for"):
             continue  # Danish "alt for mange": far too many, not "all of it"
+        if cue.concept == "P_ALL" and _followed_by(cue, tokens, "else"):
+            continue  # "only these emails, nothing else": the named ones, not all of them
         if cue.concept == "P_MARKETING" and _serves(tokens, serving, cue.start):
             continue  # "profilering til markedsføring": what the profiling is for
         named.update(PURPOSES.get(cue.concept, ()))
     return tuple(p for p in PURPOSE_ORDER if p in named)
+
+
+def objection_purposes(
+    cues: Sequence[Cue], where: Mapping[str, Sequence[Part]], tokens: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The purposes of an objection asked for together with other rights: those in its own
+    parts, and those in parts that ask for nothing else ("stop all the tracking *and
+    profiling stuff*" splits into two parts; the second belongs to the objection)."""
+    others = [part for right, parts in where.items() if right != "objection" for part in parts]
+    loose = [c for c in cues if not any(start <= c.start < end for start, end in others)]
+    own = purposes(cues, where.get("objection", ()), tokens)
+    return tuple(p for p in PURPOSE_ORDER if p in {*own, *purposes(loose, (), tokens)})
 
 
 def _serves(tokens: Sequence[str], serving: set[int], at: int) -> bool:

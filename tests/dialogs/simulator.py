@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from storage.models import Account, Consent, OutboxMessage, Person
+from storage.models import Account, Consent, Conversation, OutboxMessage, Person
 from storage.privacy_models import AgentAlert, PrivacyRequest
 from tests.webchat import WebChat
 from workflow import decisions, identity, worker
@@ -251,6 +251,8 @@ class Simulator:
             else:
                 same = 0
             last_ask = ask
+            if ask is Ask.CODE:  # a correction of the new value needs a value to correct
+                flags["value_known"] = await self._new_value_known(chat.id)
             message, button = await self._answer(dialog, ask, replies, flags, pending)
             if message is None and button is None:
                 return
@@ -280,7 +282,7 @@ class Simulator:
         if ask is Ask.CONTACT:
             return str(answers.get("contact") or PERSONA_EMAIL.get(dialog.persona, "")), None
         if ask is Ask.CODE:
-            if flags.get("correction"):
+            if flags.get("correction") and flags.get("value_known"):
                 text, flags["correction"] = flags["correction"], None
                 return str(text), None
             if flags.get("no_code"):
@@ -349,6 +351,14 @@ class Simulator:
             if request.get("kind") == kind:
                 return dict(request.get("details") or {})
         return {}
+
+    async def _new_value_known(self, conversation_id: str) -> bool:
+        """Whether the bot holds a new value for a correction (the customer has given one)."""
+        async with self.runtime.db.sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+        state = conversation.state if conversation is not None else None
+        slots = state.get("slots") if isinstance(state, dict) else None
+        return isinstance(slots, dict) and bool(slots.get("value"))
 
     # --- the agent and the worker -------------------------------------------------
 

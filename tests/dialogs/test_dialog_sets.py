@@ -11,11 +11,11 @@ from pathlib import Path
 from tests.dialogs.run import run_sets
 
 HERE = Path(__file__).resolve().parent
-FLOOR = 0.7  # raise it as the bot improves; never lower it to make a change pass
+FLOOR = 0.95  # raise it as the bot improves; never lower it to make a change pass
 
 
 async def test_the_development_dialogs_end_as_the_customers_wanted() -> None:
-    results = await run_sets([HERE / "dev1.jsonl", HERE / "dev2.jsonl"], None)
+    results = await run_sets([HERE / f"dev{n}.jsonl" for n in (1, 2, 3)], None)
     found = [r for rows in results.values() for r in rows]
     failed = [f"{r.dialog.id}: {r.failures}" for r in found if not r.ok]
     rate = 1 - len(failed) / len(found)

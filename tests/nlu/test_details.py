@@ -272,6 +272,11 @@ def test_no_rights_outside_requests() -> None:
         ("alt", ("marketing_email", "tracking", "profiling")),
         ("det hele", ("marketing_email", "tracking", "profiling")),
         ("kun nyhedsbrevet", ("marketing_email",)),
+        # "nothing else" limits to what was named; it is not "all of it"
+        (
+            "We get your marketing emails and offers. We want to stop only these, nothing else.",
+            ("marketing_email",),
+        ),
     ],
 )
 def test_objection_purposes(text: str, purposes: tuple[str, ...]) -> None:
@@ -560,6 +565,12 @@ def test_deleting_my_number_from_your_system_may_be_either() -> None:
             "mailen og stop nyhedsbrevet, tak.",
             ("rectification", "objection"),
             ("marketing_email",),
+        ),
+        # a purpose coordinated with "and" belongs to the objection, also as its own part
+        (
+            "Can you correct my email and also stop all the tracking and profiling stuff?",
+            ("rectification", "objection"),
+            ("tracking", "profiling"),
         ),
     ],
 )
