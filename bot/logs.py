@@ -50,7 +50,6 @@ LIBRARY_LOGGERS = (
     "aiogram",
     "aiosmtplib",
 )
-QUIET_LOGGERS = LIBRARY_LOGGERS  # the old name, kept for callers
 
 
 def _url(match: re.Match[str]) -> str:

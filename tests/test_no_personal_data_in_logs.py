@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from bot.cli import cli
-from bot.logs import QUIET_LOGGERS, JsonFormatter, configure, handle_lost_connections, redact
+from bot.logs import LIBRARY_LOGGERS, JsonFormatter, configure, handle_lost_connections, redact
 from bot.runtime import Runtime
 from storage.db import Database
 from storage.privacy_models import PrivacyRequest
@@ -91,7 +91,7 @@ def test_the_json_formatter_redacts_messages_and_exceptions() -> None:
 def production_logging_at_debug() -> Iterator[io.StringIO]:
     """The bot's own logging set-up at its most verbose, writing to a buffer; undone after."""
     root = logging.getLogger()
-    named = QUIET_LOGGERS
+    named = LIBRARY_LOGGERS
     saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in named})
     configure("DEBUG")
     written = io.StringIO()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -21,7 +21,7 @@ EXIT_SETTINGS = 3
 T = TypeVar("T")
 
 
-def _fail(ctx: click.Context, message: str) -> None:
+def _fail(ctx: click.Context, message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     ctx.exit(EXIT_FAILED)
 
@@ -54,10 +54,8 @@ def _with_bot(ctx: click.Context, settings: Settings, call: Callable[[Any], Awai
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_SETTINGS)
-        raise  # unreachable: ctx.exit raises
     except TELEGRAM_ERRORS as exc:
         _fail(ctx, _why(exc))
-        raise  # unreachable: ctx.exit raises
 
 
 @click.group("telegram")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import delivery
-from bot.logs import QUIET_LOGGERS
+from bot.logs import LIBRARY_LOGGERS
 from handlers.types import Reply
 from storage.models import Conversation
 from tests.slack.helpers import CUSTOMER, DM, SlackEnv, dm_event, open_request
@@ -87,7 +87,7 @@ async def test_a_failing_turn_gets_an_apology_and_no_text_in_the_log(
     router = slack.runtime.router
     original = router.handle
     router.handle = broken  # type: ignore[method-assign]
-    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    quiet = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
     try:
         with caplog.at_level(logging.DEBUG):
             for name in quiet:  # as in production: the SQL tracers stay quiet
