@@ -8,8 +8,6 @@ one message are taken one after another after a single verification, each confir
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +17,7 @@ from handlers.state import Pending, Step
 from handlers.turn import Turn
 from handlers.types import Button
 from locales import _, format_date
+from storage import keys
 from workflow import lifecycle
 from workflow import requests as privacy_requests
 
@@ -200,7 +199,7 @@ def cancel(turn: Turn) -> None:
 def requester_ref(turn: Turn) -> str:
     """Who asked, as a keyed hash: lets agents' self-approval be refused without storing ids."""
     who = f"{turn.incoming.channel}:{turn.incoming.sender_id or turn.conversation.id}"
-    return hmac.new(turn.services.secret, who.encode(), hashlib.sha256).hexdigest()
+    return keys.mac_hex(turn.services.secret, keys.IDENTITY, who)
 
 
 async def submit(turn: Turn) -> None:

@@ -11,10 +11,10 @@ conversation handlers then open requests without having to carry it around.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
+
+from storage import keys
 
 ALWAYS = frozenset({"erasure", "rectification"})
 NEVER = frozenset({"objection"})
@@ -85,4 +85,4 @@ class Agent:
 
 def identity_ref(secret: bytes, identity: str) -> str:
     """HMAC-SHA256 of a channel identity, the same function as `handlers.privacy.requester_ref`."""
-    return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()
+    return keys.mac_hex(secret, keys.IDENTITY, identity)
