@@ -17,7 +17,6 @@ a worker that lost its lease can never complete or fail the action a second time
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -90,12 +89,6 @@ def enqueue(
     )
     session.add(action)
     return action
-
-
-def backoff(attempts: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> timedelta:
-    """Exponential back-off after the `attempts`-th failure, capped, with up to 20% jitter."""
-    delay = min(cap, base * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=delay * (1 + random.random() * 0.2))  # noqa: S311 - not crypto
 
 
 def _is_retryable(exc: Exception) -> bool:

@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database, unavailable
 from storage.privacy_models import PrivacyRequest
 from storage.types import utcnow
-from workflow import alerts, audit, deadlines, lifecycle, notifications, queue
+from workflow import alerts, audit, backoff, deadlines, lifecycle, notifications, queue
 from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
 from workflow.executors import registry as executors
 from workflow.retention_runs import Scheduler
@@ -53,6 +53,7 @@ from workflow.retention_runs import Scheduler
 log = logging.getLogger(__name__)
 
 WORKER = "worker"
+RETRY_JITTER = 0.2  # a failed action comes back up to 20 % later, spreading a burst
 Housekeeping = Callable[[Database, datetime], Awaitable[object]]
 Observer = Callable[[str, str, float], None]  # kind, outcome, seconds (for metrics)
 
@@ -329,8 +330,11 @@ async def _fail(deps: WorkerDeps, claimed: queue.Claimed, error: str, *, permane
         action.last_error = error[:300]
         action.lease_owner, action.lease_expires_at = None, None
         if not permanent and claimed.attempts < claimed.max_attempts:
-            delay = queue.backoff(
-                claimed.attempts, base=deps.config.backoff_base, cap=deps.config.backoff_cap
+            delay = backoff.delay(
+                claimed.attempts,
+                base=deps.config.backoff_base,
+                cap=deps.config.backoff_cap,
+                jitter=RETRY_JITTER,
             )
             action.status, action.run_after = "ready", now + delay
             await audit.append(
@@ -405,10 +409,8 @@ async def housekeep(deps: WorkerDeps) -> bool:
 
 def _backoff(deps: WorkerDeps, failures: int) -> float:
     """Seconds to wait after `failures` failures in a row: poll, doubled each time, capped."""
-    if failures <= 0:
-        return deps.config.poll_seconds
     cap = max(deps.config.max_backoff, deps.config.poll_seconds)
-    return float(min(cap, deps.config.poll_seconds * 2 ** min(failures, 30)))
+    return backoff.seconds(max(failures, 0) + 1, base=deps.config.poll_seconds, cap=cap)
 
 
 async def _idle(stop: asyncio.Event, seconds: float) -> None:
