@@ -233,6 +233,7 @@ async def submit(turn: Turn) -> None:
         details=dict(turn.dialog.slots),
         requester_ref=requester_ref(turn),
         now=turn.now(),
+        policy=turn.services.policy,
     )
     pending = list(turn.dialog.pending)
     end_flow(turn)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.privacy_models import Action, Approval, PrivacyRequest, RequestEvent
 from storage.types import utcnow
-from workflow import agent_identities, approvals, audit, deadlines, lifecycle, notifications, queue
+from workflow import agent_identities, audit, deadlines, lifecycle, notifications, queue
 from workflow.approvals import Agent, ApprovalPolicy
 from workflow.lifecycle import InvalidTransition, NotFound, WorkflowError
 from workflow.requests import cancel_actions
@@ -96,7 +96,7 @@ async def approve(
 ) -> PrivacyRequest:
     """Record the agent's approval; with enough approvers, approve and enqueue the work."""
     now = now or utcnow()
-    policy = policy or approvals.current()
+    policy = policy or ApprovalPolicy()
     request, identities = await _load_for(session, reference, agent)
     _awaiting(request)
     given_by = await session.scalars(
@@ -145,7 +145,7 @@ async def approve(
         now=now,
         audit_data={"approvals": given},
     )
-    queue.enqueue(session, request, now=now)
+    queue.enqueue(session, request, now=now, max_attempts=policy.max_attempts)
     notifications.notify(session, request, "approved", now=now)
     return request
 

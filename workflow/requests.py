@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.privacy_models import Action, Notification, PrivacyRequest, RequestEvent
 from storage.types import utcnow
-from workflow import alerts, approvals, audit, deadlines, lifecycle, notifications, queue
+from workflow import alerts, audit, deadlines, lifecycle, notifications, queue
 from workflow.approvals import ApprovalPolicy
 
 RECENT = timedelta(days=90)
@@ -71,7 +71,7 @@ async def open_request(
     if not verified_via:
         raise NotVerified("a request cannot reach approval unless the customer was verified")
     now = now or utcnow()
-    policy = policy or approvals.current()
+    policy = policy or ApprovalPolicy()
     request = PrivacyRequest(
         reference=await _unique_reference(session),
         kind=kind,
@@ -131,7 +131,7 @@ async def open_request(
         )
     else:
         await lifecycle.transition(session, request, "approved", actor="policy", now=now)
-        queue.enqueue(session, request, now=now)
+        queue.enqueue(session, request, now=now, max_attempts=policy.max_attempts)
         notifications.notify(session, request, "approved", now=now, delivered=said_in_turn)
     return request
 

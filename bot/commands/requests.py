@@ -24,7 +24,7 @@ from storage.models import Account
 from storage.privacy_models import Action, Approval, PrivacyRequest, RequestEvent
 from storage.types import utcnow
 from workflow import deadlines, decisions, lifecycle
-from workflow.approvals import Agent
+from workflow.approvals import Agent, ApprovalPolicy
 
 T = TypeVar("T")
 
@@ -255,7 +255,10 @@ _AGENT = click.option("--agent", required=True, help="Your name (recorded as the
 @click.pass_context
 def approve(ctx: click.Context, reference: str, agent: str) -> None:
     """Approve a request waiting for approval (erasure may need a second approver)."""
-    _decide(ctx, agent, lambda session, who: decisions.approve(session, reference, who))
+    policy = ApprovalPolicy.from_settings(_settings(ctx))
+    _decide(
+        ctx, agent, lambda session, who: decisions.approve(session, reference, who, policy=policy)
+    )
 
 
 @requests.command("reject")

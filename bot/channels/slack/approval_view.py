@@ -22,7 +22,8 @@ from bot.channels.slack.blocks import Block, escape, plain
 from locales import _, ngettext
 from storage.models import Account
 from storage.privacy_models import Approval, PrivacyRequest
-from workflow import approvals, deadlines, lifecycle
+from workflow import deadlines, lifecycle
+from workflow.approvals import ApprovalPolicy
 
 APPROVE = "approval_approve"
 REJECT = "approval_reject"
@@ -38,7 +39,9 @@ class Facts:
     now: datetime
 
 
-async def load_facts(session: AsyncSession, request_id: int, now: datetime) -> Facts | None:
+async def load_facts(
+    session: AsyncSession, request_id: int, now: datetime, policy: ApprovalPolicy
+) -> Facts | None:
     request = await session.get(PrivacyRequest, request_id, populate_existing=True)
     if request is None:
         return None
@@ -48,7 +51,7 @@ async def load_facts(session: AsyncSession, request_id: int, now: datetime) -> F
         .where(Approval.request_id == request_id, Approval.decision == "approve")
         .order_by(Approval.id)
     )
-    needed = approvals.current().approvals_needed(request.kind)
+    needed = policy.approvals_needed(request.kind)
     return Facts(request, company, tuple(names), needed, now)
 
 

@@ -25,6 +25,7 @@ from storage.db import Database
 from storage.privacy_models import PrivacyRequest
 from storage.slack_models import SlackApprovalMessage
 from workflow import lifecycle
+from workflow.approvals import ApprovalPolicy
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +46,19 @@ async def sync(
     channel: str,
     now: datetime,
     *,
+    policy: ApprovalPolicy,
     request_id: int | None = None,
 ) -> SyncResult:
     """Post missing messages and update changed ones (only `request_id`'s, if given)."""
     result = SyncResult()
     with locales.use(AGENT_LANGUAGE):
         for rid in await _to_post(db, now, request_id):
-            if await _claim(db, rid, channel, now) and await _post(db, client, rid, channel, now):
+            if await _claim(db, rid, channel, now) and await _post(
+                db, client, rid, channel, now, policy
+            ):
                 result.posted += 1
         for message_id in await _to_update(db, request_id):
-            if await _update(db, client, message_id, now):
+            if await _update(db, client, message_id, now, policy):
                 result.updated += 1
     return result
 
@@ -100,10 +104,15 @@ async def _claim(db: Database, request_id: int, channel: str, now: datetime) -> 
 
 
 async def _post(
-    db: Database, client: AsyncWebClient, request_id: int, channel: str, now: datetime
+    db: Database,
+    client: AsyncWebClient,
+    request_id: int,
+    channel: str,
+    now: datetime,
+    policy: ApprovalPolicy,
 ) -> bool:
     async with db.sessions() as session:
-        facts = await approval_view.load_facts(session, request_id, now)
+        facts = await approval_view.load_facts(session, request_id, now, policy)
     if facts is None:
         return False
     text, blocks = approval_view.render(facts)
@@ -154,7 +163,9 @@ async def _to_update(db: Database, request_id: int | None) -> list[int]:
         return list((await session.scalars(stmt)).all())
 
 
-async def _update(db: Database, client: AsyncWebClient, message_id: int, now: datetime) -> bool:
+async def _update(
+    db: Database, client: AsyncWebClient, message_id: int, now: datetime, policy: ApprovalPolicy
+) -> bool:
     """Re-render one message and edit it if it changed. On PostgreSQL the row stays
     locked during the edit, so two processes never race to write different versions."""
     async with db.transaction() as session:
@@ -164,7 +175,7 @@ async def _update(db: Database, client: AsyncWebClient, message_id: int, now: da
         row = (await session.execute(stmt)).scalar_one_or_none()
         if row is None or row.ts is None:
             return False
-        facts = await approval_view.load_facts(session, row.request_id, now)
+        facts = await approval_view.load_facts(session, row.request_id, now, policy)
         if facts is None:
             return False
         text, blocks = approval_view.render(facts)

@@ -106,7 +106,9 @@ async def show(slack: Slack, reference: str) -> tuple[str, list[Block] | None]:
             select(PrivacyRequest.id).where(PrivacyRequest.reference == reference.upper())
         )
         facts = (
-            await approval_view.load_facts(session, request_id, slack.now())
+            await approval_view.load_facts(
+                session, request_id, slack.now(), slack.runtime.services.policy
+            )
             if request_id is not None
             else None
         )

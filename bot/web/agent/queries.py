@@ -25,7 +25,8 @@ from storage.privacy_models import (
     PrivacyRequest,
     RequestEvent,
 )
-from workflow import approvals, deadlines, lifecycle
+from workflow import deadlines, lifecycle
+from workflow.approvals import ApprovalPolicy
 
 LIST_LIMIT = 500
 ALERT_LIMIT = 200
@@ -77,7 +78,7 @@ class Detail:
         return [(key, details[key] if key in SHOWN_DETAILS else None) for key in sorted(details)]
 
 
-async def detail(session: AsyncSession, reference: str) -> Detail | None:
+async def detail(session: AsyncSession, reference: str, policy: ApprovalPolicy) -> Detail | None:
     try:
         request = await lifecycle.load(session, reference=reference, lock=False)
     except lifecycle.NotFound:
@@ -98,7 +99,7 @@ async def detail(session: AsyncSession, reference: str) -> Detail | None:
         company=account.company if account else None,
         account_status=account.status if account else None,
         restricted=bool(account.restricted) if account else False,
-        needed=approvals.current().approvals_needed(request.kind),
+        needed=policy.approvals_needed(request.kind),
         approvals=await rows(
             select(Approval).where(Approval.request_id == request.id).order_by(Approval.id)
         ),

@@ -392,7 +392,7 @@ async def _render_detail(
 ) -> web.Response:
     runtime = _runtime(request)
     async with runtime.db.sessions() as session:
-        found = await queries.detail(session, reference)
+        found = await queries.detail(session, reference, runtime.services.policy)
         if found is None:
             raise web.HTTPNotFound()
         ctx = await _context(request, await queries.failed_count(session))
@@ -454,7 +454,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
     now = runtime.services.clock()
 
     async with runtime.db.sessions() as session:
-        before = await queries.detail(session, reference)
+        before = await queries.detail(session, reference, runtime.services.policy)
     if before is None:
         raise web.HTTPNotFound()
     language = locales.normalise(signed.agent.language)
@@ -465,7 +465,9 @@ async def decide(request: web.Request) -> web.StreamResponse:
     try:
         async with runtime.db.transaction() as session:
             if decision == "approve":
-                done = await decisions.approve(session, reference, agent, now)
+                done = await decisions.approve(
+                    session, reference, agent, now, policy=runtime.services.policy
+                )
                 outcome = "approved" if done.status == "approved" else "approval_recorded"
             elif decision == "reject":
                 await decisions.reject(session, reference, agent, reason, now)
@@ -478,7 +480,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
     except decisions.WorkflowError as exc:
         log.info("console: %s refused: %s", decision, type(exc).__name__)
         async with runtime.db.sessions() as session:
-            after = await queries.detail(session, reference)
+            after = await queries.detail(session, reference, runtime.services.policy)
         with locales.use(language):
             state.error = _refusal(exc, after, months)
         status = 400 if isinstance(exc, decisions.ReasonRequired) else 409
