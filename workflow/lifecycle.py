@@ -46,9 +46,9 @@ OPEN = frozenset(STATUSES) - CLOSED
 CANCELLABLE = frozenset(
     {"received", "awaiting_verification", "verified", "awaiting_approval", "approved"}
 )
-# Parameters that tell an agent or executor what to do without being personal data;
-# everything else in `details` is dropped when the request closes.
-_KEPT_DETAILS = frozenset({"field", "fields", "purposes", "lift", "format"})
+# Parameters that tell an agent or executor what to do without being personal data:
+# all that agents see of `details` (workflow.agent_view) and all a closed request keeps.
+NON_PERSONAL_DETAILS = frozenset({"field", "fields", "purposes", "lift", "format", "confirmed"})
 
 
 class WorkflowError(Exception):
@@ -113,7 +113,7 @@ def can_move(current: str, target: str) -> bool:
 
 def scrub_details(details: dict[str, Any]) -> dict[str, Any]:
     """Keep only the non-personal parameters (e.g. a rectification keeps the field name)."""
-    return {key: value for key, value in details.items() if key in _KEPT_DETAILS}
+    return {key: value for key, value in details.items() if key in NON_PERSONAL_DETAILS}
 
 
 async def transition(

@@ -1,8 +1,10 @@
 """The approvals-channel message for one request: facts in, Block Kit out.
 
 It shows what an agent needs to decide (kind, company, how the customer was verified,
-received, due, days left) and never the customer's contact details. The same message
-is edited as the request moves on, so it always tells who decided and what happened.
+received, due, days left, the request's non-personal parameters), read through
+`workflow.agent_view` as the console and the CLI read it: never the customer's contact
+details or own words. The same message is edited as the request moves on, so it always
+tells who decided and what happened.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from locales import _, ngettext
 from storage.models import Account
 from storage.privacy_models import Approval, PrivacyRequest
 from workflow import deadlines, lifecycle
+from workflow.agent_view import RequestView
 from workflow.approvals import ApprovalPolicy
 
 APPROVE = "approval_approve"
@@ -32,7 +35,7 @@ EXTEND = "approval_extend"
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    request: PrivacyRequest
+    request: RequestView
     company: str | None
     approvers: tuple[str, ...]  # agents who approved, in order
     needed: int
@@ -52,7 +55,7 @@ async def load_facts(
         .order_by(Approval.id)
     )
     needed = policy.approvals_needed(request.kind)
-    return Facts(request, company, tuple(names), needed, now)
+    return Facts(RequestView.of(request), company, tuple(names), needed, now)
 
 
 def agent_mention(name: str) -> str:
@@ -117,7 +120,25 @@ def _history(facts: Facts) -> list[str]:
     return lines
 
 
-def _confirm(request: PrivacyRequest, kind: str) -> dict[str, Any]:
+def _parameters(request: RequestView) -> str:
+    """The request's parameters as the console lists them; hidden ones by key only."""
+    if not request.details:
+        return ""
+    shown = []
+    for key, value in request.details:
+        if value is None:
+            text = _("hidden")
+        elif value is True or value is False:
+            text = _("yes") if value else _("no")
+        elif isinstance(value, list | tuple):
+            text = ", ".join(str(v) for v in value)
+        else:
+            text = str(value)
+        shown.append(f"{escape(key)}: {escape(text)}")
+    return "*{label}* {items}".format(label=_("Parameters"), items="; ".join(shown))
+
+
+def _confirm(request: RequestView, kind: str) -> dict[str, Any]:
     """Approve asks once more: the work starts at once, and an erasure is final."""
     text = _("{kind} request {reference} will be carried out.").format(
         kind=kind, reference=request.reference
@@ -133,7 +154,7 @@ def _confirm(request: PrivacyRequest, kind: str) -> dict[str, Any]:
     }
 
 
-def _buttons(request: PrivacyRequest) -> list[dict[str, Any]]:
+def _buttons(request: RequestView) -> list[dict[str, Any]]:
     kind = labels.kind(request.kind)
     buttons: list[dict[str, Any]] = []
     if request.status == "awaiting_approval":
@@ -185,6 +206,9 @@ def render(facts: Facts) -> tuple[str, list[Block]]:
             ],
         },
     ]
+    parameters = _parameters(request)
+    if parameters:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": parameters}]})
     history = _history(facts)
     if history:
         blocks.append(
