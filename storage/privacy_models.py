@@ -162,6 +162,8 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    # not before: a sender's lease while it sends, then the back-off after a failure
+    next_attempt_at: Mapped[datetime | None]
 
 
 class AgentAlert(Base):
