@@ -20,6 +20,7 @@ from locales import _, format_date
 from storage import keys
 from workflow import lifecycle
 from workflow import requests as privacy_requests
+from workflow.lifecycle import Status
 
 Slots = dict[str, Any]
 
@@ -241,7 +242,7 @@ async def submit(turn: Turn) -> None:
     route = (
         _("by SMS") if (turn.conversation.verified_via or "").startswith("sms") else _("by email")
     )
-    if request.status == "awaiting_approval":
+    if request.status == Status.AWAITING_APPROVAL:
         text = _(
             "Done: your request has reference {reference}. A person on our privacy team "
             "reviews it, and we answer by {due_date} at the latest. I'll write to you here "

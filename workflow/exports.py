@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import keys
+from workflow.lifecycle import Status
 
 LIFETIME = timedelta(days=7)
 EXPORTS_DIR = "exports"
@@ -149,7 +150,7 @@ async def still_servable(session: AsyncSession, reference: str) -> bool:
         .where(
             PrivacyRequest.account_id == request.account_id,
             PrivacyRequest.kind == "erasure",
-            PrivacyRequest.status.in_(("in_progress", "completed")),
+            PrivacyRequest.status.in_((Status.IN_PROGRESS, Status.COMPLETED)),
         )
         .limit(1)
     )

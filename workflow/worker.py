@@ -48,6 +48,7 @@ from storage.types import utcnow
 from workflow import alerts, audit, backoff, deadlines, lifecycle, notifications, queue
 from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
 from workflow.executors import registry as executors
+from workflow.lifecycle import ActionStatus, Status
 from workflow.retention_runs import Scheduler
 
 log = logging.getLogger(__name__)
@@ -236,17 +237,17 @@ async def _start(
         request = await lifecycle.load(session, request_id=claimed.request_id)
         if await queue.held(session, claimed.id, claimed.lease_owner) is None:
             return None
-    if request.status not in ("approved", "in_progress"):
+    if request.status not in (Status.APPROVED, Status.IN_PROGRESS):
         action = await queue.held(session, claimed.id, claimed.lease_owner)
         if action is None:
             return None
-        action.status, action.finished_at = "failed", now
+        action.status, action.finished_at = ActionStatus.FAILED, now
         action.last_error = f"request is {request.status}"
         action.lease_owner = None
         deps.say(f"action {claimed.id} ({claimed.kind}) skipped: request is {request.status}")
         return None
-    if request.status == "approved":
-        await lifecycle.transition(session, request, "in_progress", actor=WORKER, now=now)
+    if request.status == Status.APPROVED:
+        await lifecycle.transition(session, request, Status.IN_PROGRESS, actor=WORKER, now=now)
     return ActionContext(
         db=deps.db,
         request_id=request.id,
@@ -310,11 +311,11 @@ async def _finish(
         data={"kind": claimed.kind, "attempts": claimed.attempts, "effects": result.effects},
         now=now,
     )
-    if request.status == "in_progress":
+    if request.status == Status.IN_PROGRESS:
         if executors.keeps_request_open(claimed.kind) or result.needs_person:
             notifications.notify(session, request, "in_review", now=now, params=result.notice)
         else:
-            await lifecycle.transition(session, request, "completed", actor=WORKER, now=now)
+            await lifecycle.transition(session, request, Status.COMPLETED, actor=WORKER, now=now)
             notifications.notify(session, request, "completed", now=now, params=result.notice)
     deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference}: done")
     return "done"
@@ -336,7 +337,7 @@ async def _fail(deps: WorkerDeps, claimed: queue.Claimed, error: str, *, permane
                 cap=deps.config.backoff_cap,
                 jitter=RETRY_JITTER,
             )
-            action.status, action.run_after = "ready", now + delay
+            action.status, action.run_after = ActionStatus.READY, now + delay
             await audit.append(
                 session,
                 actor=WORKER,
@@ -352,7 +353,7 @@ async def _fail(deps: WorkerDeps, claimed: queue.Claimed, error: str, *, permane
             wait = f"{delay.total_seconds():.0f}s"
             deps.say(f"action {claimed.id} ({claimed.kind}): {error}; retry in {wait}")
             return "retried"
-        action.status, action.finished_at = "failed", now
+        action.status, action.finished_at = ActionStatus.FAILED, now
         await _fail_request(session, request, claimed, error, now)
         deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference} failed: {error}")
         return "failed"
@@ -368,12 +369,12 @@ async def _fail_request(
     now: datetime,
 ) -> None:
     reason = f"{claimed.kind} action failed after {claimed.attempts} attempt(s): {error}"[:300]
-    if lifecycle.can_move(request.status, "failed"):
+    if lifecycle.can_move(request.status, Status.FAILED):
         request.failure_reason = reason
         await lifecycle.transition(
             session,
             request,
-            "failed",
+            Status.FAILED,
             actor=WORKER,
             now=now,
             reason=reason,

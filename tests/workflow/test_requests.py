@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from storage.db import Database
 from storage.privacy_models import Action, AgentAlert, PrivacyRequest, RequestEvent
@@ -268,3 +268,22 @@ async def test_the_attempts_per_action_come_from_the_settings_passed_in(
     )
     (default,) = await rows(seeded, Action, Action.request_id == other.id)
     assert default.max_attempts == 5
+
+
+async def test_statuses_are_stored_as_the_same_strings(seeded: Database, clock: FakeClock) -> None:
+    """The enums name the statuses; the columns keep their plain string values."""
+    assert [str(s) for s in lifecycle.STATUSES] == [s.value for s in lifecycle.Status]
+    account = await account_id(seeded)
+    opened = await open_request(seeded, "objection", now=clock(), account=account)
+    async with seeded.sessions() as session:
+        raw = (
+            await session.execute(
+                text(
+                    "SELECT r.status, a.status FROM privacy_requests r "
+                    "JOIN actions a ON a.request_id = r.id WHERE r.id = :id"
+                ),
+                {"id": opened.id},
+            )
+        ).one()
+    assert tuple(raw) == ("approved", "ready")
+    assert type(raw[0]) is str and raw[0] == lifecycle.Status.APPROVED

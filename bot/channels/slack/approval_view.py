@@ -27,6 +27,7 @@ from storage.privacy_models import Approval, PrivacyRequest
 from workflow import deadlines, lifecycle
 from workflow.agent_view import RequestView
 from workflow.approvals import ApprovalPolicy
+from workflow.lifecycle import Status
 
 APPROVE = "approval_approve"
 REJECT = "approval_reject"
@@ -84,7 +85,7 @@ def _due(facts: Facts) -> str:
 
 def _status(facts: Facts) -> str:
     status = labels.status(facts.request.status)
-    if facts.request.status == "awaiting_approval" and facts.needed > 1:
+    if facts.request.status == Status.AWAITING_APPROVAL and facts.needed > 1:
         return _("{status} ({given} of {needed} approvals)").format(
             status=status, given=len(facts.approvers), needed=facts.needed
         )
@@ -100,7 +101,7 @@ def _history(facts: Facts) -> list[str]:
                 agents=", ".join(agent_mention(a) for a in facts.approvers)
             )
         )
-    if request.status == "rejected":
+    if request.status == Status.REJECTED:
         lines.append(
             _("Rejected by {agent}. Reason: {reason}").format(
                 agent=agent_mention(request.decided_by or "?"),
@@ -115,7 +116,7 @@ def _history(facts: Facts) -> list[str]:
                 request.extension_months,
             ).format(n=request.extension_months, reason=escape(request.extension_reason or ""))
         )
-    if request.status == "failed":
+    if request.status == Status.FAILED:
         lines.append(_("Failed: {reason}").format(reason=escape(request.failure_reason or "")))
     return lines
 
@@ -157,7 +158,7 @@ def _confirm(request: RequestView, kind: str) -> dict[str, Any]:
 def _buttons(request: RequestView) -> list[dict[str, Any]]:
     kind = labels.kind(request.kind)
     buttons: list[dict[str, Any]] = []
-    if request.status == "awaiting_approval":
+    if request.status == Status.AWAITING_APPROVAL:
         buttons += [
             {
                 "type": "button",

@@ -26,6 +26,7 @@ from storage.privacy_models import PrivacyRequest
 from storage.slack_models import SlackApprovalMessage
 from workflow import lifecycle
 from workflow.approvals import ApprovalPolicy
+from workflow.lifecycle import Status
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ async def sync(
 async def _to_post(db: Database, now: datetime, request_id: int | None) -> list[int]:
     has_message = exists().where(SlackApprovalMessage.request_id == PrivacyRequest.id)
     new = select(PrivacyRequest.id).where(
-        PrivacyRequest.status == "awaiting_approval", ~has_message
+        PrivacyRequest.status == Status.AWAITING_APPROVAL, ~has_message
     )
     stale = select(SlackApprovalMessage.request_id).where(
         SlackApprovalMessage.ts.is_(None), SlackApprovalMessage.updated_at < now - CLAIM_STALE

@@ -27,6 +27,7 @@ from storage.privacy_models import (
 from workflow import agent_view, deadlines, lifecycle
 from workflow.agent_view import RequestView
 from workflow.approvals import ApprovalPolicy
+from workflow.lifecycle import Status
 
 LIST_LIMIT = 500
 ALERT_LIMIT = 200
@@ -45,7 +46,7 @@ async def request_list(session: AsyncSession, wanted: str) -> list[RequestView]:
 
 async def failed_count(session: AsyncSession) -> int:
     """Requests stopped by an error: what the alerts page asks an agent to follow up."""
-    stmt = select(func.count()).where(PrivacyRequest.status == "failed")
+    stmt = select(func.count()).where(PrivacyRequest.status == Status.FAILED)
     return int(await session.scalar(stmt) or 0)
 
 

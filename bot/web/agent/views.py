@@ -35,6 +35,7 @@ from storage.agent_models import ConsoleAgent
 from workflow import deadlines, decisions, lifecycle
 from workflow.accountability import figures as accountability
 from workflow.approvals import Agent
+from workflow.lifecycle import Status
 
 log = logging.getLogger(__name__)
 
@@ -419,7 +420,7 @@ def _refusal(exc: decisions.WorkflowError, request_now: queries.Detail | None, m
         return _("Please give a reason. The customer is told it.")
     current = request_now.request if request_now is not None else None
     if isinstance(exc, decisions.AlreadyDecided):
-        if current is not None and current.status == "awaiting_approval":
+        if current is not None and current.status == Status.AWAITING_APPROVAL:
             return _("You have already approved this request; a different agent must approve it.")
         return _("This request has already been decided.")
     if isinstance(exc, decisions.ExtensionRefused) and current is not None:
@@ -468,7 +469,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
                 done = await decisions.approve(
                     session, reference, agent, now, policy=runtime.services.policy
                 )
-                outcome = "approved" if done.status == "approved" else "approval_recorded"
+                outcome = "approved" if done.status == Status.APPROVED else "approval_recorded"
             elif decision == "reject":
                 await decisions.reject(session, reference, agent, reason, now)
                 outcome = "rejected"
