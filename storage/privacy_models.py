@@ -182,6 +182,7 @@ class AgentAlert(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]  # not before: the poster's lease while it posts
 
 
 class SupportCase(Base):
