@@ -1,6 +1,6 @@
-"""notifications and agent alerts: when the next attempt may start (a sender's lease
-while it posts to Slack or Telegram, then the back-off after a failure), so no row stays
-locked during the call
+"""notifications, agent alerts and approval messages: when the next attempt may start
+(a sender's lease while it posts to Slack or Telegram, then the back-off after a
+failure), so no row stays locked during the call
 
 Revision ID: 0010_send_leases
 Revises: 0009
@@ -17,7 +17,7 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-_TABLES = ("notifications", "agent_alerts")
+_TABLES = ("notifications", "agent_alerts", "slack_approval_messages")
 
 
 def upgrade() -> None:

@@ -1,5 +1,6 @@
-"""Agent alerts reach the approvals channel without a row lock held during the post:
-while Slack answers, another connection can lock and write the alert's row at once.
+"""Agent alerts and approval messages reach the approvals channel without a row lock
+held during the call: while Slack answers, another connection can lock and write the
+row at once.
 A failed post is tried again on the next pass; a post cut off by a crash, once the
 poster's lease is over."""
 
@@ -10,12 +11,14 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 
-from bot.channels.slack import agent_alerts
+from bot.channels.slack import agent_alerts, approvals_sync
 from storage.db import Database
 from storage.privacy_models import AgentAlert
+from storage.slack_models import SlackApprovalMessage
 from tests.clock import FakeClock
-from tests.workflow.conftest import rows
+from tests.workflow.conftest import account_id, open_request, rows
 from workflow import alerts
+from workflow.approvals import ApprovalPolicy
 
 
 class CheckingClient:
@@ -77,3 +80,46 @@ async def test_a_post_cut_off_by_a_crash_is_posted_after_the_lease(
         assert await agent_alerts.deliver(db, client, "C1", clock()) == 1  # type: ignore[arg-type]
     finally:
         await other.dispose()
+
+
+class CheckingEditor:
+    """On each chat.update, locks the approval message's row from a second engine."""
+
+    def __init__(self, other: Database) -> None:
+        self.other = other
+        self.edits: list[str] = []
+
+    async def chat_update(self, *, channel: str, ts: str, **message: Any) -> None:
+        async with self.other.transaction() as session:
+            if self.other.is_postgres:
+                await session.execute(
+                    text("SELECT id FROM slack_approval_messages FOR UPDATE NOWAIT")
+                )
+            await session.execute(text("UPDATE slack_approval_messages SET channel = channel"))
+        self.edits.append(message["text"])
+
+
+async def test_an_approval_message_is_edited_with_no_row_locked(
+    seeded: Database, clock: FakeClock
+) -> None:
+    request = await open_request(seeded, "erasure", now=clock(), account=await account_id(seeded))
+    async with seeded.transaction() as session:
+        session.add(
+            SlackApprovalMessage(
+                request_id=request.id, channel="C1", ts="1.0", digest="old", updated_at=clock()
+            )
+        )
+    [message] = await rows(seeded, SlackApprovalMessage)
+    other = Database(seeded.url)
+    try:
+        editor = CheckingEditor(other)
+        assert await approvals_sync._update(seeded, editor, message.id, clock(), ApprovalPolicy())  # type: ignore[arg-type]
+        assert not await approvals_sync._update(
+            seeded, editor, message.id, clock(), ApprovalPolicy()
+        )  # type: ignore[arg-type]
+    finally:
+        await other.dispose()
+    assert len(editor.edits) == 1 and request.reference in editor.edits[0]
+    [message] = await rows(seeded, SlackApprovalMessage)
+    assert message.digest != "old" and message.next_attempt_at is None
+    assert message.last_status == "awaiting_approval"
