@@ -5,19 +5,25 @@ language and delivers it on the channel the request came from:
 - web chat and console: the message is appended to the conversation transcript in the
   same transaction that marks the notification delivered, so it appears exactly once;
 - any other channel: an async sender registered with `register_sender` (Slack and
-  Telegram will register theirs). Such a send is at-least-once: a crash between the
-  send and the commit sends again. Without a sender the row simply waits.
+  Telegram register theirs). The notification is first claimed (one more attempt and
+  a lease, in `next_attempt_at`) and committed, then sent outside any transaction, so
+  no row lock is held while Slack or Telegram answers; then the result is recorded.
+  Such a send is at-least-once: a crash between the send and the record sends again
+  once the lease is over. A failed send waits (`workflow.backoff`) and is given up
+  after MAX_ATTEMPTS. Without a sender the row simply waits.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 import locales
 from bot import contact_notices
@@ -26,13 +32,15 @@ from storage import conversations
 from storage.db import Database
 from storage.models import Conversation
 from storage.privacy_models import Notification
-from workflow import queue
+from workflow import backoff, queue
 
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_CHANNELS = frozenset({"webchat", "console"})
 MAX_ATTEMPTS = 5
 BATCH = 100
+LEASE = timedelta(minutes=2)  # a sender's claim; longer than any send may take
+RETRY_BASE, RETRY_CAP = 30.0, 1800.0  # seconds after a failed send: 30 s, 1 min ... 30 min
 
 Sender = Callable[[Notification, str], Awaitable[None]]
 _senders: dict[str, Sender] = {}
@@ -238,24 +246,15 @@ async def _to_transcript(
     return True
 
 
-async def _to_sender(note: Notification, text: str) -> bool:
-    """Hand to the channel's registered sender; without one the row waits."""
-    sender = _senders.get(note.channel)
-    if sender is None:
-        return False
-    note.attempts += 1
-    try:
-        await sender(note, text)
-    except Exception as exc:  # a channel error is retried on a later pass
-        log.warning("notification %d on %s failed: %s", note.id, note.channel, type(exc).__name__)
-        if note.attempts >= MAX_ATTEMPTS:
-            note.status = "failed"
-        return False
-    return True
+def _is_due(now: datetime) -> ColumnElement[bool]:
+    return or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
 
 
-async def _deliver_one(session: AsyncSession, notification_id: int, now: datetime) -> bool:
-    """Deliver one notification if it is still pending; True when delivered."""
+async def _deliver_in_transaction(
+    session: AsyncSession, notification_id: int, now: datetime
+) -> bool:
+    """A transcript line or a contact notice: no network call, so the notification is
+    marked delivered in the transaction that writes what it becomes (exactly once)."""
     stmt = select(Notification).where(
         Notification.id == notification_id, Notification.status == "pending"
     )
@@ -268,32 +267,111 @@ async def _deliver_one(session: AsyncSession, notification_id: int, now: datetim
     text = render(note.event, note.params or {}, language)
     if note.channel in TRANSCRIPT_CHANNELS:
         delivered = await _to_transcript(session, note, text, language)
-    elif note.channel in contact_notices.ROUTES:
-        delivered = await contact_notices.queue(session, note, text, language, now)
     else:
-        delivered = await _to_sender(note, text)
+        delivered = await contact_notices.queue(session, note, text, language, now)
     if delivered:
         note.status, note.delivered_at = "delivered", now
     return delivered
 
 
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    note: Notification  # detached: read by the sender after the claim's commit
+    text: str
+
+
+async def _claim(session: AsyncSession, notification_id: int, now: datetime) -> _Claimed | None:
+    """Take a due notification for its sender: one more attempt and a lease, committed
+    before the send. A second dispatcher finds it not due; if this process dies while
+    sending, the lease runs out and the notification is sent again (at-least-once)."""
+    taken = await session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == "pending", _is_due(now))
+        .values(attempts=Notification.attempts + 1, next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    note = await session.get(Notification, notification_id, populate_existing=True)
+    assert note is not None
+    language = await _language_now(session, note)
+    text = render(note.event, note.params or {}, language)
+    session.expunge(note)
+    return _Claimed(note, text)
+
+
+async def _send(claimed: _Claimed) -> bool:
+    """Hand to the channel's sender, outside any transaction: no row lock is held while
+    Slack or Telegram answers."""
+    note = claimed.note
+    sender = _senders.get(note.channel)
+    if sender is None:
+        return False  # unregistered meanwhile: tried again once the lease runs out
+    try:
+        await sender(note, claimed.text)
+    except Exception as exc:  # a channel error is retried on a later pass
+        log.warning("notification %d on %s failed: %s", note.id, note.channel, type(exc).__name__)
+        return False
+    return True
+
+
+async def _settle(session: AsyncSession, note: Notification, sent: bool, now: datetime) -> None:
+    values: dict[str, Any]
+    if sent:
+        values = {"status": "delivered", "delivered_at": now, "next_attempt_at": None}
+    elif note.attempts >= MAX_ATTEMPTS:
+        values = {"status": "failed", "next_attempt_at": None}
+    else:
+        wait = backoff.delay(note.attempts, base=RETRY_BASE, cap=RETRY_CAP)
+        values = {"next_attempt_at": now + wait}
+    await session.execute(
+        update(Notification)
+        .where(Notification.id == note.id, Notification.status == "pending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _deliver_by_sender(db: Database, notification_id: int, now: datetime) -> bool:
+    async def claim(session: AsyncSession) -> _Claimed | None:
+        return await _claim(session, notification_id, now)
+
+    claimed = await queue.in_transaction(db, claim)
+    if claimed is None:
+        return False
+    sent = await _send(claimed)
+
+    async def settle(session: AsyncSession) -> None:
+        await _settle(session, claimed.note, sent, now)
+
+    await queue.in_transaction(db, settle)
+    return sent
+
+
 async def dispatch(db: Database, now: datetime, *, limit: int = BATCH) -> int:
-    """Deliver pending notifications on the channels we can reach; returns how many."""
-    channels = TRANSCRIPT_CHANNELS | contact_notices.ROUTES | set(_senders)
+    """Deliver pending, due notifications on the channels we can reach; returns how many."""
+    in_transaction = TRANSCRIPT_CHANNELS | contact_notices.ROUTES
     async with db.sessions() as session:
-        ids = (
-            await session.scalars(
-                select(Notification.id)
-                .where(Notification.status == "pending", Notification.channel.in_(channels))
+        due = (
+            await session.execute(
+                select(Notification.id, Notification.channel)
+                .where(
+                    Notification.status == "pending",
+                    Notification.channel.in_(in_transaction | set(_senders)),
+                    _is_due(now),
+                )
                 .order_by(Notification.id)
                 .limit(limit)
             )
         ).all()
     delivered = 0
-    for notification_id in ids:
+    for notification_id, channel in due:
+        if channel not in in_transaction:
+            delivered += await _deliver_by_sender(db, notification_id, now)
+            continue
 
         async def work(session: AsyncSession, nid: int = notification_id) -> bool:
-            return await _deliver_one(session, nid, now)
+            return await _deliver_in_transaction(session, nid, now)
 
         if await queue.in_transaction(db, work):
             delivered += 1

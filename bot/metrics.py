@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from storage.db import Database
 from storage.privacy_models import Action, Notification, PrivacyRequest
 from workflow import lifecycle, retention, retention_runs
+from workflow.lifecycle import ActionStatus
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +83,16 @@ async def read_database(db: Database, now: datetime) -> DatabaseSnapshot:
         )
         requests = {(kind, status): int(n) for kind, status, n in grouped}
         depth = await session.scalar(
-            select(func.count()).select_from(Action).where(Action.status == "ready")
+            select(func.count()).select_from(Action).where(Action.status == ActionStatus.READY)
         )
         oldest = await session.scalar(
             select(Action.created_at)
-            .where(Action.status == "ready")
+            .where(Action.status == ActionStatus.READY)
             .order_by(Action.created_at)
             .limit(1)
         )
         running = await session.scalar(
-            select(func.count()).select_from(Action).where(Action.status == "running")
+            select(func.count()).select_from(Action).where(Action.status == ActionStatus.RUNNING)
         )
         overdue = await session.scalar(
             select(func.count())

@@ -15,16 +15,12 @@ from handlers.turn import Services
 from storage import account_store, datamap
 from storage.db import Database
 from storage.types import utcnow
-from workflow import approvals, queue
+from workflow.approvals import ApprovalPolicy
 
 
 def configure_workflow(settings: Settings) -> None:
-    """Process-wide workflow settings: the approval policy and the attempts per action.
-
-    Every process that opens or approves requests calls this once at start.
-    """
-    approvals.configure(approvals.ApprovalPolicy.from_settings(settings))
-    queue.configure(max_attempts=settings.worker_max_attempts)
+    """Process-wide workflow settings: the data map. Every process calls this once at start
+    (the approval policy is not process-wide: `Services.policy` carries it)."""
     datamap.configure(settings.datamap_path)
 
 
@@ -49,6 +45,7 @@ class Runtime:
             public_url=public_url.rstrip("/"),
             demo=settings.demo,
             clock=clock,
+            policy=ApprovalPolicy.from_settings(settings),
         )
         tasks = BackgroundTasks()
         # A turn that queued a one-time code kicks a send in the background (none in demo).

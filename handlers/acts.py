@@ -14,6 +14,7 @@ from handlers.turn import Turn
 from locales import _, format_date
 from storage.privacy_models import PrivacyRequest
 from workflow import lifecycle
+from workflow.lifecycle import Status
 
 
 async def thanks(turn: Turn) -> None:
@@ -53,7 +54,7 @@ async def what_next(turn: Turn) -> None:
         privacy.remind(turn)
         return
     request = await _last_request(turn)
-    if request is not None and request.status == "awaiting_approval":
+    if request is not None and request.status == Status.AWAITING_APPROVAL:
         turn.say(
             _(
                 "A person on our privacy team reviews request {reference}. Once it is "

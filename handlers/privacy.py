@@ -8,8 +8,6 @@ one message are taken one after another after a single verification, each confir
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +17,10 @@ from handlers.state import Pending, Step
 from handlers.turn import Turn
 from handlers.types import Button
 from locales import _, format_date
+from storage import keys
 from workflow import lifecycle
 from workflow import requests as privacy_requests
+from workflow.lifecycle import Status
 
 Slots = dict[str, Any]
 
@@ -200,7 +200,7 @@ def cancel(turn: Turn) -> None:
 def requester_ref(turn: Turn) -> str:
     """Who asked, as a keyed hash: lets agents' self-approval be refused without storing ids."""
     who = f"{turn.incoming.channel}:{turn.incoming.sender_id or turn.conversation.id}"
-    return hmac.new(turn.services.secret, who.encode(), hashlib.sha256).hexdigest()
+    return keys.mac_hex(turn.services.secret, keys.IDENTITY, who)
 
 
 async def submit(turn: Turn) -> None:
@@ -234,6 +234,7 @@ async def submit(turn: Turn) -> None:
         details=dict(turn.dialog.slots),
         requester_ref=requester_ref(turn),
         now=turn.now(),
+        policy=turn.services.policy,
     )
     pending = list(turn.dialog.pending)
     end_flow(turn)
@@ -241,7 +242,7 @@ async def submit(turn: Turn) -> None:
     route = (
         _("by SMS") if (turn.conversation.verified_via or "").startswith("sms") else _("by email")
     )
-    if request.status == "awaiting_approval":
+    if request.status == Status.AWAITING_APPROVAL:
         text = _(
             "Done: your request has reference {reference}. A person on our privacy team "
             "reviews it, and we answer by {due_date} at the latest. I'll write to you here "

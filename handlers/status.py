@@ -12,6 +12,7 @@ from handlers.turn import Turn
 from locales import N_, _, format_date
 from workflow import lifecycle
 from workflow import requests as privacy_requests
+from workflow.lifecycle import Status
 
 KIND_LABELS = {
     "access": N_("Copy of your data"),
@@ -22,17 +23,17 @@ KIND_LABELS = {
     "objection": N_("Objection to marketing and profiling"),
     "human_review": N_("Human review of a decision"),
 }
-STATUS_LABELS = {
-    "received": N_("received"),
-    "awaiting_verification": N_("waiting for verification"),
-    "verified": N_("verified"),
-    "awaiting_approval": N_("waiting for our privacy team"),
-    "approved": N_("approved, about to be carried out"),
-    "in_progress": N_("being carried out"),
-    "completed": N_("completed"),
-    "rejected": N_("rejected"),
-    "cancelled": N_("cancelled"),
-    "failed": N_("stopped by an error; our team has been alerted"),
+STATUS_LABELS: dict[str, str] = {
+    Status.RECEIVED: N_("received"),
+    Status.AWAITING_VERIFICATION: N_("waiting for verification"),
+    Status.VERIFIED: N_("verified"),
+    Status.AWAITING_APPROVAL: N_("waiting for our privacy team"),
+    Status.APPROVED: N_("approved, about to be carried out"),
+    Status.IN_PROGRESS: N_("being carried out"),
+    Status.COMPLETED: N_("completed"),
+    Status.REJECTED: N_("rejected"),
+    Status.CANCELLED: N_("cancelled"),
+    Status.FAILED: N_("stopped by an error; our team has been alerted"),
 }
 
 

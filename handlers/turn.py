@@ -13,6 +13,7 @@ from handlers.state import DialogState
 from handlers.types import Button, Incoming, Link, Reply, Understanding
 from storage.models import Conversation
 from storage.types import utcnow
+from workflow.approvals import ApprovalPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     docs_url: str = "https://gatewayapi.com/docs/"
     support_email: str = "support@gatewayapi.com"
+    policy: ApprovalPolicy = field(default_factory=ApprovalPolicy)  # from settings at start
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,8 @@ class Notification(Base):
     # an email or SMS notice's address when the account will no longer hold it at delivery
     # (an erasure's outcome); cleared as soon as the notice joins the outbox
     address: Mapped[str | None] = mapped_column(String(320))
+    # not before: a sender's lease while it sends, then the back-off after a failure
+    next_attempt_at: Mapped[datetime | None]
 
 
 class AgentAlert(Base):
@@ -183,6 +185,7 @@ class AgentAlert(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]  # not before: the poster's lease while it posts
 
 
 class SupportCase(Base):

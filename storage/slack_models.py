@@ -31,6 +31,7 @@ class SlackApprovalMessage(Base):
     last_status: Mapped[str | None] = mapped_column(String(30))
     digest: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None]  # not before: an editor's lease while it edits
 
 
 class SlackInboxEntry(Base):

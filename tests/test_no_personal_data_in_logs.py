@@ -26,7 +26,7 @@ from storage.db import Database
 from storage.privacy_models import PrivacyRequest
 from tests.conftest import TEST_SECRET
 from tests.console.conftest import ConsoleUser, add_agent, cheap_hashing  # noqa: F401
-from tests.slack.conftest import policy, settings, slack, slack_api, slack_overrides  # noqa: F401
+from tests.slack.conftest import settings, slack, slack_api, slack_overrides  # noqa: F401
 from tests.slack.helpers import AGENT1, SlackEnv
 from tests.test_conversation_auth import latest_code
 from tests.webchat import WebChat

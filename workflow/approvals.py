@@ -5,37 +5,41 @@ rectification of a name or address is treated like contact details, as the dialo
 promises the customer a person approves the change); objection never does (an
 opt-out must take effect at once). The other kinds are configurable.
 
-The process-wide policy is set once at start (`configure`), from settings; the
-conversation handlers then open requests without having to carry it around.
+The policy is read from settings once at start and handed to whatever opens or decides
+requests: the runtime's services carry it (`handlers.turn.Services.policy`), and the CLI
+builds it from its settings. It also says how many attempts the approved work gets.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
+
+from storage import keys
 
 ALWAYS = frozenset({"erasure", "rectification"})
 NEVER = frozenset({"objection"})
 CONFIGURABLE = frozenset({"access", "portability", "restriction", "human_review"})
 DEFAULT_REQUIRED = "access,portability,restriction,human_review"
+MAX_ATTEMPTS = 5  # per queued action, before the request fails and agents are alerted
 
 
 @dataclass(frozen=True, slots=True)
 class ApprovalPolicy:
     required_kinds: frozenset[str] = CONFIGURABLE
     erasure_approvers: int = 1
+    max_attempts: int = MAX_ATTEMPTS
 
     @classmethod
     def from_settings(cls, settings: Any) -> ApprovalPolicy:
-        """Read APPROVAL_REQUIRED_KINDS and ERASURE_APPROVERS."""
+        """Read APPROVAL_REQUIRED_KINDS, ERASURE_APPROVERS and WORKER_MAX_ATTEMPTS."""
         raw = settings.approval_required_kinds
         kinds = raw.split(",") if isinstance(raw, str) else list(raw)
         approvers = int(settings.erasure_approvers)
         return cls(
             required_kinds=frozenset(k.strip() for k in kinds if k.strip()) & CONFIGURABLE,
             erasure_approvers=max(1, min(approvers, 5)),
+            max_attempts=max(1, int(settings.worker_max_attempts)),
         )
 
     def needs_agent(self, kind: str) -> bool:
@@ -47,19 +51,6 @@ class ApprovalPolicy:
 
     def approvals_needed(self, kind: str) -> int:
         return self.erasure_approvers if kind == "erasure" else 1
-
-
-_policy = ApprovalPolicy()
-
-
-def configure(policy: ApprovalPolicy) -> None:
-    """Set the process-wide policy (the runtime calls this once, from settings)."""
-    global _policy  # one policy per process, set at start
-    _policy = policy
-
-
-def current() -> ApprovalPolicy:
-    return _policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,4 +76,4 @@ class Agent:
 
 def identity_ref(secret: bytes, identity: str) -> str:
     """HMAC-SHA256 of a channel identity, the same function as `handlers.privacy.requester_ref`."""
-    return hmac.new(secret, identity.encode(), hashlib.sha256).hexdigest()
+    return keys.mac_hex(secret, keys.IDENTITY, identity)

@@ -15,13 +15,13 @@ holder a message on their registered contact, in their language.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _, use
+from storage import keys
 from storage.db import WRITE_LOCKED
 from storage.models import OutboxMessage, Person
 from storage.security_models import VerificationFailure
@@ -38,8 +38,7 @@ def account_subject(account_id: int) -> str:
 
 def contact_hash(secret: bytes, kind: str, value: str) -> str:
     """A contact on no account, as a keyed hash (no address is stored)."""
-    digest = hmac.new(secret, f"verification-subject\n{kind}:{value}".encode(), hashlib.sha256)
-    return digest.hexdigest()
+    return keys.mac_hex(secret, keys.VERIFICATION_SUBJECT, f"{kind}:{value}")
 
 
 def contact_subject(hashed: str) -> str:

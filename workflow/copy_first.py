@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.privacy_models import Action, ExportDownload, PrivacyRequest
 from workflow.exports import LIFETIME, exports_dir
+from workflow.lifecycle import ActionStatus, Status
 
 COPY_KINDS = ("access", "portability")
 # the erasure runs at the latest this long before its deadline, fetched or not
@@ -58,7 +59,7 @@ async def record_download(
     )
     await session.execute(
         update(Action)
-        .where(Action.request_id.in_(waiting), Action.status == "ready", Action.run_after > now)
+        .where(Action.request_id.in_(waiting), Action.status == ActionStatus.READY, Action.run_after > now)
         .values(run_after=now)
         .execution_options(synchronize_session=False)
     )
@@ -72,7 +73,7 @@ async def unfetched_copies(
         select(PrivacyRequest.reference, PrivacyRequest.completed_at).where(
             PrivacyRequest.account_id == account_id,
             PrivacyRequest.kind.in_(COPY_KINDS),
-            PrivacyRequest.status == "completed",
+            PrivacyRequest.status == Status.COMPLETED,
             PrivacyRequest.completed_at > now - LIFETIME,
         )
     )

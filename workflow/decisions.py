@@ -14,9 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.privacy_models import Action, Approval, PrivacyRequest, RequestEvent
 from storage.types import utcnow
-from workflow import agent_identities, approvals, audit, deadlines, lifecycle, notifications, queue
+from workflow import agent_identities, audit, deadlines, lifecycle, notifications, queue
 from workflow.approvals import Agent, ApprovalPolicy
-from workflow.lifecycle import InvalidTransition, NotFound, WorkflowError
+from workflow.lifecycle import (
+    ActionStatus,
+    InvalidTransition,
+    NotFound,
+    Status,
+    WorkflowError,
+)
 from workflow.requests import cancel_actions
 
 __all__ = [
@@ -79,11 +85,14 @@ async def _load_for(
 
 
 def _awaiting(request: PrivacyRequest) -> None:
-    if request.status == "awaiting_approval":
+    if request.status == Status.AWAITING_APPROVAL:
         return
-    if request.status in lifecycle.CLOSED or request.status in ("approved", "in_progress"):
+    if request.status in lifecycle.CLOSED or request.status in (
+        Status.APPROVED,
+        Status.IN_PROGRESS,
+    ):
         raise AlreadyDecided(f"{request.reference} is already {request.status}")
-    raise InvalidTransition(request.reference, request.status, "approved")
+    raise InvalidTransition(request.reference, request.status, Status.APPROVED)
 
 
 async def approve(
@@ -96,7 +105,7 @@ async def approve(
 ) -> PrivacyRequest:
     """Record the agent's approval; with enough approvers, approve and enqueue the work."""
     now = now or utcnow()
-    policy = policy or approvals.current()
+    policy = policy or ApprovalPolicy()
     request, identities = await _load_for(session, reference, agent)
     _awaiting(request)
     given_by = await session.scalars(
@@ -140,12 +149,12 @@ async def approve(
     await lifecycle.transition(
         session,
         request,
-        "approved",
+        Status.APPROVED,
         actor=_actor(agent),
         now=now,
         audit_data={"approvals": given},
     )
-    queue.enqueue(session, request, now=now)
+    queue.enqueue(session, request, now=now, max_attempts=policy.max_attempts)
     notifications.notify(session, request, "approved", now=now)
     return request
 
@@ -175,7 +184,7 @@ async def reject(
     await lifecycle.transition(
         session,
         request,
-        "rejected",
+        Status.REJECTED,
         actor=_actor(agent),
         now=now,
         reason=why,
@@ -246,7 +255,9 @@ async def waits_for_a_person(session: AsyncSession, request: PrivacyRequest) -> 
         return True
     results = (
         await session.scalars(
-            select(Action.result).where(Action.request_id == request.id, Action.status == "done")
+            select(Action.result).where(
+                Action.request_id == request.id, Action.status == ActionStatus.DONE
+            )
         )
     ).all()
     return any(
@@ -268,17 +279,17 @@ async def answer(
     reply = _reason(text, "an answer")
     request, _identities = await _load_for(session, reference, agent)
     if not await waits_for_a_person(session, request):
-        raise InvalidTransition(request.reference, request.status, "completed")
+        raise InvalidTransition(request.reference, request.status, Status.COMPLETED)
     if request.status in lifecycle.CLOSED:
         raise AlreadyDecided(f"{request.reference} is already {request.status}")
-    if request.status != "in_progress":
-        raise InvalidTransition(request.reference, request.status, "completed")
+    if request.status != Status.IN_PROGRESS:
+        raise InvalidTransition(request.reference, request.status, Status.COMPLETED)
     request.decided_by = agent.name[:100]
     request.decision_reason = reply
     await lifecycle.transition(
         session,
         request,
-        "completed",
+        Status.COMPLETED,
         actor=_actor(agent),
         now=now,
         audit_data={"answer_length": len(reply)},

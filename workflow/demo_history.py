@@ -25,6 +25,7 @@ from storage.demo_seed import HISTORY_COMPANIES, seed_history_accounts
 from storage.privacy_models import AgentAlert, Notification, PrivacyRequest
 from workflow import decisions, lifecycle, requests, worker
 from workflow.approvals import Agent, identity_ref
+from workflow.lifecycle import Status
 from workflow.retention_runs import run_sweep
 
 SEED = 2026
@@ -164,7 +165,7 @@ class _Replay:
         for agent in self.agents:
             async with self.db.transaction() as session:
                 found = await lifecycle.load(session, reference=reference)
-                if found.status != "awaiting_approval":
+                if found.status != Status.AWAITING_APPROVAL:
                     return
                 await decisions.approve(session, reference, agent, moment)
 
@@ -177,7 +178,7 @@ class _Replay:
         if kind != "human_review":
             return
         async with self.db.transaction() as session:
-            if (await lifecycle.load(session, reference=reference)).status == "in_progress":
+            if (await lifecycle.load(session, reference=reference)).status == Status.IN_PROGRESS:
                 await decisions.answer(
                     session,
                     reference,
@@ -198,7 +199,7 @@ async def _replay(replay: _Replay, rng: random.Random, planned: list[_Planned]) 
                 await requests.cancel_by_customer(session, ref, p.account, t0 + timedelta(hours=20))
         elif outcome in ("open", "overdue"):
             pass
-        elif outcome == "rejected" and request.status == "awaiting_approval":
+        elif outcome == "rejected" and request.status == Status.AWAITING_APPROVAL:
             why = rng.choice(REASONS[("rejected", p.language)])
             async with replay.db.transaction() as session:
                 await decisions.reject(session, ref, replay.agents[1], why, t0 + timedelta(days=3))
@@ -208,7 +209,7 @@ async def _replay(replay: _Replay, rng: random.Random, planned: list[_Planned]) 
             if done > replay.now - timedelta(hours=1):  # not yet: the request is still open
                 outcomes["open"] += 1
                 continue
-            if outcome == "extended" and request.status == "awaiting_approval":
+            if outcome == "extended" and request.status == Status.AWAITING_APPROVAL:
                 why = rng.choice(REASONS[("extended", p.language)])
                 async with replay.db.transaction() as session:
                     await decisions.extend(
@@ -219,7 +220,7 @@ async def _replay(replay: _Replay, rng: random.Random, planned: list[_Planned]) 
             await replay.approve(ref, done - timedelta(hours=2))
             await replay.finish(ref, p.kind, done)
         outcomes[
-            outcome if outcome != "rejected" or request.status != "approved" else "on_time"
+            outcome if outcome != "rejected" or request.status != Status.APPROVED else "on_time"
         ] += 1
     return outcomes
 

@@ -8,8 +8,6 @@ needs no database row. Files live in `<data_dir>/exports/`.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -18,9 +16,11 @@ from pathlib import Path
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import keys
+from workflow.lifecycle import ActionStatus, Status
+
 LIFETIME = timedelta(days=7)
 EXPORTS_DIR = "exports"
-_DOMAIN = b"privacybot-download-v1\n"
 _FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
 _REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -66,7 +66,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _mac(secret: bytes, payload: bytes) -> bytes:
-    return hmac.new(secret, _DOMAIN + payload, hashlib.sha256).digest()
+    return keys.mac(secret, keys.DOWNLOAD_LINK, payload)
 
 
 def sign_download(
@@ -86,7 +86,7 @@ def verify_download(secret: bytes, token: str, now: datetime) -> tuple[str, str]
     if not dot or not encoded or not signature or len(token) > 600:
         raise InvalidLink("malformed token")
     payload = _unb64(encoded)
-    if not hmac.compare_digest(_unb64(signature), _mac(secret, payload)):
+    if not keys.same(_unb64(signature), _mac(secret, payload)):
         raise InvalidLink("bad signature")
     try:
         reference, filename, expires, _nonce = payload.decode("ascii").split("/")
@@ -153,11 +153,11 @@ async def still_servable(session: AsyncSession, reference: str) -> bool:
             PrivacyRequest.account_id == request.account_id,
             PrivacyRequest.kind == "erasure",
             or_(
-                PrivacyRequest.status == "completed",
+                PrivacyRequest.status == Status.COMPLETED,
                 and_(
-                    PrivacyRequest.status == "in_progress",
+                    PrivacyRequest.status == Status.IN_PROGRESS,
                     ~exists().where(
-                        Action.request_id == PrivacyRequest.id, Action.status == "ready"
+                        Action.request_id == PrivacyRequest.id, Action.status == ActionStatus.READY
                     ),
                 ),
             ),

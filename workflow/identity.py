@@ -15,8 +15,6 @@ processes (`workflow.code_guard`); after that every code is refused (LOCKED).
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import _, use
-from storage import account_store
+from storage import account_store, keys
 from storage.account_store import FoundAccount
 from storage.models import Conversation, OutboxMessage, VerificationCode
 from workflow import code_guard
@@ -86,7 +84,7 @@ def parse_code(text: str) -> str | None:
 
 
 def _code_hash(secret: bytes, conversation_id: str, code: str) -> str:
-    return hmac.new(secret, f"{conversation_id}:{code}".encode(), hashlib.sha256).hexdigest()
+    return keys.mac_hex(secret, keys.VERIFICATION_CODE, f"{conversation_id}:{code}")
 
 
 def mask(contact: Contact) -> str:
@@ -250,7 +248,7 @@ async def check(
         return CheckResult(CheckOutcome.EXHAUSTED)
     if row.expires_at <= now:
         return CheckResult(CheckOutcome.EXPIRED)
-    matches = hmac.compare_digest(row.code_hash, _code_hash(secret, conversation.id, code))
+    matches = keys.same(row.code_hash, _code_hash(secret, conversation.id, code))
     if not matches or not row.delivered:
         row.attempts += 1
         left = MAX_TRIES - row.attempts

@@ -4,11 +4,16 @@ received → awaiting_verification → verified → awaiting_approval → approv
 in_progress → completed, with rejected, cancelled and failed as ends (DESIGN.md).
 Every change goes through `transition`, which refuses what the table does not allow
 and writes the status history row and the audit entry in the caller's transaction.
+
+The statuses of requests (`Status`) and of their queued actions (`ActionStatus`) are
+named here, once; the database keeps their string values, and code elsewhere compares
+with the members, never with string literals.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -27,28 +32,54 @@ KINDS = (
     "human_review",
 )
 
+
+class Status(StrEnum):
+    """A privacy request's status (`privacy_requests.status`)."""
+
+    RECEIVED = "received"
+    AWAITING_VERIFICATION = "awaiting_verification"
+    VERIFIED = "verified"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class ActionStatus(StrEnum):
+    """A queued action's status (`actions.status`)."""
+
+    READY = "ready"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+_S = Status
 ALLOWED: dict[str, frozenset[str]] = {
-    "received": frozenset({"awaiting_verification", "rejected", "cancelled"}),
-    "awaiting_verification": frozenset({"verified", "rejected", "cancelled"}),
-    "verified": frozenset({"awaiting_approval", "approved", "rejected", "cancelled"}),
-    "awaiting_approval": frozenset({"approved", "rejected", "cancelled"}),
-    "approved": frozenset({"in_progress", "cancelled", "failed"}),
-    "in_progress": frozenset({"completed", "failed"}),
-    "completed": frozenset(),
-    "rejected": frozenset(),
-    "cancelled": frozenset(),
-    "failed": frozenset(),
+    _S.RECEIVED: frozenset({_S.AWAITING_VERIFICATION, _S.REJECTED, _S.CANCELLED}),
+    _S.AWAITING_VERIFICATION: frozenset({_S.VERIFIED, _S.REJECTED, _S.CANCELLED}),
+    _S.VERIFIED: frozenset({_S.AWAITING_APPROVAL, _S.APPROVED, _S.REJECTED, _S.CANCELLED}),
+    _S.AWAITING_APPROVAL: frozenset({_S.APPROVED, _S.REJECTED, _S.CANCELLED}),
+    _S.APPROVED: frozenset({_S.IN_PROGRESS, _S.CANCELLED, _S.FAILED}),
+    _S.IN_PROGRESS: frozenset({_S.COMPLETED, _S.FAILED}),
+    _S.COMPLETED: frozenset(),
+    _S.REJECTED: frozenset(),
+    _S.CANCELLED: frozenset(),
+    _S.FAILED: frozenset(),
 }
 STATUSES = tuple(ALLOWED)
 CLOSED = frozenset(status for status, nexts in ALLOWED.items() if not nexts)
 OPEN = frozenset(STATUSES) - CLOSED
 # Before the work starts the customer may still withdraw the request.
 CANCELLABLE = frozenset(
-    {"received", "awaiting_verification", "verified", "awaiting_approval", "approved"}
+    {_S.RECEIVED, _S.AWAITING_VERIFICATION, _S.VERIFIED, _S.AWAITING_APPROVAL, _S.APPROVED}
 )
-# Parameters that tell an agent or executor what to do without being personal data;
-# everything else in `details` is dropped when the request closes.
-_KEPT_DETAILS = frozenset({"field", "fields", "purposes", "lift", "format"})
+# Parameters that tell an agent or executor what to do without being personal data:
+# all that agents see of `details` (workflow.agent_view) and all a closed request keeps.
+NON_PERSONAL_DETAILS = frozenset({"field", "fields", "purposes", "lift", "format", "confirmed"})
 
 
 class WorkflowError(Exception):
@@ -113,7 +144,7 @@ def can_move(current: str, target: str) -> bool:
 
 def scrub_details(details: dict[str, Any]) -> dict[str, Any]:
     """Keep only the non-personal parameters (e.g. a rectification keeps the field name)."""
-    return {key: value for key, value in details.items() if key in _KEPT_DETAILS}
+    return {key: value for key, value in details.items() if key in NON_PERSONAL_DETAILS}
 
 
 async def transition(
@@ -138,7 +169,7 @@ async def transition(
     request.updated_at = now
     if target in CLOSED:
         request.details = scrub_details(request.details or {})
-        if target == "completed":
+        if target == Status.COMPLETED:
             request.completed_at = now
     session.add(
         RequestEvent(

@@ -17,7 +17,6 @@ a worker that lost its lease can never complete or fail the action a second time
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 5
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 _ACCOUNT_LOCK_CLASS = 0x5051  # "PQ": the advisory-lock namespace for accounts
@@ -60,42 +58,28 @@ class Claimed:
     reclaimed: bool = False  # taken over from a worker whose lease expired
 
 
-_max_attempts = MAX_ATTEMPTS
-
-
-def configure(*, max_attempts: int) -> None:
-    """Set the attempts new actions get (WORKER_MAX_ATTEMPTS), once at process start."""
-    global _max_attempts  # one setting per process, like the approval policy
-    _max_attempts = max(1, max_attempts)
-
-
 def enqueue(
     session: AsyncSession,
     request: PrivacyRequest,
     *,
     now: datetime,
     kind: str | None = None,
-    max_attempts: int | None = None,
+    max_attempts: int,
 ) -> Action:
-    """Queue the action that carries `request` out, in the caller's transaction."""
+    """Queue the action that carries `request` out, in the caller's transaction;
+    `max_attempts` is the policy's (WORKER_MAX_ATTEMPTS)."""
     action = Action(
         request_id=request.id,
         account_id=request.account_id,
         kind=kind or request.kind,
         status="ready",
         attempts=0,
-        max_attempts=max_attempts or _max_attempts,
+        max_attempts=max(1, max_attempts),
         run_after=now,
         created_at=now,
     )
     session.add(action)
     return action
-
-
-def backoff(attempts: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> timedelta:
-    """Exponential back-off after the `attempts`-th failure, capped, with up to 20% jitter."""
-    delay = min(cap, base * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=delay * (1 + random.random() * 0.2))  # noqa: S311 - not crypto
 
 
 def _is_retryable(exc: Exception) -> bool:

@@ -7,25 +7,23 @@ link opens a page with a button: mail scanners that follow links acknowledge not
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from datetime import datetime, timedelta
 
+from storage import keys
 from workflow.exports import ExpiredLink, InvalidLink
 from workflow.exports import _b64 as b64
 from workflow.exports import _unb64 as unb64
 
 LIFETIME = timedelta(days=60)
 PATH = "/referrals/ack/"
-_DOMAIN = b"privacybot-referral-ack-v1\n"
 _REFERENCE = re.compile(r"^RF-[A-Z0-9]{6}$")
 
 __all__ = ["LIFETIME", "ExpiredLink", "InvalidLink", "ack_url", "sign_ack", "verify_ack"]
 
 
 def _mac(secret: bytes, payload: bytes) -> bytes:
-    return hmac.new(secret, _DOMAIN + payload, hashlib.sha256).digest()
+    return keys.mac(secret, keys.REFERRAL_ACK_LINK, payload)
 
 
 def sign_ack(secret: bytes, reference: str, expires_at: datetime) -> str:
@@ -41,7 +39,7 @@ def verify_ack(secret: bytes, token: str, now: datetime) -> str:
     if not dot or not encoded or not signature or len(token) > 200:
         raise InvalidLink("malformed token")
     payload = unb64(encoded)
-    if not hmac.compare_digest(unb64(signature), _mac(secret, payload)):
+    if not keys.same(unb64(signature), _mac(secret, payload)):
         raise InvalidLink("bad signature")
     try:
         reference, expires = payload.decode("ascii").split("/")

@@ -2,8 +2,8 @@
 storage.referral_models): a keyed hash to find it again, a masked form for agents, and
 a sealed (encrypted) form only the workflow can open, to tell the controller.
 
-The keys are derived from SECRET_KEY with HKDF, one per purpose, so the hash key and the
-encryption key are independent of each other and of the other keyed hashes in the bot.
+The keys are derived from SECRET_KEY (`storage.keys.derive`), one per purpose, so the hash
+key and the encryption key are independent of each other and of the other keyed hashes.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ import secrets
 
 import phonenumbers
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from storage import keys
 from storage.datamap import keyed_hash
 
 _HASH_INFO = b"privacybot/referral-number/hmac/v1"
@@ -32,7 +31,7 @@ class SealError(Exception):
 
 
 def _key(secret: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+    return keys.derive(secret, info)
 
 
 def normalise(number: str) -> str:

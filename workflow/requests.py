@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.privacy_models import Action, Notification, PrivacyRequest, RequestEvent
 from storage.types import utcnow
-from workflow import alerts, approvals, audit, deadlines, lifecycle, notifications, queue
+from workflow import alerts, audit, deadlines, lifecycle, notifications, queue
 from workflow.approvals import ApprovalPolicy
+from workflow.lifecycle import ActionStatus, Status
 
 RECENT = timedelta(days=90)
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed safely
@@ -71,11 +72,11 @@ async def open_request(
     if not verified_via:
         raise NotVerified("a request cannot reach approval unless the customer was verified")
     now = now or utcnow()
-    policy = policy or approvals.current()
+    policy = policy or ApprovalPolicy()
     request = PrivacyRequest(
         reference=await _unique_reference(session),
         kind=kind,
-        status="received",
+        status=Status.RECEIVED,
         account_id=account_id,
         channel=channel,
         conversation_id=conversation_id,
@@ -93,7 +94,11 @@ async def open_request(
     await session.flush()
     session.add(
         RequestEvent(
-            request_id=request.id, at=now, from_status=None, to_status="received", actor=CUSTOMER
+            request_id=request.id,
+            at=now,
+            from_status=None,
+            to_status=Status.RECEIVED,
+            actor=CUSTOMER,
         )
     )
     await audit.append(
@@ -110,17 +115,21 @@ async def open_request(
         now=now,
     )
     notifications.notify(session, request, "received", now=now, delivered=said_in_turn)
-    await lifecycle.transition(session, request, "awaiting_verification", actor="system", now=now)
+    await lifecycle.transition(
+        session, request, Status.AWAITING_VERIFICATION, actor="system", now=now
+    )
     await lifecycle.transition(
         session,
         request,
-        "verified",
+        Status.VERIFIED,
         actor=CUSTOMER,
         now=now,
         audit_data={"verified_via": verified_via},
     )
     if policy.needs_agent(kind):
-        await lifecycle.transition(session, request, "awaiting_approval", actor="policy", now=now)
+        await lifecycle.transition(
+            session, request, Status.AWAITING_APPROVAL, actor="policy", now=now
+        )
         notifications.notify(session, request, "awaiting_approval", now=now, delivered=said_in_turn)
         await alerts.raise_alert(
             session,
@@ -130,8 +139,8 @@ async def open_request(
             params={"approvals_needed": policy.approvals_needed(kind)},
         )
     else:
-        await lifecycle.transition(session, request, "approved", actor="policy", now=now)
-        queue.enqueue(session, request, now=now)
+        await lifecycle.transition(session, request, Status.APPROVED, actor="policy", now=now)
+        queue.enqueue(session, request, now=now, max_attempts=policy.max_attempts)
         notifications.notify(session, request, "approved", now=now, delivered=said_in_turn)
     return request
 
@@ -169,7 +178,7 @@ async def cancel_by_customer(
     if request.account_id != account_id or request.status not in lifecycle.CANCELLABLE:
         return None
     await cancel_actions(session, request.id, now=now, why="request cancelled")
-    await lifecycle.transition(session, request, "cancelled", actor=CUSTOMER, now=now)
+    await lifecycle.transition(session, request, Status.CANCELLED, actor=CUSTOMER, now=now)
     notifications.notify(session, request, "cancelled", now=now, delivered=True)
     return request
 
@@ -178,8 +187,8 @@ async def cancel_actions(session: AsyncSession, request_id: int, *, now: datetim
     """Take the request's queued actions off the queue (a claimed one stops at its start)."""
     result = await session.execute(
         update(Action)
-        .where(Action.request_id == request_id, Action.status == "ready")
-        .values(status="failed", last_error=why, finished_at=now)
+        .where(Action.request_id == request_id, Action.status == ActionStatus.READY)
+        .values(status=ActionStatus.FAILED, last_error=why, finished_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

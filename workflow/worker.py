@@ -45,14 +45,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database, unavailable
 from storage.privacy_models import PrivacyRequest
 from storage.types import utcnow
-from workflow import alerts, audit, deadlines, lifecycle, notifications, queue
+from workflow import alerts, audit, backoff, deadlines, lifecycle, notifications, queue
 from workflow.executors import ActionContext, Deferred, ExecutorResult, PermanentFailure
 from workflow.executors import registry as executors
+from workflow.lifecycle import ActionStatus, Status
 from workflow.retention_runs import Scheduler
 
 log = logging.getLogger(__name__)
 
 WORKER = "worker"
+RETRY_JITTER = 0.2  # a failed action comes back up to 20 % later, spreading a burst
 Housekeeping = Callable[[Database, datetime], Awaitable[object]]
 Observer = Callable[[str, str, float], None]  # kind, outcome, seconds (for metrics)
 
@@ -239,17 +241,17 @@ async def _start(
         request = await lifecycle.load(session, request_id=claimed.request_id)
         if await queue.held(session, claimed.id, claimed.lease_owner) is None:
             return None
-    if request.status not in ("approved", "in_progress"):
+    if request.status not in (Status.APPROVED, Status.IN_PROGRESS):
         action = await queue.held(session, claimed.id, claimed.lease_owner)
         if action is None:
             return None
-        action.status, action.finished_at = "failed", now
+        action.status, action.finished_at = ActionStatus.FAILED, now
         action.last_error = f"request is {request.status}"
         action.lease_owner = None
         deps.say(f"action {claimed.id} ({claimed.kind}) skipped: request is {request.status}")
         return None
-    if request.status == "approved":
-        await lifecycle.transition(session, request, "in_progress", actor=WORKER, now=now)
+    if request.status == Status.APPROVED:
+        await lifecycle.transition(session, request, Status.IN_PROGRESS, actor=WORKER, now=now)
     return ActionContext(
         db=deps.db,
         request_id=request.id,
@@ -313,11 +315,11 @@ async def _finish(
         data={"kind": claimed.kind, "attempts": claimed.attempts, "effects": result.effects},
         now=now,
     )
-    if request.status == "in_progress":
+    if request.status == Status.IN_PROGRESS:
         if executors.keeps_request_open(claimed.kind) or result.needs_person:
             notifications.notify(session, request, "in_review", now=now, params=result.notice)
         else:
-            await lifecycle.transition(session, request, "completed", actor=WORKER, now=now)
+            await lifecycle.transition(session, request, Status.COMPLETED, actor=WORKER, now=now)
             notifications.notify(
                 session,
                 request,
@@ -337,7 +339,7 @@ async def _defer(deps: WorkerDeps, claimed: queue.Claimed, deferred: Deferred) -
         action = await queue.held(session, claimed.id, claimed.lease_owner)
         if action is None:
             return "lost"
-        action.status, action.run_after = "ready", deferred.until
+        action.status, action.run_after = ActionStatus.READY, deferred.until
         action.attempts = max(0, action.attempts - 1)
         action.lease_owner, action.lease_expires_at = None, None
         await audit.append(
@@ -364,10 +366,13 @@ async def _fail(deps: WorkerDeps, claimed: queue.Claimed, error: str, *, permane
         action.last_error = error[:300]
         action.lease_owner, action.lease_expires_at = None, None
         if not permanent and claimed.attempts < claimed.max_attempts:
-            delay = queue.backoff(
-                claimed.attempts, base=deps.config.backoff_base, cap=deps.config.backoff_cap
+            delay = backoff.delay(
+                claimed.attempts,
+                base=deps.config.backoff_base,
+                cap=deps.config.backoff_cap,
+                jitter=RETRY_JITTER,
             )
-            action.status, action.run_after = "ready", now + delay
+            action.status, action.run_after = ActionStatus.READY, now + delay
             await audit.append(
                 session,
                 actor=WORKER,
@@ -383,7 +388,7 @@ async def _fail(deps: WorkerDeps, claimed: queue.Claimed, error: str, *, permane
             wait = f"{delay.total_seconds():.0f}s"
             deps.say(f"action {claimed.id} ({claimed.kind}): {error}; retry in {wait}")
             return "retried"
-        action.status, action.finished_at = "failed", now
+        action.status, action.finished_at = ActionStatus.FAILED, now
         await _fail_request(session, request, claimed, error, now)
         deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference} failed: {error}")
         return "failed"
@@ -399,12 +404,12 @@ async def _fail_request(
     now: datetime,
 ) -> None:
     reason = f"{claimed.kind} action failed after {claimed.attempts} attempt(s): {error}"[:300]
-    if lifecycle.can_move(request.status, "failed"):
+    if lifecycle.can_move(request.status, Status.FAILED):
         request.failure_reason = reason
         await lifecycle.transition(
             session,
             request,
-            "failed",
+            Status.FAILED,
             actor=WORKER,
             now=now,
             reason=reason,
@@ -440,10 +445,8 @@ async def housekeep(deps: WorkerDeps) -> bool:
 
 def _backoff(deps: WorkerDeps, failures: int) -> float:
     """Seconds to wait after `failures` failures in a row: poll, doubled each time, capped."""
-    if failures <= 0:
-        return deps.config.poll_seconds
     cap = max(deps.config.max_backoff, deps.config.poll_seconds)
-    return float(min(cap, deps.config.poll_seconds * 2 ** min(failures, 30)))
+    return backoff.seconds(max(failures, 0) + 1, base=deps.config.poll_seconds, cap=cap)
 
 
 async def _idle(stop: asyncio.Event, seconds: float) -> None:

@@ -7,8 +7,6 @@ constant time, so a database leak does not let anyone continue someone's chat.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -26,7 +24,7 @@ from bot.web.keys import RUNTIME
 from bot.web.ratelimit import RateLimiter
 from handlers import state as dialog_state
 from handlers.types import Incoming
-from storage import conversations
+from storage import conversations, keys
 from storage.models import Conversation
 
 CHANNEL = "webchat"
@@ -58,7 +56,7 @@ def _limit(limiter: RateLimiter, key: str) -> None:
 
 
 def token_hash(secret: bytes, token: str) -> str:
-    return hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
+    return keys.mac_hex(secret, keys.CHAT_TOKEN, token)
 
 
 async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any]:
@@ -85,7 +83,7 @@ def _check(request: web.Request, conversation: Conversation | None) -> None:
     expected = conversation.token_hash or ""
     secret = request.app[RUNTIME].services.secret
     given = token_hash(secret, token.strip()) if token.strip() else ""
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
+    if scheme.lower() != "bearer" or not keys.same(given, expected):
         raise web.HTTPUnauthorized(reason="Missing or wrong conversation token.")
 
 

@@ -22,13 +22,12 @@ from bot.config import Settings, SettingsError
 from storage.models import Account
 from storage.privacy_models import Action, Approval, PrivacyRequest, RequestEvent
 from storage.types import utcnow
-from workflow import deadlines, lifecycle
+from workflow import agent_view, deadlines, lifecycle
 
 if TYPE_CHECKING:
     from workflow.approvals import Agent
 
 EXIT_REFUSED = EXIT_FAILED
-_HIDDEN_DETAILS = frozenset({"value", "new_value", "email", "phone", "contact"})
 
 
 def _agent(ctx: click.Context, settings: Settings, name: str) -> Agent:
@@ -60,9 +59,9 @@ def _decide(ctx: click.Context, agent_name: str, decision: Decision) -> None:
     click.echo(f"{request.reference}: {request.status}, due {request.due_at.date().isoformat()}")
 
 
-def summary(request: PrivacyRequest, now: datetime) -> dict[str, Any]:
+def summary(request: agent_view.RequestView, now: datetime) -> dict[str, Any]:
     """One request as the list shows it (JSON and table)."""
-    is_open = request.status in lifecycle.OPEN
+    is_open = request.is_open
     return {
         "id": request.reference,
         "kind": request.kind,
@@ -74,11 +73,6 @@ def summary(request: PrivacyRequest, now: datetime) -> dict[str, Any]:
         "overdue": is_open and deadlines.is_overdue(request.due_at, now),
         "extended": request.extended,
     }
-
-
-def safe_details(details: dict[str, Any]) -> dict[str, Any]:
-    """Details with contact values replaced by a marker, so agents see what, not whom."""
-    return {k: ("<hidden>" if k in _HIDDEN_DETAILS else v) for k, v in details.items()}
 
 
 @click.group("requests")
@@ -93,18 +87,13 @@ def requests() -> None:
 def list_requests(ctx: click.Context, status: str | None, as_json: bool) -> None:
     """Requests with their due dates, days left and an OVERDUE marker."""
     wanted = (status or "open").lower()
-    if wanted not in ("open", "all", *lifecycle.STATUSES):
+    if wanted not in agent_view.FILTERS:
         raise click.BadParameter(f"unknown status {wanted!r}", param_hint="--status")
     settings = settings_from(ctx)
     now = utcnow()
 
-    async def work(session: AsyncSession) -> list[PrivacyRequest]:
-        stmt = select(PrivacyRequest).order_by(PrivacyRequest.due_at, PrivacyRequest.id)
-        if wanted == "open":
-            stmt = stmt.where(PrivacyRequest.status.in_(lifecycle.OPEN))
-        elif wanted != "all":
-            stmt = stmt.where(PrivacyRequest.status == wanted)
-        return list((await session.execute(stmt)).scalars())
+    async def work(session: AsyncSession) -> list[agent_view.RequestView]:
+        return await agent_view.request_list(session, wanted)
 
     rows = [summary(r, now) for r in run_session(settings, work, write=False)]
     if as_json:
@@ -156,18 +145,19 @@ def show(ctx: click.Context, reference: str, as_json: bool) -> None:
                 select(Action).where(Action.request_id == request.id).order_by(Action.id)
             )
         ).all()
+        view = agent_view.RequestView.of(request)
         return {
-            **summary(request, now),
-            "account_id": request.account_id,
+            **summary(view, now),
+            "account_id": view.account_id,
             "company": company,
-            "language": request.language,
-            "verified_via": request.verified_via,
-            "details": safe_details(request.details or {}),
-            "extension_reason": request.extension_reason,
-            "decided_by": request.decided_by,
-            "decision_reason": request.decision_reason,
-            "failure_reason": request.failure_reason,
-            "completed_at": request.completed_at.isoformat() if request.completed_at else None,
+            "language": view.language,
+            "verified_via": view.verified_via,
+            "details": agent_view.details_text(view.details),
+            "extension_reason": view.extension_reason,
+            "decided_by": view.decided_by,
+            "decision_reason": view.decision_reason,
+            "failure_reason": view.failure_reason,
+            "completed_at": view.completed_at.isoformat() if view.completed_at else None,
             "history": [
                 {
                     "at": e.at.isoformat(),
@@ -238,8 +228,12 @@ _AGENT = click.option("--agent", required=True, help="Your name (recorded as the
 def approve(ctx: click.Context, reference: str, agent: str) -> None:
     """Approve a request waiting for approval (erasure may need a second approver)."""
     from workflow import decisions
+    from workflow.approvals import ApprovalPolicy
 
-    _decide(ctx, agent, lambda session, who: decisions.approve(session, reference, who))
+    policy = ApprovalPolicy.from_settings(settings_from(ctx))
+    _decide(
+        ctx, agent, lambda session, who: decisions.approve(session, reference, who, policy=policy)
+    )
 
 
 @requests.command("reject")

@@ -40,7 +40,7 @@ from locales import _, use
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.types import utcnow
-from workflow import queue
+from workflow import backoff, queue
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,11 @@ class Policy:
 
     def backoff(self, attempts: int) -> timedelta:
         """After the n-th failed attempt: base, 2 x base, 4 x base ... at most the cap."""
-        return min(self.backoff_base * (1 << min(max(attempts - 1, 0), 30)), self.backoff_cap)
+        return backoff.delay(
+            attempts,
+            base=self.backoff_base.total_seconds(),
+            cap=self.backoff_cap.total_seconds(),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,6 @@ hashes (no IP address or agent name in the table).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -21,7 +19,7 @@ from aiohttp import web
 
 from bot.web.client import client_address
 from bot.web.keys import RUNTIME
-from storage import ratelimits
+from storage import keys, ratelimits
 from storage.db import Database
 
 PURGE_EVERY = 60.0  # seconds between clean-ups of ended windows, per limiter and process
@@ -69,9 +67,9 @@ class SharedLimiter:
 
     def _bucket(self, secret: bytes, key: str, now: datetime) -> tuple[str, datetime]:
         index = int(now.timestamp() // self.window)
-        mac = hmac.new(secret, f"{self.name}\n{key}".encode(), hashlib.sha256)
+        mac = keys.mac_hex(secret, keys.rate_limit(self.name), key)
         ends = datetime.fromtimestamp((index + 1) * self.window, UTC)
-        return f"{self.name}:{mac.hexdigest()[:40]}:{index}", ends
+        return f"{self.name}:{mac[:40]}:{index}", ends
 
     def _wait(self, ends: datetime, now: datetime) -> float:
         return max((ends - now).total_seconds(), 0.001)

@@ -24,6 +24,7 @@ from aiohttp import web
 
 import locales
 from bot import agent_labels
+from workflow.lifecycle import Status
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EMPTY = "—"
@@ -58,12 +59,13 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def configure(env: jinja2.Environment) -> jinja2.Environment:
-    """The catalog's gettext, the locale-aware filters and the agent labels, on `env`."""
+    """The catalog's gettext, the locale-aware filters, the agent labels and the request
+    statuses (`Status`, so templates compare with members, not strings), on `env`."""
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )
     env.filters.update(date=_date, datetime=_datetime, number=_number, audit_data=_audit_data)
-    env.globals.update(labels=agent_labels, LANGUAGES=agent_labels.LANGUAGES)
+    env.globals.update(labels=agent_labels, LANGUAGES=agent_labels.LANGUAGES, Status=Status)
     return env
 
 

@@ -9,8 +9,6 @@ customer is told and what the code does cannot drift apart.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -19,6 +17,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from storage import keys
 from storage.datamap.masking import MASK, mask_last4
 from storage.datamap.model import DataMap, DataMapError, MappedColumn, RectifiableField, text
 from storage.datamap.schema import DataMapFile, Role, Strategy
@@ -124,4 +123,4 @@ def legal_hold_until(issued: date | datetime) -> date:
 
 def keyed_hash(secret: bytes, value: str) -> str:
     """HMAC-SHA256 of a value, for matching without keeping the value."""
-    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+    return keys.mac_hex(secret, keys.STORED_VALUE, value)

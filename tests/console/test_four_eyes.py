@@ -19,21 +19,19 @@ from tests.conftest import make_settings
 from tests.console.conftest import ConsoleUser, OpenRequest, add_agent
 from tests.console.test_decisions import flash
 from tests.workflow.conftest import reload, rows
-from workflow import approvals
 
 Users = Callable[[], ConsoleUser]
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setattr(approvals, "_policy", approvals.current())  # restored afterwards
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path, erasure_approvers=2)
 
 
 async def test_an_erasure_needs_two_different_agents(
     user: Users, runtime: Runtime, request_for: OpenRequest
 ) -> None:
-    assert approvals.current().approvals_needed("erasure") == 2
+    assert runtime.services.policy.approvals_needed("erasure") == 2
     request = await request_for("erasure")
     path = f"/agent/requests/{request.reference}"
     await add_agent(runtime.db, "mette")

@@ -6,7 +6,7 @@ each test decides when the approvals channel is synced and counts every Web API 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from bot.web.keys import RUNTIME
 from tests.conftest import make_settings
 from tests.slack.helpers import AGENT1, AGENT2, APPROVALS, SIGNING, SlackEnv
 from tests.slack.standin import BOT_TOKEN, SlackStandIn
-from workflow import approvals
 
 
 @pytest.fixture
@@ -52,14 +51,6 @@ def settings(
     }
     values.update(slack_overrides)
     return make_settings(database_url, tmp_path, **values)
-
-
-@pytest.fixture(autouse=True)
-def policy() -> Iterator[None]:
-    """Tests may change the process-wide approval policy; it is put back afterwards."""
-    before = approvals.current()
-    yield
-    approvals.configure(before)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from tests.slack.helpers import (
     open_request,
     status_of,
 )
-from workflow import alerts, approvals
+from workflow import alerts
 
 
 async def _posted(slack: SlackEnv, reference: str) -> dict[str, Any]:
@@ -126,8 +126,8 @@ async def test_the_same_click_delivered_twice_decides_once(slack: SlackEnv) -> N
     assert slack.api.to("chat.postEphemeral") == [], "the copy was skipped, not refused"
 
 
+@pytest.mark.parametrize("slack_overrides", [{"erasure_approvers": 2}])
 async def test_an_erasure_needing_two_approvers_shows_one_of_two(slack: SlackEnv) -> None:
-    approvals.configure(approvals.ApprovalPolicy(erasure_approvers=2))
     request = await open_request(slack.runtime, "erasure")
     await slack.sync()
     assert "0 of 2 approvals" in blocks_text((await _posted(slack, request.reference))["blocks"])

@@ -22,7 +22,6 @@ from bot.web.keys import RUNTIME
 from tests.conftest import make_settings
 from tests.telegram.helpers import SECRET, TelegramEnv
 from tests.telegram.standin import TOKEN, TelegramStandIn
-from workflow import approvals
 
 
 @pytest.fixture
@@ -47,11 +46,9 @@ def settings(database_url: str, tmp_path: Path, telegram_api: TelegramStandIn) -
 
 
 @pytest.fixture(autouse=True)
-def policy() -> Iterator[None]:
-    """Tests may change process-wide state (approval policy, senders); put back after."""
-    before = approvals.current()
+def sender() -> Iterator[None]:
+    """Tests register the Telegram sender, which is process-wide; it is removed after."""
     yield
-    approvals.configure(before)
     delivery.unregister_sender("telegram")
 
 

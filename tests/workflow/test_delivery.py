@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text as text_sql
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import delivery
 from storage.db import Database
@@ -12,6 +14,7 @@ from storage.privacy_models import Notification
 from tests.clock import FakeClock
 from tests.workflow.conftest import account_id, agent, open_request, rows
 from workflow import decisions
+from workflow.queue import in_transaction
 
 PARAMS = {"reference": "PR-ABC234", "due_at": "2027-02-28T10:00:00+00:00", "reason": "Because."}
 
@@ -119,12 +122,70 @@ async def test_a_failing_sender_is_retried_then_given_up(
     delivery.register_sender("test_broken", broken)
     try:
         note_id = await _reject_on(seeded, clock, "test_broken")
-        for _ in range(delivery.MAX_ATTEMPTS):
+        for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
             assert await delivery.dispatch(seeded, clock()) == 0
+            [note] = await rows(seeded, Notification, Notification.id == note_id)
+            assert note.attempts == attempt
+            assert await delivery.dispatch(seeded, clock()) == 0, "waits before the next try"
+            [note] = await rows(seeded, Notification, Notification.id == note_id)
+            assert note.attempts == attempt
+            clock.advance(seconds=delivery.RETRY_CAP)
     finally:
         delivery.unregister_sender("test_broken")
     [note] = await rows(seeded, Notification, Notification.id == note_id)
     assert note.status == "failed" and note.attempts == delivery.MAX_ATTEMPTS
+    assert note.next_attempt_at is None
+
+
+async def test_no_row_is_locked_while_the_sender_sends(seeded: Database, clock: FakeClock) -> None:
+    """The sender (Slack, Telegram) may take seconds: while it runs, another connection
+    can lock and write the notification's row at once (NOWAIT on PostgreSQL; on SQLite,
+    a write transaction of a second engine, which needs the database's write lock)."""
+    other = Database(seeded.url)
+    seen: list[int] = []
+
+    async def checks_locks(notification: Notification, text: str) -> None:
+        async with other.transaction() as session:
+            if other.is_postgres:
+                await session.execute(
+                    text_sql("SELECT id FROM notifications WHERE id = :id FOR UPDATE NOWAIT"),
+                    {"id": notification.id},
+                )
+            await session.execute(
+                text_sql("UPDATE notifications SET language = language WHERE id = :id"),
+                {"id": notification.id},
+            )
+        seen.append(notification.id)
+
+    delivery.register_sender("test_locks", checks_locks)
+    try:
+        note_id = await _reject_on(seeded, clock, "test_locks")
+        assert await delivery.dispatch(seeded, clock()) == 1
+    finally:
+        delivery.unregister_sender("test_locks")
+        await other.dispose()
+    assert seen == [note_id]
+    [note] = await rows(seeded, Notification, Notification.id == note_id)
+    assert note.status == "delivered" and note.attempts == 1
+
+
+async def test_a_send_cut_off_by_a_crash_is_sent_again_after_the_lease(
+    seeded: Database, clock: FakeClock, outbox: list[tuple[int, str]]
+) -> None:
+    """At-least-once: a claim whose process died before recording the result is taken
+    again once its lease is over, and not before."""
+    note_id = await _reject_on(seeded, clock, "test_channel")
+
+    async def claim_only(session: AsyncSession) -> object:
+        return await delivery._claim(session, note_id, clock())
+
+    assert await in_transaction(seeded, claim_only) is not None  # then the process "dies"
+    assert await delivery.dispatch(seeded, clock()) == 0, "still leased"
+    clock.advance(seconds=delivery.LEASE.total_seconds() + 1)
+    assert await delivery.dispatch(seeded, clock()) == 1
+    assert [n for n, _ in outbox] == [note_id]
+    [note] = await rows(seeded, Notification, Notification.id == note_id)
+    assert note.status == "delivered" and note.attempts == 2
 
 
 async def test_a_webchat_notification_without_conversation_fails_cleanly(

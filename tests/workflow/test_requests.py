@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from storage.db import Database
 from storage.privacy_models import Action, AgentAlert, PrivacyRequest, RequestEvent
 from tests.clock import FakeClock
+from tests.conftest import make_settings
 from tests.workflow.conftest import (
     START,
     account_id,
@@ -244,3 +246,44 @@ async def test_details_are_scrubbed_when_the_request_closes(
     async with seeded.transaction() as session:
         await privacy_requests.cancel_by_customer(session, request.reference, account, clock())
     assert (await reload(seeded, request.reference)).details == {"field": "email"}
+
+
+async def test_the_attempts_per_action_come_from_the_settings_passed_in(
+    seeded: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    """WORKER_MAX_ATTEMPTS reaches the queued action through the policy, not a global."""
+    settings = make_settings("sqlite+aiosqlite://", tmp_path, worker_max_attempts=3)
+    policy = ApprovalPolicy.from_settings(settings)
+    assert policy.max_attempts == 3
+    account = await account_id(seeded)
+    opened = await open_request(seeded, "objection", now=clock(), account=account, policy=policy)
+    (action,) = await rows(seeded, Action, Action.request_id == opened.id)
+    assert action.max_attempts == 3
+    other = await open_request(
+        seeded,
+        "access",
+        now=clock(),
+        account=account,
+        policy=ApprovalPolicy(required_kinds=frozenset()),
+    )
+    (default,) = await rows(seeded, Action, Action.request_id == other.id)
+    assert default.max_attempts == 5
+
+
+async def test_statuses_are_stored_as_the_same_strings(seeded: Database, clock: FakeClock) -> None:
+    """The enums name the statuses; the columns keep their plain string values."""
+    assert [str(s) for s in lifecycle.STATUSES] == [s.value for s in lifecycle.Status]
+    account = await account_id(seeded)
+    opened = await open_request(seeded, "objection", now=clock(), account=account)
+    async with seeded.sessions() as session:
+        raw = (
+            await session.execute(
+                text(
+                    "SELECT r.status, a.status FROM privacy_requests r "
+                    "JOIN actions a ON a.request_id = r.id WHERE r.id = :id"
+                ),
+                {"id": opened.id},
+            )
+        ).one()
+    assert tuple(raw) == ("approved", "ready")
+    assert type(raw[0]) is str and raw[0] == lifecycle.Status.APPROVED

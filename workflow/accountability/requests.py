@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.privacy_models import PrivacyRequest, RequestEvent
 from workflow import lifecycle
 from workflow.accountability.period import Period, bucket, whole_days
+from workflow.lifecycle import Status
 
 ANSWERED = ("completed", "rejected")
 REASONS_SHOWN = 8  # the most frequent reasons; the rest are added up as one line
@@ -46,7 +47,7 @@ def _received(period: Period) -> list[ColumnElement[bool]]:
     return [
         PrivacyRequest.received_at >= period.start,
         PrivacyRequest.received_at < period.end,
-        PrivacyRequest.status != "cancelled",
+        PrivacyRequest.status != Status.CANCELLED,
     ]
 
 
@@ -75,7 +76,7 @@ async def cancelled(session: AsyncSession, period: Period) -> int:
     stmt = select(func.count()).where(
         PrivacyRequest.received_at >= period.start,
         PrivacyRequest.received_at < period.end,
-        PrivacyRequest.status == "cancelled",
+        PrivacyRequest.status == Status.CANCELLED,
     )
     return int(await session.scalar(stmt) or 0)
 
@@ -154,7 +155,7 @@ async def reasons(session: AsyncSession, period: Period, which: str) -> Reasons:
     if which == "extension":
         column, where = PrivacyRequest.extension_reason, PrivacyRequest.extended.is_(True)
     else:
-        column, where = PrivacyRequest.decision_reason, PrivacyRequest.status == "rejected"
+        column, where = PrivacyRequest.decision_reason, PrivacyRequest.status == Status.REJECTED
     reason = func.coalesce(func.trim(column), "")
     stmt = (
         select(reason, func.count())

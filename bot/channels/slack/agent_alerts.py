@@ -1,18 +1,21 @@
 """Deliver the workflow's agent alerts (deadlines, failures, reviews) to the approvals channel.
 
-An alert row is locked (PostgreSQL: SKIP LOCKED, so processes share the work), posted
-and marked delivered in one transaction: at-least-once, like every chat send. An
-"awaiting approval" alert needs no post of its own: the request's approval message is it.
+An alert is claimed with a lease (`next_attempt_at`) in a short transaction, posted
+outside any transaction (no row lock while Slack answers), then marked delivered: a
+process that dies in between leaves the lease to run out and the alert is posted again
+(at-least-once, like every chat send). An "awaiting approval" alert needs no post of
+its own: the request's approval message is it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 import locales
 from bot import agent_labels as labels
@@ -27,6 +30,7 @@ from workflow import deadlines
 log = logging.getLogger(__name__)
 
 BATCH = 50
+LEASE = timedelta(minutes=2)  # a poster's claim; longer than any post may take
 SHOWN_BY_APPROVAL_MESSAGE = frozenset({"awaiting_approval"})
 
 
@@ -74,13 +78,17 @@ def alert_text(event: str, params: dict[str, Any], now: datetime) -> str:
     )
 
 
+def _is_due(now: datetime) -> ColumnElement[bool]:
+    return or_(AgentAlert.next_attempt_at.is_(None), AgentAlert.next_attempt_at <= now)
+
+
 async def deliver(db: Database, client: AsyncWebClient, channel: str, now: datetime) -> int:
     """Post pending alerts; returns how many were posted."""
     async with db.sessions() as session:
         ids = (
             await session.scalars(
                 select(AgentAlert.id)
-                .where(AgentAlert.status == "pending")
+                .where(AgentAlert.status == "pending", _is_due(now))
                 .order_by(AgentAlert.id)
                 .limit(BATCH)
             )
@@ -92,28 +100,62 @@ async def deliver(db: Database, client: AsyncWebClient, channel: str, now: datet
     return posted
 
 
+async def _claim(db: Database, alert_id: int, now: datetime) -> tuple[str, dict[str, Any]] | None:
+    """Take a due alert for posting (a lease, committed): (event, params), or None when
+    another process has it or had it."""
+    async with db.transaction() as session:
+        taken = await session.execute(
+            update(AgentAlert)
+            .where(AgentAlert.id == alert_id, AgentAlert.status == "pending", _is_due(now))
+            .values(next_attempt_at=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        row = (
+            await session.execute(
+                select(AgentAlert.event, AgentAlert.params).where(AgentAlert.id == alert_id)
+            )
+        ).one()
+        return str(row.event), dict(row.params or {})
+
+
+async def _settle(db: Database, alert_id: int, posted: bool, now: datetime) -> None:
+    values: dict[str, Any] = (
+        {"status": "delivered", "delivered_at": now, "next_attempt_at": None}
+        if posted
+        else {"next_attempt_at": None}  # the next pass tries again
+    )
+    async with db.transaction() as session:
+        await session.execute(
+            update(AgentAlert)
+            .where(AgentAlert.id == alert_id, AgentAlert.status == "pending")
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def _deliver_one(
     db: Database, client: AsyncWebClient, channel: str, alert_id: int, now: datetime
 ) -> int:
-    async with db.transaction() as session:
-        stmt = select(AgentAlert).where(AgentAlert.id == alert_id, AgentAlert.status == "pending")
-        if db.is_postgres:
-            stmt = stmt.with_for_update(skip_locked=True)
-        alert = (await session.execute(stmt)).scalar_one_or_none()
-        if alert is None:
-            return 0
-        if alert.event not in SHOWN_BY_APPROVAL_MESSAGE:
-            params = alert.params or {}
-            message: dict[str, Any] = {"text": alert_text(alert.event, params, now)}
-            if alert.event == referral_cards.EVENT:
-                message = {
-                    "text": referral_cards.card_text(params),
-                    "blocks": referral_cards.card_blocks(params),
-                }
-            try:
-                await client.chat_postMessage(channel=channel, **message)
-            except SLACK_ERRORS as exc:
-                log.warning("agent alert %d not posted: %s", alert_id, type(exc).__name__)
-                return 0
-        alert.status, alert.delivered_at = "delivered", now
-        return 0 if alert.event in SHOWN_BY_APPROVAL_MESSAGE else 1
+    claimed = await _claim(db, alert_id, now)
+    if claimed is None:
+        return 0
+    event, params = claimed
+    if event in SHOWN_BY_APPROVAL_MESSAGE:
+        await _settle(db, alert_id, True, now)
+        return 0
+    message: dict[str, Any] = {"text": alert_text(event, params, now)}
+    if event == referral_cards.EVENT:
+        message = {
+            "text": referral_cards.card_text(params),
+            "blocks": referral_cards.card_blocks(params),
+        }
+    try:
+        await client.chat_postMessage(channel=channel, **message)
+    except SLACK_ERRORS as exc:
+        log.warning("agent alert %d not posted: %s", alert_id, type(exc).__name__)
+        await _settle(db, alert_id, False, now)
+        return 0
+    await _settle(db, alert_id, True, now)
+    return 1

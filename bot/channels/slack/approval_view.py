@@ -1,8 +1,10 @@
 """The approvals-channel message for one request: facts in, Block Kit out.
 
 It shows what an agent needs to decide (kind, company, how the customer was verified,
-received, due, days left) and never the customer's contact details. The same message
-is edited as the request moves on, so it always tells who decided and what happened.
+received, due, days left, the request's non-personal parameters), read through
+`workflow.agent_view` as the console and the CLI read it: never the customer's contact
+details or own words. The same message is edited as the request moves on, so it always
+tells who decided and what happened.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from bot.channels.slack.blocks import Block, escape, plain
 from locales import _, ngettext
 from storage.models import Account
 from storage.privacy_models import Approval, PrivacyRequest
-from workflow import approvals, deadlines, lifecycle
+from workflow import deadlines, lifecycle
+from workflow.agent_view import RequestView
+from workflow.approvals import ApprovalPolicy
+from workflow.lifecycle import Status
 
 APPROVE = "approval_approve"
 REJECT = "approval_reject"
@@ -31,14 +36,16 @@ EXTEND = "approval_extend"
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    request: PrivacyRequest
+    request: RequestView
     company: str | None
     approvers: tuple[str, ...]  # agents who approved, in order
     needed: int
     now: datetime
 
 
-async def load_facts(session: AsyncSession, request_id: int, now: datetime) -> Facts | None:
+async def load_facts(
+    session: AsyncSession, request_id: int, now: datetime, policy: ApprovalPolicy
+) -> Facts | None:
     request = await session.get(PrivacyRequest, request_id, populate_existing=True)
     if request is None:
         return None
@@ -48,8 +55,8 @@ async def load_facts(session: AsyncSession, request_id: int, now: datetime) -> F
         .where(Approval.request_id == request_id, Approval.decision == "approve")
         .order_by(Approval.id)
     )
-    needed = approvals.current().approvals_needed(request.kind)
-    return Facts(request, company, tuple(names), needed, now)
+    needed = policy.approvals_needed(request.kind)
+    return Facts(RequestView.of(request), company, tuple(names), needed, now)
 
 
 def agent_mention(name: str) -> str:
@@ -78,7 +85,7 @@ def _due(facts: Facts) -> str:
 
 def _status(facts: Facts) -> str:
     status = labels.status(facts.request.status)
-    if facts.request.status == "awaiting_approval" and facts.needed > 1:
+    if facts.request.status == Status.AWAITING_APPROVAL and facts.needed > 1:
         return _("{status} ({given} of {needed} approvals)").format(
             status=status, given=len(facts.approvers), needed=facts.needed
         )
@@ -94,7 +101,7 @@ def _history(facts: Facts) -> list[str]:
                 agents=", ".join(agent_mention(a) for a in facts.approvers)
             )
         )
-    if request.status == "rejected":
+    if request.status == Status.REJECTED:
         lines.append(
             _("Rejected by {agent}. Reason: {reason}").format(
                 agent=agent_mention(request.decided_by or "?"),
@@ -109,12 +116,30 @@ def _history(facts: Facts) -> list[str]:
                 request.extension_months,
             ).format(n=request.extension_months, reason=escape(request.extension_reason or ""))
         )
-    if request.status == "failed":
+    if request.status == Status.FAILED:
         lines.append(_("Failed: {reason}").format(reason=escape(request.failure_reason or "")))
     return lines
 
 
-def _confirm(request: PrivacyRequest, kind: str) -> dict[str, Any]:
+def _parameters(request: RequestView) -> str:
+    """The request's parameters as the console lists them; hidden ones by key only."""
+    if not request.details:
+        return ""
+    shown = []
+    for key, value in request.details:
+        if value is None:
+            text = _("hidden")
+        elif value is True or value is False:
+            text = _("yes") if value else _("no")
+        elif isinstance(value, list | tuple):
+            text = ", ".join(str(v) for v in value)
+        else:
+            text = str(value)
+        shown.append(f"{escape(key)}: {escape(text)}")
+    return "*{label}* {items}".format(label=_("Parameters"), items="; ".join(shown))
+
+
+def _confirm(request: RequestView, kind: str) -> dict[str, Any]:
     """Approve asks once more: the work starts at once, and an erasure is final."""
     text = _("{kind} request {reference} will be carried out.").format(
         kind=kind, reference=request.reference
@@ -130,10 +155,10 @@ def _confirm(request: PrivacyRequest, kind: str) -> dict[str, Any]:
     }
 
 
-def _buttons(request: PrivacyRequest) -> list[dict[str, Any]]:
+def _buttons(request: RequestView) -> list[dict[str, Any]]:
     kind = labels.kind(request.kind)
     buttons: list[dict[str, Any]] = []
-    if request.status == "awaiting_approval":
+    if request.status == Status.AWAITING_APPROVAL:
         buttons += [
             {
                 "type": "button",
@@ -182,6 +207,9 @@ def render(facts: Facts) -> tuple[str, list[Block]]:
             ],
         },
     ]
+    parameters = _parameters(request)
+    if parameters:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": parameters}]})
     history = _history(facts)
     if history:
         blocks.append(

@@ -142,7 +142,14 @@ async def _decide(slack: Slack, item: Delivery, decision: Decision, *args: Any) 
 
 
 async def approve(slack: Slack, item: Delivery) -> None:
-    await _decide(slack, item, decisions.approve)
+    policy = slack.runtime.services.policy
+
+    async def approve_by(
+        session: AsyncSession, ref: str, agent: Agent, now: datetime
+    ) -> PrivacyRequest:
+        return await decisions.approve(session, ref, agent, now, policy=policy)
+
+    await _decide(slack, item, approve_by)
 
 
 async def decide_with_reason(slack: Slack, item: Delivery) -> None:

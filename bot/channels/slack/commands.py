@@ -21,7 +21,7 @@ from bot.channels.slack.context import AGENT_LANGUAGE, SLACK_ERRORS, Slack
 from bot.channels.slack.inbox import Delivery
 from locales import _, ngettext
 from storage.privacy_models import PrivacyRequest
-from workflow import deadlines, lifecycle
+from workflow import agent_view, deadlines
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +72,7 @@ def help_text() -> str:
 async def list_text(slack: Slack) -> str:
     now = slack.now()
     async with slack.db.sessions() as session:
-        rows = (
-            await session.scalars(
-                select(PrivacyRequest)
-                .where(PrivacyRequest.status.in_(lifecycle.OPEN))
-                .order_by(PrivacyRequest.due_at, PrivacyRequest.id)
-                .limit(LIST_LIMIT)
-            )
-        ).all()
+        rows = await agent_view.request_list(session, "open", limit=LIST_LIMIT)
     if not rows:
         return _("No open requests.")
     lines = []
@@ -106,7 +99,9 @@ async def show(slack: Slack, reference: str) -> tuple[str, list[Block] | None]:
             select(PrivacyRequest.id).where(PrivacyRequest.reference == reference.upper())
         )
         facts = (
-            await approval_view.load_facts(session, request_id, slack.now())
+            await approval_view.load_facts(
+                session, request_id, slack.now(), slack.runtime.services.policy
+            )
             if request_id is not None
             else None
         )

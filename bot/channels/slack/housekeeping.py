@@ -36,7 +36,9 @@ async def sync_approvals(runtime: Runtime, client: AsyncWebClient | None = None)
         return Synced()
     client = client or make_client(runtime.settings)
     now = runtime.services.clock()
-    result = await approvals_sync.sync(runtime.db, client, channel, now)
+    result = await approvals_sync.sync(
+        runtime.db, client, channel, now, policy=runtime.services.policy
+    )
     alerts = await agent_alerts.deliver(runtime.db, client, channel, now)
     return Synced(result.posted, result.updated, alerts)
 
@@ -47,7 +49,12 @@ async def sync_request(slack: Slack, request_id: int) -> None:
         return
     try:
         await approvals_sync.sync(
-            slack.db, slack.client, slack.approvals_channel, slack.now(), request_id=request_id
+            slack.db,
+            slack.client,
+            slack.approvals_channel,
+            slack.now(),
+            policy=slack.runtime.services.policy,
+            request_id=request_id,
         )
     except Exception as exc:  # the periodic sync will try again
         log.warning("approval message sync failed: %s", type(exc).__name__)

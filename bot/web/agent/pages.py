@@ -21,8 +21,8 @@ from bot import agent_labels
 from bot.web.agent.queries import Detail, FailedAlert, is_overdue
 from bot.web.templating import render_page
 from locales import _
-from storage.privacy_models import PrivacyRequest
 from workflow import deadlines, lifecycle
+from workflow.agent_view import RequestView
 
 BASE = "/agent"
 REASON_MAX = 1000
@@ -62,11 +62,11 @@ class TimeLeft:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    request: PrivacyRequest
+    request: RequestView
     left: TimeLeft
 
 
-def time_left(request: PrivacyRequest, now: datetime) -> TimeLeft:
+def time_left(request: RequestView, now: datetime) -> TimeLeft:
     left = deadlines.days_left(request.due_at, now)
     return TimeLeft(
         closed=request.status in lifecycle.CLOSED,
@@ -117,7 +117,7 @@ def login_page(
 def list_page(
     request: web.Request,
     ctx: Context,
-    requests: Sequence[PrivacyRequest],
+    requests: Sequence[RequestView],
     wanted: str,
     now: datetime,
 ) -> str:

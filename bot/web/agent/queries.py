@@ -1,9 +1,8 @@
 """What the console pages read: requests by due date, one request's facts, alerts.
 
 Read-only; decisions go through `workflow.decisions`, exactly as Slack and the CLI do.
-Nothing here loads a customer's email, phone number, name or messages: a request's
-`details` are reduced to an allow-list of non-personal parameters (which field, which
-purposes), the rest is reported as hidden.
+A request reaches the pages only as `workflow.agent_view.RequestView`, the policy the
+CLI and Slack share: no email, phone number, name or words of the customer's.
 """
 
 from __future__ import annotations
@@ -25,39 +24,35 @@ from storage.privacy_models import (
     PrivacyRequest,
     RequestEvent,
 )
-from workflow import approvals, deadlines, lifecycle
+from workflow import agent_view, deadlines, lifecycle
+from workflow.agent_view import RequestView
+from workflow.approvals import ApprovalPolicy
+from workflow.lifecycle import Status
 
 LIST_LIMIT = 500
 ALERT_LIMIT = 200
 AUDIT_LIMIT = 500
-# request parameters an agent may see: what is asked, never the new value itself
-SHOWN_DETAILS = frozenset({"field", "fields", "purposes", "lift", "format", "confirmed"})
-FILTERS = ("open", "all", *lifecycle.STATUSES)
+FILTERS = agent_view.FILTERS
 
 
-def is_overdue(request: PrivacyRequest, now: datetime) -> bool:
-    return request.status in lifecycle.OPEN and deadlines.is_overdue(request.due_at, now)
+def is_overdue(request: RequestView, now: datetime) -> bool:
+    return request.is_open and deadlines.is_overdue(request.due_at, now)
 
 
-async def request_list(session: AsyncSession, wanted: str) -> Sequence[PrivacyRequest]:
+async def request_list(session: AsyncSession, wanted: str) -> list[RequestView]:
     """Requests by due date (soonest first); `wanted` is 'open', 'all' or a status."""
-    stmt = select(PrivacyRequest).order_by(PrivacyRequest.due_at, PrivacyRequest.id)
-    if wanted == "open":
-        stmt = stmt.where(PrivacyRequest.status.in_(sorted(lifecycle.OPEN)))
-    elif wanted != "all":
-        stmt = stmt.where(PrivacyRequest.status == wanted)
-    return (await session.execute(stmt.limit(LIST_LIMIT))).scalars().all()
+    return await agent_view.request_list(session, wanted, limit=LIST_LIMIT)
 
 
 async def failed_count(session: AsyncSession) -> int:
     """Requests stopped by an error: what the alerts page asks an agent to follow up."""
-    stmt = select(func.count()).where(PrivacyRequest.status == "failed")
+    stmt = select(func.count()).where(PrivacyRequest.status == Status.FAILED)
     return int(await session.scalar(stmt) or 0)
 
 
 @dataclass(frozen=True, slots=True)
 class Detail:
-    request: PrivacyRequest
+    request: RequestView
     company: str | None
     account_status: str | None
     restricted: bool
@@ -71,13 +66,12 @@ class Detail:
     def given(self) -> int:
         return sum(1 for a in self.approvals if a.decision == "approve")
 
-    def shown_details(self) -> list[tuple[str, Any]]:
+    def shown_details(self) -> agent_view.Details:
         """(key, value) pairs; a value of None means 'hidden'."""
-        details = self.request.details or {}
-        return [(key, details[key] if key in SHOWN_DETAILS else None) for key in sorted(details)]
+        return self.request.details
 
 
-async def detail(session: AsyncSession, reference: str) -> Detail | None:
+async def detail(session: AsyncSession, reference: str, policy: ApprovalPolicy) -> Detail | None:
     try:
         request = await lifecycle.load(session, reference=reference, lock=False)
     except lifecycle.NotFound:
@@ -94,11 +88,11 @@ async def detail(session: AsyncSession, reference: str) -> Detail | None:
         return (await session.execute(stmt)).scalars().all()
 
     return Detail(
-        request=request,
+        request=RequestView.of(request),
         company=account.company if account else None,
         account_status=account.status if account else None,
         restricted=bool(account.restricted) if account else False,
-        needed=approvals.current().approvals_needed(request.kind),
+        needed=policy.approvals_needed(request.kind),
         approvals=await rows(
             select(Approval).where(Approval.request_id == request.id).order_by(Approval.id)
         ),

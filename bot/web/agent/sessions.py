@@ -12,8 +12,6 @@ The sign-in form, which has no session yet, uses a double-submit cookie instead.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import keys
 from storage.agent_models import AgentSession, ConsoleAgent
 
 COOKIE = "agent_session"
@@ -38,22 +37,18 @@ class SignedIn:
     token: str
 
 
-def _mac(secret: bytes, purpose: bytes, token: str) -> str:
-    return hmac.new(secret, purpose + b"\n" + token.encode(), hashlib.sha256).hexdigest()
-
-
 def token_hash(secret: bytes, token: str) -> str:
-    return _mac(secret, b"agent-session", token)
+    return keys.mac_hex(secret, keys.AGENT_SESSION, token)
 
 
 def csrf_token(secret: bytes, session_token: str) -> str:
-    return _mac(secret, b"agent-csrf", session_token)
+    return keys.mac_hex(secret, keys.AGENT_CSRF, session_token)
 
 
 def csrf_ok(secret: bytes, session_token: str, given: str | None) -> bool:
     if not given or not session_token:
         return False
-    return hmac.compare_digest(csrf_token(secret, session_token), given)
+    return keys.same(csrf_token(secret, session_token), given)
 
 
 def login_token() -> str:
@@ -64,7 +59,7 @@ def login_token() -> str:
 def login_token_ok(cookie: str | None, given: str | None) -> bool:
     if not cookie or not given or len(cookie) > _MAX_TOKEN:
         return False
-    return hmac.compare_digest(cookie, given)
+    return keys.same(cookie, given)
 
 
 async def start(session: AsyncSession, secret: bytes, agent: ConsoleAgent, now: datetime) -> str:

@@ -36,6 +36,7 @@ from locales import N_, _
 from workflow import deadlines, decisions, lifecycle
 from workflow.accountability import figures as accountability
 from workflow.approvals import Agent
+from workflow.lifecycle import Status
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ async def _render_detail(
 ) -> web.Response:
     runtime = runtime_of(request)
     async with runtime.db.sessions() as session:
-        found = await queries.detail(session, reference)
+        found = await queries.detail(session, reference, runtime.services.policy)
         if found is None:
             raise web.HTTPNotFound()
         ctx = await context(request, await queries.failed_count(session))
@@ -108,7 +109,7 @@ def _refusal(exc: decisions.WorkflowError, request_now: queries.Detail | None, m
         return _("Please give a reason. The customer is told it.")
     current = request_now.request if request_now is not None else None
     if isinstance(exc, decisions.AlreadyDecided):
-        if current is not None and current.status == "awaiting_approval":
+        if current is not None and current.status == Status.AWAITING_APPROVAL:
             return _("You have already approved this request; a different agent must approve it.")
         return _("This request has already been decided.")
     if isinstance(exc, decisions.ExtensionRefused) and current is not None:
@@ -143,7 +144,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
     now = runtime.services.clock()
 
     async with runtime.db.sessions() as session:
-        before = await queries.detail(session, reference)
+        before = await queries.detail(session, reference, runtime.services.policy)
     if before is None:
         raise web.HTTPNotFound()
     language = locales.normalise(signed.agent.language)
@@ -154,8 +155,10 @@ async def decide(request: web.Request) -> web.StreamResponse:
     try:
         async with runtime.db.transaction() as session:
             if decision == "approve":
-                done = await decisions.approve(session, reference, agent, now)
-                outcome = "approved" if done.status == "approved" else "approval_recorded"
+                done = await decisions.approve(
+                    session, reference, agent, now, policy=runtime.services.policy
+                )
+                outcome = "approved" if done.status == Status.APPROVED else "approval_recorded"
             elif decision == "reject":
                 await decisions.reject(session, reference, agent, reason, now)
                 outcome = "rejected"
@@ -167,7 +170,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
     except decisions.WorkflowError as exc:
         log.info("console: %s refused: %s", decision, type(exc).__name__)
         async with runtime.db.sessions() as session:
-            after = await queries.detail(session, reference)
+            after = await queries.detail(session, reference, runtime.services.policy)
         with locales.use(language):
             state.error = _refusal(exc, after, months)
         status = 400 if isinstance(exc, decisions.ReasonRequired) else 409
