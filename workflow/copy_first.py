@@ -59,7 +59,11 @@ async def record_download(
     )
     await session.execute(
         update(Action)
-        .where(Action.request_id.in_(waiting), Action.status == ActionStatus.READY, Action.run_after > now)
+        .where(
+            Action.request_id.in_(waiting),
+            Action.status == ActionStatus.READY,
+            Action.run_after > now,
+        )
         .values(run_after=now)
         .execution_options(synchronize_session=False)
     )
