@@ -24,6 +24,7 @@ from bot.runtime import configure_workflow
 from storage import account_store, migrate
 from storage.db import Database
 from storage.types import utcnow
+from workflow import backoff
 from workflow.worker import WorkerConfig, WorkerDeps, run_worker
 
 if TYPE_CHECKING:
@@ -78,15 +79,16 @@ async def run_in_process(runtime: Runtime, stop: asyncio.Event, concurrency: int
 async def _schema_current(db: Database, stop: asyncio.Event, progress: Progress) -> bool | None:
     """Whether the schema is current, waiting (with back-off) while the database is away.
     None when stopped before the database answered."""
-    wait = 1.0
+    failures = 0
     while not stop.is_set():
         try:
             return await migrate.schema_is_current(db)
-        except Exception as exc:  # unreachable: the platform may be starting it too
+        except Exception as exc:  # the database may still be starting, like the worker
+            failures += 1
+            wait = backoff.seconds(failures, base=1.0, cap=30.0)
             progress(f"database not reachable ({type(exc).__name__}); next try in {wait:.0f}s")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=wait)
-        wait = min(wait * 2, 30.0)
     return None
 
 
