@@ -20,7 +20,6 @@ from storage import keys
 ALWAYS = frozenset({"erasure", "rectification"})
 NEVER = frozenset({"objection"})
 CONFIGURABLE = frozenset({"access", "portability", "restriction", "human_review"})
-DEFAULT_REQUIRED = "access,portability,restriction,human_review"
 MAX_ATTEMPTS = 5  # per queued action, before the request fails and agents are alerted
 
 
