@@ -296,11 +296,23 @@ async def _heartbeat(deps: WorkerDeps, claimed: queue.Claimed, every: float) -> 
 async def _finish(
     session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult
 ) -> str:
+    """The action done, the request completed (or left for a person), the notification
+    queued, all audited, in one transaction. Every row but the audit entries is written
+    before the audit chain's lock is taken (the first `audit.append` flushes them), so
+    the lock every worker queues on is held for the entries and the commit only; the
+    entries keep their order: the action, then the request's status."""
     now = deps.clock()
     request = await lifecycle.load(session, request_id=claimed.request_id)
     if not await queue.complete(session, claimed.id, claimed.lease_owner, now=now, result=result):
         deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
         return "lost"
+    moved = None
+    if request.status == "in_progress":
+        if executors.keeps_request_open(claimed.kind) or result.needs_person:
+            notifications.notify(session, request, "in_review", now=now, params=result.notice)
+        else:
+            moved = lifecycle.move(session, request, "completed", actor=WORKER, now=now)
+            notifications.notify(session, request, "completed", now=now, params=result.notice)
     await audit.append(
         session,
         actor=WORKER,
@@ -309,12 +321,8 @@ async def _finish(
         data={"kind": claimed.kind, "attempts": claimed.attempts, "effects": result.effects},
         now=now,
     )
-    if request.status == "in_progress":
-        if executors.keeps_request_open(claimed.kind) or result.needs_person:
-            notifications.notify(session, request, "in_review", now=now, params=result.notice)
-        else:
-            await lifecycle.transition(session, request, "completed", actor=WORKER, now=now)
-            notifications.notify(session, request, "completed", now=now, params=result.notice)
+    if moved is not None:
+        await lifecycle.audit_move(session, request, moved, actor=WORKER, now=now)
     deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference}: done")
     return "done"
 
