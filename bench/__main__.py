@@ -32,6 +32,7 @@ BENCHMARKS = (
     "erasure",
     "retention",
     "queue",
+    "queue_drain",
     "dashboard",
     "referrals",
     "classify",
@@ -45,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description=(
             "Benchmarks of the privacy bot (ingestion, export, erasure, retention, queue, "
-            "dashboard, referrals, classify) against baselines measured in the same run."
+            "queue_drain, dashboard, referrals, classify) against baselines measured in the "
+            "same run."
         ),
         epilog=(
             "Exit codes: 0 all goals met, 1 a goal missed or a benchmark failed, 2 usage error."
