@@ -1,13 +1,17 @@
-"""Conversations and their transcripts: create, find, append, read."""
+"""Conversations and their transcripts: create, find, append, read, save a turn."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, literal, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import Conversation, TranscriptMessage
 from storage.types import utcnow
@@ -85,6 +89,85 @@ def append(
     )
     session.add(message)
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One transcript message of a turn, numbered but not written yet (`save_turn`)."""
+
+    seq: int
+    sender: str
+    text: str
+    buttons: list[dict[str, str]] | None = None
+    link: dict[str, str] | None = None
+
+    def row(self, conversation_id: str, now: datetime) -> dict[str, Any]:
+        return {
+            "conversation_id": conversation_id,
+            "seq": self.seq,
+            "sender": self.sender,
+            "text": self.text,
+            "buttons": self.buttons,
+            "link": self.link,
+            "created_at": now,
+        }
+
+
+def line(
+    conversation: Conversation,
+    sender: str,
+    text: str,
+    buttons: Sequence[dict[str, str]] | None = None,
+    link: dict[str, str] | None = None,
+) -> Line:
+    """The next message of the conversation, numbered now (so its place in the transcript
+    is where the turn said it), written by `save_turn`."""
+    conversation.last_seq += 1
+    conversation.updated_at = utcnow()
+    return Line(
+        conversation.last_seq,
+        sender,
+        text,
+        list(buttons) if buttons else None,
+        dict(link) if link else None,
+    )
+
+
+async def save_turn(
+    session: AsyncSession, conversation: Conversation, lines: Sequence[Line]
+) -> None:
+    """Write a turn's transcript lines and the conversation's changes (its dialog state,
+    language, and whatever else the turn changed on it) in the caller's transaction.
+
+    On PostgreSQL, for a conversation already in the database, that is one statement (an
+    INSERT of the lines in a data-modifying WITH, and the UPDATE of the conversation,
+    its version checked and bumped as the ORM would); the conversation is then detached
+    from the session, which has nothing left to write for it. Elsewhere, and for a
+    conversation the turn created, the lines join the session, which flushes them.
+    """
+    now = utcnow()
+    state = inspect(conversation)
+    if session.get_bind().dialect.name != "postgresql" or not state.persistent or not lines:
+        session.add_all(TranscriptMessage(**item.row(conversation.id, now)) for item in lines)
+        return
+    changes: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if history.added:
+            changes[attr.key] = history.added[0]
+    rows = [item.row(conversation.id, now) for item in lines]
+    written = insert(TranscriptMessage).values(rows).returning(literal(1)).cte("written")
+    stmt = (
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.version == conversation.version)
+        .values(**changes, version=Conversation.version + 1)
+        .add_cte(written)
+    )
+    with session.no_autoflush:
+        result = await session.execute(stmt, execution_options={"synchronize_session": False})
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise StaleDataError(f"conversation changed meanwhile (version {conversation.version})")
+    session.expunge(conversation)
 
 
 async def messages_after(
