@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import insert, inspect, literal, select, update
+from sqlalchemy import (
+    Insert,
+    bindparam,
+    insert,
+    inspect,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -133,6 +143,22 @@ def line(
     )
 
 
+_LINE_COLUMNS = ("conversation_id", "seq", "sender", "text", "buttons", "link", "created_at")
+
+
+@functools.cache
+def _lines_insert(count: int) -> Insert:
+    """INSERT of `count` transcript lines from a SELECT of bound parameters (`seq_0`,
+    `text_1`, ...): unlike a multi-row VALUES, a statement SQLAlchemy can cache compiled."""
+    table = TranscriptMessage.__table__
+    rows = [
+        select(*(bindparam(f"{name}_{index}", type_=table.c[name].type) for name in _LINE_COLUMNS))
+        for index in range(count)
+    ]
+    source = rows[0] if count == 1 else union_all(*rows)
+    return insert(TranscriptMessage).from_select(list(_LINE_COLUMNS), source)
+
+
 async def save_turn(
     session: AsyncSession, conversation: Conversation, lines: Sequence[Line]
 ) -> None:
@@ -155,8 +181,12 @@ async def save_turn(
         history = state.attrs[attr.key].history
         if history.added:
             changes[attr.key] = history.added[0]
-    rows = [item.row(conversation.id, now) for item in lines]
-    written = insert(TranscriptMessage).values(rows).returning(literal(1)).cte("written")
+    params = {
+        f"{name}_{index}": value
+        for index, item in enumerate(lines)
+        for name, value in item.row(conversation.id, now).items()
+    }
+    written = _lines_insert(len(lines)).returning(literal_column("1")).cte("written")
     stmt = (
         update(Conversation)
         .where(Conversation.id == conversation.id, Conversation.version == conversation.version)
@@ -164,7 +194,9 @@ async def save_turn(
         .add_cte(written)
     )
     with session.no_autoflush:
-        result = await session.execute(stmt, execution_options={"synchronize_session": False})
+        result = await session.execute(
+            stmt, params, execution_options={"synchronize_session": False}
+        )
     if cast(CursorResult[Any], result).rowcount != 1:
         raise StaleDataError(f"conversation changed meanwhile (version {conversation.version})")
     session.expunge(conversation)
