@@ -169,3 +169,20 @@ async def test_a_row_another_transaction_holds_is_left_for_the_next_sweep(
         assert again.counts["sms_messages_anonymised"] == 1
     finally:
         await other.dispose()
+
+
+async def test_batches_cut_at_the_cap_are_retried_smaller_and_the_sweep_completes(
+    seeded: Database,
+) -> None:
+    """A cap no batch can meet: every capped batch is cut before it changes anything and
+    tried again at a quarter, down to the smallest size, which runs uncapped."""
+    now = utcnow()
+    old = (SmsMessage.sent_at < now - timedelta(days=30), SmsMessage.anonymised_at.is_(None))
+    async with seeded.sessions() as session:
+        due = int(await session.scalar(select(func.count()).select_from(SmsMessage).where(*old)))
+    assert due > 0
+    policy = retention.RetentionPolicy(batch=1_600, min_batch=100, cap_seconds=0.0)
+    report = await retention.sweep(seeded, now=now, policy=policy)
+    assert report.counts["sms_messages_anonymised"] == due
+    async with seeded.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(SmsMessage).where(*old)) == 0
