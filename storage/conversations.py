@@ -43,13 +43,18 @@ async def find(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+@functools.cache
+def _by_id(for_update: bool) -> Any:
+    """Built once: a statement object reused keeps its cache key (every turn reads this)."""
+    stmt = select(Conversation).where(Conversation.id == bindparam("conversation_id"))
+    return stmt.with_for_update() if for_update else stmt
+
+
 async def get(
     session: AsyncSession, conversation_id: str, *, for_update: bool = False
 ) -> Conversation | None:
-    stmt = select(Conversation).where(Conversation.id == conversation_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    found = await session.execute(_by_id(for_update), {"conversation_id": conversation_id})
+    return found.scalar_one_or_none()
 
 
 def create(
@@ -159,6 +164,24 @@ def _lines_insert(count: int) -> Insert:
     return insert(TranscriptMessage).from_select(list(_LINE_COLUMNS), source)
 
 
+@functools.cache
+def _turn_statement(count: int, changed: tuple[str, ...]) -> Any:
+    """`save_turn`'s statement for `count` lines and these changed attributes, built once
+    (a statement object reused keeps its cache key, which is costly to compute)."""
+    written = _lines_insert(count).returning(literal_column("1")).cte("written")
+    return (
+        update(Conversation)
+        .where(Conversation.id == bindparam("c_id"), Conversation.version == bindparam("c_version"))
+        .values(
+            {
+                **{key: bindparam(f"set_{key}") for key in changed},
+                "version": Conversation.version + 1,
+            }
+        )
+        .add_cte(written)
+    )
+
+
 async def save_turn(
     session: AsyncSession, conversation: Conversation, lines: Sequence[Line]
 ) -> None:
@@ -176,26 +199,20 @@ async def save_turn(
     if session.get_bind().dialect.name != "postgresql" or not state.persistent or not lines:
         session.add_all(TranscriptMessage(**item.row(conversation.id, now)) for item in lines)
         return
-    changes: dict[str, Any] = {}
+    params: dict[str, Any] = {"c_id": conversation.id, "c_version": conversation.version}
     for attr in state.mapper.column_attrs:
         history = state.attrs[attr.key].history
         if history.added:
-            changes[attr.key] = history.added[0]
-    params = {
-        f"{name}_{index}": value
-        for index, item in enumerate(lines)
-        for name, value in item.row(conversation.id, now).items()
-    }
-    written = _lines_insert(len(lines)).returning(literal_column("1")).cte("written")
-    stmt = (
-        update(Conversation)
-        .where(Conversation.id == conversation.id, Conversation.version == conversation.version)
-        .values(**changes, version=Conversation.version + 1)
-        .add_cte(written)
-    )
+            params[f"set_{attr.key}"] = history.added[0]
+    changed = tuple(key[4:] for key in params if key.startswith("set_"))
+    for index, item in enumerate(lines):
+        for name, value in item.row(conversation.id, now).items():
+            params[f"{name}_{index}"] = value
     with session.no_autoflush:
         result = await session.execute(
-            stmt, params, execution_options={"synchronize_session": False}
+            _turn_statement(len(lines), changed),
+            params,
+            execution_options={"synchronize_session": False},
         )
     if cast(CursorResult[Any], result).rowcount != 1:
         raise StaleDataError(f"conversation changed meanwhile (version {conversation.version})")
