@@ -28,10 +28,12 @@ from bench.measure import Figure, at_least, figure, format_table, progress
 
 BENCHMARKS = (
     "ingestion",
+    "webscale",
     "export",
     "erasure",
     "retention",
     "queue",
+    "queue_drain",
     "dashboard",
     "referrals",
     "classify",
@@ -44,8 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=(
-            "Benchmarks of the privacy bot (ingestion, export, erasure, retention, queue, "
-            "dashboard, referrals, classify) against baselines measured in the same run."
+            "Benchmarks of the privacy bot (ingestion, webscale, export, erasure, retention, "
+            "queue, queue_drain, dashboard, referrals, classify) against baselines measured in "
+            "the same run."
         ),
         epilog=(
             "Exit codes: 0 all goals met, 1 a goal missed or a benchmark failed, 2 usage error."

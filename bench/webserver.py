@@ -1,7 +1,9 @@
 """The web servers the ingestion benchmark loads, each run as its own process.
 
 `python -m bench.webserver product|bare|bolt` listens on 127.0.0.1 (a free port), prints
-`{"port": N}` once it accepts connections, and stops on SIGTERM.
+`{"port": N}` once it accepts connections, and stops on SIGTERM. With BENCH_REUSE_PORT
+set (a port number, or 0 for a free one) it listens with SO_REUSEPORT, so several
+processes can share one port and the kernel spreads the connections among them.
 - product: the real web process (`bot.web.app.create_app`) from the environment's
   settings, with every channel configured. The one change: the web chat's flood limits
   are raised, because the whole load comes from one address (the limiter still runs).
@@ -77,7 +79,11 @@ async def serve(mode: str) -> None:
     app = {"product": _product, "bare": _bare, "bolt": _bolt}[mode]()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    shared = os.environ.get("BENCH_REUSE_PORT")
+    if shared is None:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+    else:
+        site = web.TCPSite(runner, "127.0.0.1", int(shared), reuse_port=True)
     await site.start()
     port = runner.addresses[0][1]
     stop = asyncio.Event()

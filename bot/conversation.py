@@ -1,9 +1,10 @@
 """The conversation router: one channel-neutral `Incoming` in, the bot's `Reply`s out.
 
 A turn runs in one database transaction: load the conversation (locked on PostgreSQL),
-record the customer's message, settle the language, recognise the intent, let the
-handler answer, record the replies and the new dialog state. Either all of it is
-stored or none of it, so a crash mid-turn loses nothing that was acknowledged.
+settle the language, recognise the intent, let the handler answer, then write the
+customer's message, the replies and the new dialog state together (on PostgreSQL in
+one statement: `conversations.save_turn`). Either all of it is stored or none of it, so
+a crash mid-turn loses nothing that was acknowledged.
 """
 
 from __future__ import annotations
@@ -110,23 +111,27 @@ class ConversationRouter:
             hint = conversation.locale or locales.language_hint(incoming.locale_hint)
             understanding = self.recognise(text, hint) if text else None
             self._settle_language(conversation, dialog, incoming, understanding)
-            conversations.append(
-                session,
-                conversation,
-                "customer",
-                self._customer_line(conversation, dialog, incoming, text),
-            )
+            lines = [
+                conversations.line(
+                    conversation,
+                    "customer",
+                    self._customer_line(conversation, dialog, incoming, text),
+                )
+            ]
             with locales.use(conversation.locale):
                 turn = Turn(conversation, incoming, understanding, session, self.services, dialog)
                 await registry.dispatch(turn)
             for reply in turn.replies:
                 data = reply.to_json()
-                conversations.append(
-                    session, conversation, "bot", reply.text, data["buttons"], data.get("link")
+                lines.append(
+                    conversations.line(
+                        conversation, "bot", reply.text, data["buttons"], data.get("link")
+                    )
                 )
             dialog.offered = {b.value: b.label for reply in turn.replies for b in reply.buttons}
             conversation.state = dialog.to_json()
             outbound = any(isinstance(row, OutboxMessage) for row in session.new)
+            await conversations.save_turn(session, conversation, lines)
             return turn.replies, outbound
 
     @staticmethod

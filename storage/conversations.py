@@ -1,13 +1,27 @@
-"""Conversations and their transcripts: create, find, append, read."""
+"""Conversations and their transcripts: create, find, append, read, save a turn."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import (
+    Insert,
+    bindparam,
+    insert,
+    inspect,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import Conversation, TranscriptMessage
 from storage.types import utcnow
@@ -29,13 +43,18 @@ async def find(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+@functools.cache
+def _by_id(for_update: bool) -> Any:
+    """Built once: a statement object reused keeps its cache key (every turn reads this)."""
+    stmt = select(Conversation).where(Conversation.id == bindparam("conversation_id"))
+    return stmt.with_for_update() if for_update else stmt
+
+
 async def get(
     session: AsyncSession, conversation_id: str, *, for_update: bool = False
 ) -> Conversation | None:
-    stmt = select(Conversation).where(Conversation.id == conversation_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    found = await session.execute(_by_id(for_update), {"conversation_id": conversation_id})
+    return found.scalar_one_or_none()
 
 
 def create(
@@ -85,6 +104,119 @@ def append(
     )
     session.add(message)
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One transcript message of a turn, numbered but not written yet (`save_turn`)."""
+
+    seq: int
+    sender: str
+    text: str
+    buttons: list[dict[str, str]] | None = None
+    link: dict[str, str] | None = None
+
+    def row(self, conversation_id: str, now: datetime) -> dict[str, Any]:
+        return {
+            "conversation_id": conversation_id,
+            "seq": self.seq,
+            "sender": self.sender,
+            "text": self.text,
+            "buttons": self.buttons,
+            "link": self.link,
+            "created_at": now,
+        }
+
+
+def line(
+    conversation: Conversation,
+    sender: str,
+    text: str,
+    buttons: Sequence[dict[str, str]] | None = None,
+    link: dict[str, str] | None = None,
+) -> Line:
+    """The next message of the conversation, numbered now (so its place in the transcript
+    is where the turn said it), written by `save_turn`."""
+    conversation.last_seq += 1
+    conversation.updated_at = utcnow()
+    return Line(
+        conversation.last_seq,
+        sender,
+        text,
+        list(buttons) if buttons else None,
+        dict(link) if link else None,
+    )
+
+
+_LINE_COLUMNS = ("conversation_id", "seq", "sender", "text", "buttons", "link", "created_at")
+
+
+@functools.cache
+def _lines_insert(count: int) -> Insert:
+    """INSERT of `count` transcript lines from a SELECT of bound parameters (`seq_0`,
+    `text_1`, ...): unlike a multi-row VALUES, a statement SQLAlchemy can cache compiled."""
+    table = TranscriptMessage.__table__
+    rows = [
+        select(*(bindparam(f"{name}_{index}", type_=table.c[name].type) for name in _LINE_COLUMNS))
+        for index in range(count)
+    ]
+    source = rows[0] if count == 1 else union_all(*rows)
+    return insert(TranscriptMessage).from_select(list(_LINE_COLUMNS), source)
+
+
+@functools.cache
+def _turn_statement(count: int, changed: tuple[str, ...]) -> Any:
+    """`save_turn`'s statement for `count` lines and these changed attributes, built once
+    (a statement object reused keeps its cache key, which is costly to compute)."""
+    written = _lines_insert(count).returning(literal_column("1")).cte("written")
+    return (
+        update(Conversation)
+        .where(Conversation.id == bindparam("c_id"), Conversation.version == bindparam("c_version"))
+        .values(
+            {
+                **{key: bindparam(f"set_{key}") for key in changed},
+                "version": Conversation.version + 1,
+            }
+        )
+        .add_cte(written)
+    )
+
+
+async def save_turn(
+    session: AsyncSession, conversation: Conversation, lines: Sequence[Line]
+) -> None:
+    """Write a turn's transcript lines and the conversation's changes (its dialog state,
+    language, and whatever else the turn changed on it) in the caller's transaction.
+
+    On PostgreSQL, for a conversation already in the database, that is one statement (an
+    INSERT of the lines in a data-modifying WITH, and the UPDATE of the conversation,
+    its version checked and bumped as the ORM would); the conversation is then detached
+    from the session, which has nothing left to write for it. Elsewhere, and for a
+    conversation the turn created, the lines join the session, which flushes them.
+    """
+    now = utcnow()
+    state = inspect(conversation)
+    if session.get_bind().dialect.name != "postgresql" or not state.persistent or not lines:
+        session.add_all(TranscriptMessage(**item.row(conversation.id, now)) for item in lines)
+        return
+    params: dict[str, Any] = {"c_id": conversation.id, "c_version": conversation.version}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if history.added:
+            params[f"set_{attr.key}"] = history.added[0]
+    changed = tuple(key[4:] for key in params if key.startswith("set_"))
+    for index, item in enumerate(lines):
+        for name, value in item.row(conversation.id, now).items():
+            params[f"{name}_{index}"] = value
+    with session.no_autoflush:
+        result = await session.execute(
+            _turn_statement(len(lines), changed),
+            params,
+            execution_options={"synchronize_session": False},
+        )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise StaleDataError(f"conversation changed meanwhile (version {conversation.version})")
+    session.expunge(conversation)
 
 
 async def messages_after(

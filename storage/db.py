@@ -6,12 +6,19 @@ a write transaction first waits for a per-process asyncio lock, then starts with
 `BEGIN IMMEDIATE`, so it holds the database's write lock from its first statement
 (its reads see the state it writes over, and it never fails half-way on a stale snapshot).
 Writers in other processes still wait in SQLite's busy handler.
+
+A server can restart under a pooled connection (PostgreSQL, MySQL). A connection is
+pinged when it comes out of the pool only if it sat unused there for longer than
+`PING_AFTER_IDLE`: a busy process hands the same few connections back and forth many
+times a second, and a ping on each hand-over would be a round trip per transaction for
+nothing. A dead one is replaced before the caller sees it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -20,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -43,6 +51,8 @@ WRITE_LOCKED = "sqlite_write_locked"
 # plain deferred transaction under SQLite's busy handler, so a holder that waits for
 # another writer's progress can never deadlock the process.
 LOCK_WAIT = 2.0
+PING_AFTER_IDLE = 2.0  # seconds a pooled connection may sit unused before it is pinged
+_RETURNED = "returned_at"  # ConnectionRecord.info key: when the pool got it back
 _in_write: ContextVar[bool] = ContextVar("sqlite_write_transaction", default=False)
 log = logging.getLogger(__name__)
 
@@ -101,6 +111,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _IdlePing:
+    """Ping a connection on its way out of the pool only after it idled there a while."""
+
+    def __init__(self, dialect: Any, idle: float) -> None:
+        self.dialect, self.idle = dialect, idle
+
+    def returned(self, _dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    def checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is not None and time.monotonic() - returned <= self.idle:
+            return
+        try:
+            self.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool replaces the connection and tries again
+            raise DisconnectionError(type(exc).__name__) from None
+
+
 class Database:
     """One engine and its session factory; the only shared state between processes."""
 
@@ -111,6 +140,7 @@ class Database:
         echo: bool = False,
         pool_size: int = 10,
         timeouts: Timeouts | None = None,
+        ping_after_idle: float = PING_AFTER_IDLE,
     ) -> None:
         self.url = async_url(url)
         self.backend = make_url(self.url).get_backend_name()
@@ -123,14 +153,21 @@ class Database:
             kwargs.update(
                 pool_size=pool_size,
                 max_overflow=pool_size,
-                pool_pre_ping=True,
                 pool_timeout=self.timeouts.pool,
                 connect_args=_connect_args(self.backend, self.timeouts),
             )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            ping = _IdlePing(self.engine.dialect, ping_after_idle)
+            event.listen(self.engine.sync_engine, "connect", ping.returned)
+            event.listen(self.engine.sync_engine, "checkin", ping.returned)
+            event.listen(self.engine.sync_engine, "checkout", ping.checkout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         self._write_lock = asyncio.Lock()
         self._lock_loop: asyncio.AbstractEventLoop | None = None
 
@@ -156,6 +193,18 @@ class Database:
         finally:
             _in_write.reset(token)
             self._write_lock.release()
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncSession]:
+        """A session whose statements each commit on their own, for work that is one
+        atomic statement (an upsert): on a server no BEGIN and COMMIT round trips; on
+        SQLite a write transaction, which takes the write lock in order."""
+        if self.backend == "sqlite":
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._autocommit() as session:
+            yield session
 
     async def _acquire(self) -> bool:
         """The in-process write lock; False (go on without it) after LOCK_WAIT seconds."""

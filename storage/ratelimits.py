@@ -7,9 +7,11 @@ both see the sum.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,16 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.security_models import RateLimitCounter
 
 
-async def add_hit(session: AsyncSession, bucket: str, expires_at: datetime) -> int:
-    """Count one hit in `bucket`; returns the bucket's hits including this one."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """The counting upsert, built once per dialect (it runs on every web chat request)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
         insert(RateLimitCounter)
-        .values(bucket=bucket, hits=1, expires_at=expires_at)
+        .values(bucket=bindparam("bucket"), hits=1, expires_at=bindparam("expires_at"))
         .on_conflict_do_update(index_elements=["bucket"], set_={"hits": RateLimitCounter.hits + 1})
         .returning(RateLimitCounter.hits)
     )
-    return int((await session.execute(stmt)).scalar_one())
+
+
+async def add_hit(session: AsyncSession, bucket: str, expires_at: datetime) -> int:
+    """Count one hit in `bucket`; returns the bucket's hits including this one."""
+    stmt = _upsert(session.get_bind().dialect.name)
+    found = await session.execute(stmt, {"bucket": bucket, "expires_at": expires_at})
+    return int(found.scalar_one())
 
 
 async def hits(session: AsyncSession, bucket: str) -> int:

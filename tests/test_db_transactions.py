@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import text
 
 from storage import conversations
@@ -49,3 +50,52 @@ async def test_sqlite_write_transactions_hold_the_write_lock_from_the_start(db: 
         async with db.transaction() as inner:
             assert await inner.scalar(text("SELECT 1")) == 1
             assert inner.info.get(WRITE_LOCKED) is None
+
+
+async def _backend_pid(db: Database) -> int:
+    async with db.sessions() as session:
+        return int(await session.scalar(text("SELECT pg_backend_pid()")))
+
+
+async def _terminate(url: str, pid: int) -> None:
+    other = Database(url)
+    try:
+        async with other.sessions() as session:
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await other.dispose()
+
+
+async def test_a_connection_the_server_closed_while_idle_is_replaced(database_url: str) -> None:
+    """A pooled connection that idled past the threshold is pinged on its way out, and a
+    dead one is replaced before the caller uses it (threshold 0: every hand-over)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a pool of server connections: PostgreSQL")
+    db = Database(database_url, pool_size=1, ping_after_idle=0.0)
+    try:
+        first = await _backend_pid(db)
+        await _terminate(database_url, first)
+        assert await _backend_pid(db) != first, "a new connection answered"
+    finally:
+        await db.dispose()
+
+
+async def test_a_connection_in_steady_use_is_not_pinged(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a pool of server connections: PostgreSQL")
+    db = Database(database_url, pool_size=1, ping_after_idle=3600.0)
+    pings = 0
+    original = db.engine.dialect.do_ping
+
+    def counted(connection: object) -> bool:
+        nonlocal pings
+        pings += 1
+        return bool(original(connection))
+
+    db.engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    try:
+        for _ in range(5):
+            await _backend_pid(db)
+        assert pings == 0
+    finally:
+        await db.dispose()

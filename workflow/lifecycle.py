@@ -162,6 +162,22 @@ async def transition(
     `reason` goes to the status history (agents read it); `audit_data` must hold no
     personal data. Closing a request scrubs its details.
     """
+    data = move(session, request, target, actor=actor, now=now, reason=reason)
+    await audit_move(session, request, data, actor=actor, now=now, extra=audit_data)
+
+
+def move(
+    session: AsyncSession,
+    request: PrivacyRequest,
+    target: str,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """The row changes of `transition` without its audit entry, which the caller appends
+    with `audit_move` (a caller that must audit something else first, and wants these
+    rows written before it takes the audit chain's lock). Returns the entry's data."""
     current = request.status
     if not can_move(current, target):
         raise InvalidTransition(request.reference, current, target)
@@ -181,7 +197,20 @@ async def transition(
             reason=reason,
         )
     )
-    data = {"kind": request.kind, "from": current, "to": target, **(audit_data or {})}
+    return {"kind": request.kind, "from": current, "to": target}
+
+
+async def audit_move(
+    session: AsyncSession,
+    request: PrivacyRequest,
+    data: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The audit entry of a `move`."""
+    data = {**data, **(extra or {})}
     await audit.append(
         session, actor=actor, event="status", request_id=request.id, data=data, now=now
     )

@@ -20,9 +20,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, select, text, update
+from sqlalchemy import Integer, Select, and_, exists, func, select, update
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -165,35 +166,56 @@ async def _claim_sqlite(
 async def _claim_postgres(
     session: AsyncSession, owner: str, now: datetime, lease: timedelta
 ) -> Claimed | None:
+    """Two statements per claim: the next candidate whose account this transaction could
+    lock (one query), then the claim itself under that lock."""
     ready = (
+        [Action.status == "ready", Action.run_after <= now, ~_account_busy(now)],
+        (Action.run_after, Action.id),
+    )
+    expired = (
+        [Action.status == "running", Action.lease_expires_at < now],
+        (Action.lease_expires_at, Action.id),
+    )
+    for (due, order), reclaimed in ((ready, False), (expired, True)):
+        tried: list[int] = []
+        while len(tried) < _CANDIDATES:
+            row = (await session.execute(_next_candidate(due, order, tried))).first()
+            if row is None:
+                break
+            tried.append(row.id)
+            # A new statement under the account lock: its snapshot shows a claim committed
+            # since the candidate was read, and then the account is busy and nothing changes.
+            claimed = await _take(
+                session, owner, now, lease, Action.id == row.id, ~_account_busy(now)
+            )
+            if claimed is not None:
+                return replace(claimed, reclaimed=reclaimed)
+        if tried:  # ready actions exist, held by other workers' accounts: none this time
+            return None
+    return None
+
+
+def _next_candidate(
+    due: list[ColumnElement[bool]], order: tuple[Any, ...], tried: list[int]
+) -> Select[tuple[int, int]]:
+    """The first of the next candidates (row-locked, SKIP LOCKED) whose account's advisory
+    lock this transaction gets: the lock is tried row by row, in order, and only until one
+    succeeds, so no other account is held."""
+    where = [*due, Action.id.not_in(tried)] if tried else due
+    candidates = (
         select(Action.id, Action.account_id)
-        .where(Action.status == "ready", Action.run_after <= now, ~_account_busy(now))
-        .order_by(Action.run_after, Action.id)
+        .where(*where)
+        .order_by(*order)
         .limit(_CANDIDATES)
         .with_for_update(skip_locked=True)
+        .subquery("candidate")
     )
-    rows = (await session.execute(ready)).all()
-    reclaimed = not rows
-    if not rows:
-        expired = (
-            select(Action.id, Action.account_id)
-            .where(Action.status == "running", Action.lease_expires_at < now)
-            .order_by(Action.lease_expires_at, Action.id)
-            .limit(_CANDIDATES)
-            .with_for_update(skip_locked=True)
-        )
-        rows = (await session.execute(expired)).all()
-    for action_id, account_id in rows:
-        if not await _lock_account(session, account_id):
-            continue  # another worker is claiming for this account right now
-        # A new statement under the account lock: its snapshot shows a claim committed
-        # since the candidates were read, and then the account is busy and nothing changes.
-        claimed = await _take(
-            session, owner, now, lease, Action.id == action_id, ~_account_busy(now)
-        )
-        if claimed is not None:
-            return replace(claimed, reclaimed=reclaimed)
-    return None
+    account = sa_cast(candidates.c.account_id % 2_147_483_647, Integer)
+    return (
+        select(candidates.c.id, candidates.c.account_id)
+        .where(func.pg_try_advisory_xact_lock(_ACCOUNT_LOCK_CLASS, account))
+        .limit(1)
+    )
 
 
 async def _take(
@@ -213,14 +235,6 @@ async def _take(
     )
     action = (await session.execute(stmt)).scalar_one_or_none()
     return None if action is None else _claimed(action)
-
-
-async def _lock_account(session: AsyncSession, account_id: int) -> bool:
-    got = await session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:cls, :obj)"),
-        {"cls": _ACCOUNT_LOCK_CLASS, "obj": account_id % 2_147_483_647},
-    )
-    return bool(got)
 
 
 def _claimed(action: Action) -> Claimed:

@@ -302,24 +302,22 @@ async def _heartbeat(deps: WorkerDeps, claimed: queue.Claimed, every: float) -> 
 async def _finish(
     session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult
 ) -> str:
+    """The action done, the request completed (or left for a person), the notification
+    queued, all audited, in one transaction. Every row but the audit entries is written
+    before the audit chain's lock is taken (the first `audit.append` flushes them), so
+    the lock every worker queues on is held for the entries and the commit only; the
+    entries keep their order: the action, then the request's status."""
     now = deps.clock()
     request = await lifecycle.load(session, request_id=claimed.request_id)
     if not await queue.complete(session, claimed.id, claimed.lease_owner, now=now, result=result):
         deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
         return "lost"
-    await audit.append(
-        session,
-        actor=WORKER,
-        event="action_done",
-        request_id=request.id,
-        data={"kind": claimed.kind, "attempts": claimed.attempts, "effects": result.effects},
-        now=now,
-    )
+    moved = None
     if request.status == Status.IN_PROGRESS:
         if executors.keeps_request_open(claimed.kind) or result.needs_person:
             notifications.notify(session, request, "in_review", now=now, params=result.notice)
         else:
-            await lifecycle.transition(session, request, Status.COMPLETED, actor=WORKER, now=now)
+            moved = lifecycle.move(session, request, Status.COMPLETED, actor=WORKER, now=now)
             notifications.notify(
                 session,
                 request,
@@ -328,6 +326,16 @@ async def _finish(
                 params=result.notice,
                 contacts=result.contacts,
             )
+    await audit.append(
+        session,
+        actor=WORKER,
+        event="action_done",
+        request_id=request.id,
+        data={"kind": claimed.kind, "attempts": claimed.attempts, "effects": result.effects},
+        now=now,
+    )
+    if moved is not None:
+        await lifecycle.audit_move(session, request, moved, actor=WORKER, now=now)
     deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference}: done")
     return "done"
 

@@ -77,7 +77,7 @@ class SharedLimiter:
     async def hit(self, db: Database, secret: bytes, key: str, now: datetime) -> float:
         """Count a hit; 0.0 when allowed, else the seconds until the window ends."""
         bucket, ends = self._bucket(secret, key, now)
-        async with db.transaction() as session:
+        async with db.autocommit() as session:  # each statement atomic on its own
             count = await ratelimits.add_hit(session, bucket, ends + timedelta(seconds=1))
             if time.monotonic() - self._purged_at > PURGE_EVERY:
                 self._purged_at = time.monotonic()
