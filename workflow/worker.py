@@ -31,83 +31,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database, unavailable
 from storage.privacy_models import PrivacyRequest
-from storage.types import utcnow
-from workflow import alerts, audit, backoff, deadlines, lifecycle, notifications, queue
+from workflow import audit, deadlines, lifecycle, queue
+from workflow import worker_outcomes as outcomes
 from workflow.executors import ActionContext, Deferred, ExecutorResult, PermanentFailure
 from workflow.executors import registry as executors
 from workflow.lifecycle import ActionStatus, Status
 from workflow.retention_runs import Scheduler
+from workflow.worker_deps import (
+    WORKER,
+    RunStats,
+    WorkerConfig,
+    WorkerDeps,
+    away_wait,
+    error_name,
+)
+
+__all__ = ["RunStats", "WorkerConfig", "WorkerDeps", "claim_and_start", "process", "run_worker"]
 
 log = logging.getLogger(__name__)
-
-WORKER = "worker"
-RETRY_JITTER = 0.2  # a failed action comes back up to 20 % later, spreading a burst
-Housekeeping = Callable[[Database, datetime], Awaitable[object]]
-Observer = Callable[[str, str, float], None]  # kind, outcome, seconds (for metrics)
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerConfig:
-    lease: timedelta = queue.LEASE
-    poll_seconds: float = 1.0
-    backoff_base: float = queue.BACKOFF_BASE
-    backoff_cap: float = queue.BACKOFF_CAP
-    heartbeat_seconds: float | None = None  # default: a third of the lease
-    max_backoff: float = 30.0  # longest wait between tries while the database is away
-
-
-@dataclass(slots=True)
-class WorkerDeps:
-    """What a worker needs; built from settings by `bot.worker_process`."""
-
-    db: Database
-    secret: bytes
-    public_url: str
-    data_dir: Path
-    clock: Callable[[], datetime] = utcnow
-    config: WorkerConfig = field(default_factory=WorkerConfig)
-    housekeeping: Sequence[Housekeeping] = ()
-    progress: Callable[[str], None] | None = None
-    retention: Scheduler | None = None
-    observe: Observer | None = None
-    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-
-    def say(self, line: str) -> None:
-        if self.progress is not None:
-            self.progress(line)
-
-
-@dataclass(slots=True)
-class RunStats:
-    done: int = 0
-    retried: int = 0
-    deferred: int = 0  # waiting for the customer (an erasure for an unfetched copy)
-    failed: int = 0
-    skipped: int = 0
-    lost: int = 0
-
-
-def error_name(exc: BaseException) -> str:
-    """The error's type, and for a database error its SQLSTATE (40P01 deadlock, 57P01
-    server shut down, 08006 connection lost): enough to tell causes apart in the log,
-    with none of the message text, which can quote row values."""
-    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(exc, "sqlstate", None)
-    return (
-        f"{type(exc).__name__} (SQLSTATE {state})" if isinstance(state, str) else type(exc).__name__
-    )
 
 
 async def _audit_takeover(session: AsyncSession, claimed: queue.Claimed) -> None:
@@ -169,10 +116,10 @@ async def process(deps: WorkerDeps, claimed: queue.Claimed, started: Started = _
     """Carry out one claimed action (`started`: what `claim_and_start` already did).
     Returns done | retried | failed | skipped | lost."""
     if claimed.attempts > claimed.max_attempts:  # its workers kept dying mid-run
-        return await _settle(
+        return await outcomes.settle(
             deps,
             claimed,
-            lambda: _fail(
+            lambda: outcomes.fail(
                 deps, claimed, "gave up: the worker stopped during every attempt", permanent=True
             ),
         )
@@ -187,44 +134,23 @@ async def process(deps: WorkerDeps, claimed: queue.Claimed, started: Started = _
         result = await _run_with_heartbeat(deps, claimed, ctx)
     except Deferred as exc:
         deferred = exc
-        return await _settle(deps, claimed, lambda: _defer(deps, claimed, deferred))
+        return await outcomes.settle(deps, claimed, lambda: outcomes.defer(deps, claimed, deferred))
     except PermanentFailure as exc:
         why = str(exc)[:300] or "permanent failure"
-        return await _settle(deps, claimed, lambda: _fail(deps, claimed, why, permanent=True))
+        return await outcomes.settle(
+            deps, claimed, lambda: outcomes.fail(deps, claimed, why, permanent=True)
+        )
     except Exception as exc:  # any executor error is retried, never fatal
         reason = f"{error_name(exc)} (attempt {claimed.attempts})"
         log.warning("action %d (%s) failed: %s", claimed.id, claimed.kind, reason)
-        return await _settle(deps, claimed, lambda: _fail(deps, claimed, reason, permanent=False))
-    return await _settle(
+        return await outcomes.settle(
+            deps, claimed, lambda: outcomes.fail(deps, claimed, reason, permanent=False)
+        )
+    return await outcomes.settle(
         deps,
         claimed,
-        lambda: queue.in_transaction(deps.db, lambda s: _finish(s, deps, claimed, result)),
+        lambda: queue.in_transaction(deps.db, lambda s: outcomes.finish(s, deps, claimed, result)),
     )
-
-
-async def _settle(
-    deps: WorkerDeps, claimed: queue.Claimed, record: Callable[[], Awaitable[str]]
-) -> str:
-    """Record an attempt's outcome, trying again (with back-off) while the database is
-    away, for as long as the lease would have kept the action ours: the claim is released
-    (or completed) as soon as the database is back, not after the lease."""
-    give_up = time.monotonic() + deps.config.lease.total_seconds()
-    failures = 0
-    while True:
-        try:
-            return await record()
-        except Exception as exc:
-            failures += 1
-            if not unavailable(exc) or time.monotonic() >= give_up:
-                raise
-            wait = _backoff(deps, failures)
-            log.warning(
-                "action %d: outcome not recorded yet (%s); next try in %.1fs",
-                claimed.id,
-                error_name(exc),
-                wait,
-            )
-            await asyncio.sleep(wait)
 
 
 async def _start(
@@ -299,140 +225,6 @@ async def _heartbeat(deps: WorkerDeps, claimed: queue.Claimed, every: float) -> 
             log.warning("action %d: lease renewal failed", claimed.id)
 
 
-async def _finish(
-    session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult
-) -> str:
-    """The action done, the request completed (or left for a person), the notification
-    queued, all audited, in one transaction. Every row but the audit entries is written
-    before the audit chain's lock is taken (the first `audit.append` flushes them), so
-    the lock every worker queues on is held for the entries and the commit only; the
-    entries keep their order: the action, then the request's status."""
-    now = deps.clock()
-    request = await lifecycle.load(session, request_id=claimed.request_id)
-    if not await queue.complete(session, claimed.id, claimed.lease_owner, now=now, result=result):
-        deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
-        return "lost"
-    moved = None
-    if request.status == Status.IN_PROGRESS:
-        if executors.keeps_request_open(claimed.kind) or result.needs_person:
-            notifications.notify(session, request, "in_review", now=now, params=result.notice)
-        else:
-            moved = lifecycle.move(session, request, Status.COMPLETED, actor=WORKER, now=now)
-            notifications.notify(
-                session,
-                request,
-                "completed",
-                now=now,
-                params=result.notice,
-                contacts=result.contacts,
-            )
-    await audit.append(
-        session,
-        actor=WORKER,
-        event="action_done",
-        request_id=request.id,
-        data={"kind": claimed.kind, "attempts": claimed.attempts, "effects": result.effects},
-        now=now,
-    )
-    if moved is not None:
-        await lifecycle.audit_move(session, request, moved, actor=WORKER, now=now)
-    deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference}: done")
-    return "done"
-
-
-async def _defer(deps: WorkerDeps, claimed: queue.Claimed, deferred: Deferred) -> str:
-    """Put the action back until `deferred.until`; this try does not count as an attempt."""
-
-    async def work(session: AsyncSession) -> str:
-        action = await queue.held(session, claimed.id, claimed.lease_owner)
-        if action is None:
-            return "lost"
-        action.status, action.run_after = ActionStatus.READY, deferred.until
-        action.attempts = max(0, action.attempts - 1)
-        action.lease_owner, action.lease_expires_at = None, None
-        await audit.append(
-            session,
-            actor=WORKER,
-            event="action_deferred",
-            request_id=claimed.request_id,
-            data={"kind": claimed.kind, "until": deferred.until.isoformat(), "why": deferred.why},
-            now=deps.clock(),
-        )
-        deps.say(f"action {claimed.id} ({claimed.kind}) waits until {deferred.until:%Y-%m-%d}")
-        return "deferred"
-
-    return await queue.in_transaction(deps.db, work)
-
-
-async def _fail(deps: WorkerDeps, claimed: queue.Claimed, error: str, *, permanent: bool) -> str:
-    async def work(session: AsyncSession) -> str:
-        now = deps.clock()
-        request = await lifecycle.load(session, request_id=claimed.request_id)
-        action = await queue.held(session, claimed.id, claimed.lease_owner)
-        if action is None:
-            return "lost"
-        action.last_error = error[:300]
-        action.lease_owner, action.lease_expires_at = None, None
-        if not permanent and claimed.attempts < claimed.max_attempts:
-            delay = backoff.delay(
-                claimed.attempts,
-                base=deps.config.backoff_base,
-                cap=deps.config.backoff_cap,
-                jitter=RETRY_JITTER,
-            )
-            action.status, action.run_after = ActionStatus.READY, now + delay
-            await audit.append(
-                session,
-                actor=WORKER,
-                event="action_retry",
-                request_id=request.id,
-                data={
-                    "kind": claimed.kind,
-                    "attempts": claimed.attempts,
-                    "retry_in_seconds": round(delay.total_seconds()),
-                },
-                now=now,
-            )
-            wait = f"{delay.total_seconds():.0f}s"
-            deps.say(f"action {claimed.id} ({claimed.kind}): {error}; retry in {wait}")
-            return "retried"
-        action.status, action.finished_at = ActionStatus.FAILED, now
-        await _fail_request(session, request, claimed, error, now)
-        deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference} failed: {error}")
-        return "failed"
-
-    return await queue.in_transaction(deps.db, work)
-
-
-async def _fail_request(
-    session: AsyncSession,
-    request: PrivacyRequest,
-    claimed: queue.Claimed,
-    error: str,
-    now: datetime,
-) -> None:
-    reason = f"{claimed.kind} action failed after {claimed.attempts} attempt(s): {error}"[:300]
-    if lifecycle.can_move(request.status, Status.FAILED):
-        request.failure_reason = reason
-        await lifecycle.transition(
-            session,
-            request,
-            Status.FAILED,
-            actor=WORKER,
-            now=now,
-            reason=reason,
-            audit_data={"action": claimed.kind, "attempts": claimed.attempts},
-        )
-        notifications.notify(session, request, "failed", now=now)
-    await alerts.raise_alert(
-        session,
-        "action_failed",
-        now=now,
-        request=request,
-        params={"action_id": claimed.id, "error": reason},
-    )
-
-
 async def housekeep(deps: WorkerDeps) -> bool:
     """Deadline reminders and the runtime's hooks; a failing hook never stops the worker.
     Returns False when every step failed (the database is probably away)."""
@@ -449,12 +241,6 @@ async def housekeep(deps: WorkerDeps) -> bool:
         except Exception as exc:
             log.warning("housekeeping hook failed: %s; retried later", type(exc).__name__)
     return ok
-
-
-def _backoff(deps: WorkerDeps, failures: int) -> float:
-    """Seconds to wait after `failures` failures in a row: poll, doubled each time, capped."""
-    cap = max(deps.config.max_backoff, deps.config.poll_seconds)
-    return backoff.seconds(max(failures, 0) + 1, base=deps.config.poll_seconds, cap=cap)
 
 
 async def _idle(stop: asyncio.Event, seconds: float) -> None:
@@ -493,18 +279,18 @@ async def run_worker(
                     "worker slot %d: claim or finish failed: %s; next try in %.1fs",
                     index,
                     type(exc).__name__,
-                    _backoff(deps, failures),
+                    away_wait(deps, failures),
                 )
                 stats.failed += 1
             if once:
                 return
-            await _idle(stop, _backoff(deps, failures))
+            await _idle(stop, away_wait(deps, failures))
 
     async def housekeeping_loop() -> None:
         failures = 0
         while not stop.is_set():
             failures = 0 if await housekeep(deps) else failures + 1
-            await _idle(stop, _backoff(deps, failures))
+            await _idle(stop, away_wait(deps, failures))
 
     async def retention_loop(scheduler: Scheduler) -> None:
         while not stop.is_set():

@@ -27,7 +27,7 @@ from tests.workflow.conftest import (
     reload,
     rows,
 )
-from workflow import decisions, queue, worker
+from workflow import decisions, queue, worker, worker_outcomes
 from workflow.executors import ActionContext, ExecutorResult, PermanentFailure, registry
 from workflow.worker import WorkerDeps
 
@@ -140,7 +140,7 @@ async def test_a_dead_workers_action_is_claimed_again_after_the_lease_and_done_o
     assert await worker.process(deps, alive) == "done"
     # The dead worker wakes up: it can neither finish nor fail the action any more.
     assert await worker.process(deps, dead) == "skipped"
-    assert await worker._fail(deps, dead, "late", permanent=True) == "lost"
+    assert await worker_outcomes.fail(deps, dead, "late", permanent=True) == "lost"
     await worker.housekeep(deps)
     [action] = await rows(db, Action, Action.request_id == request.id)
     assert action.status == "done" and action.attempts == 2
@@ -160,7 +160,7 @@ async def test_a_lost_lease_discards_the_result(deps: WorkerDeps, clock: FakeClo
     assert second is not None
     assert await worker.process(deps, second) == "done"
     result = await queue.in_transaction(
-        db, lambda s: worker._finish(s, deps, first, ExecutorResult())
+        db, lambda s: worker_outcomes.finish(s, deps, first, ExecutorResult())
     )
     assert result == "lost"
     assert (await audit_events(db, request.id)).count("action_done") == 1
