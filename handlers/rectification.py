@@ -101,7 +101,7 @@ def prefill(turn: Turn, slots: Slots) -> None:
             return
     if field is not None:
         slots["field"] = field
-        value = values.new_text_value(turn.text) if field not in CONTACT_FIELDS else None
+        value = values.new_text_value(turn.text, field) if field not in CONTACT_FIELDS else None
         if value and 0 < len(value) <= MAX_LENGTH:
             slots["value"] = value
 

@@ -16,7 +16,8 @@ from workflow.contacts import Found, find_all
 
 _NEW = re.compile(
     r"(?:\b(?:to|til|into|ny|nye|nyt|new|now|nu|instead|i stedet|replace with|erstat med|"
-    r"skal (?:nu )?(?:være|vaere|vare)|should be|must be|needs? to be|is now|er nu|"
+    r"skal (?:nu )?(?:være|vaere|vare|hedde)|"
+    r"(?:should|shud|shld|must|needs? to|has to|have to|shall) (?:now )?be|is now|er nu|"
     r"(?:correct|right) one is|(?:den|det) rigtige (?:er)?|rigtig(?:e)? er|opdater(?:e)? til|"
     r"update(?:d)? to|change(?:d)? (?:it )?to|ændre(?:s)? (?:den |det )?til|"
     r"ret(?:te)? (?:den |det )?til)\b"
@@ -30,9 +31,10 @@ _OLD = re.compile(
 )
 _WINDOW = 40
 _END = re.compile(
-    r"[.!?](?:\s|$)|\n|\s+(?:and|og|,)\s+(?:also|og(?:så)?|så|then|derefter|send|please|pls|can|kan|"
-    r"could|i|jeg|stop|slet|delete|sluk|give|giv|make|lav|remove|fjern)\b|\s+(?:please|pls|"
-    r"tak|thanks|thank you|now|nu|asap|hurtigst muligt)\s*$",
+    r"[.!?](?:\s|$)|\n|(?:\s+(?:and|og|but|men)|\s*,)\s+(?:also|og(?:så)?|så|then|derefter|send|please|pls|can|kan|"
+    r"could|i|jeg|stop|slet|delete|sluk|give|giv|make|lav|remove|fjern)\b"
+    r"|\s+(?:not|ikke|instead of|i stedet for|rather than)\s"  # the old value follows
+    r"|\s+(?:please|pls|tak|thanks|thank you|thx|now|nu|asap|hurtigst muligt)\s*[.!]*\s*$",
     re.IGNORECASE,
 )
 # a comma ends a name ("to Ben Carter, and ..."), not an address ("Mejlgade 23, 8000 Aarhus C")
@@ -84,20 +86,43 @@ _INFINITIVE = re.compile(
 )
 
 
-def new_text_value(text: str) -> str | None:
+def new_text_value(text: str, field: str | None = None) -> str | None:
     """The words after the marker that introduces the new value ("... name to X", "... til
-    Mejlgade 23, 8000 Aarhus C") up to the end of that wish."""
+    Mejlgade 23, 8000 Aarhus C") up to the end of that wish.
+
+    Each marker after the field's name is tried first, then the others from the last:
+    a candidate that begins with the old value ("not Anna Jensen") or with no name at all
+    ("grateful if you would ...") is passed over for the next; "my full name, X" gives X.
+    """
     markers = [
         m
         for m in _NEW.finditer(text)
         if not (m.group(0).lower() == "to" and _INFINITIVE.match(text, m.end()))
     ]
-    if not markers:
-        return None
-    field = _FIELD_WORD.search(text)
-    after_field = [m for m in markers if field is not None and m.start() >= field.end()]
-    chosen = after_field[0] if after_field else markers[-1]
-    return _tidy(text[chosen.end() :])
+    named = _FIELD_WORD.search(text)
+    after_field = [m for m in markers if named is not None and m.start() >= named.end()]
+    others = [m for m in reversed(markers) if m not in after_field]
+    keep = field == "address"
+    candidates = [
+        _tidy(_DESCRIBED.sub("", text[m.end() :].lstrip()), keep_commas=keep)
+        for m in [*after_field, *others]
+    ]
+    found = [c for c in candidates if c and not _NOT_A_VALUE.match(c)]
+    names = [c for c in found if c and _NAMED.match(c)]
+    chosen = names or found
+    return chosen[0] if chosen else None
+
+
+# a candidate that states the old value or no value: "not Anna Jensen", "grateful if ..."
+_NOT_A_VALUE = re.compile(r"^(?:not|ikke|the same|det samme|grateful|glad|happy|pleased)\b", re.I)
+# what a value looks like when one was written: a capital, a digit or a quote first
+_NAMED = re.compile(r"^[\d\"'“«„A-ZÆØÅ]")
+# "my (full) name, Benjamin Carter" / "vores nye navn: X": the description before the value
+_DESCRIBED = re.compile(
+    r"^(?:my|our|the|mit|vores|det|den)\s+(?:\w+\s+){0,2}?"
+    r"(?:name|navn|firmanavn|company name|address|adresse)\s*(?:,|:|is|er|-)\s*",
+    re.IGNORECASE,
+)
 
 
 def answer_value(text: str) -> str | None:
@@ -105,8 +130,15 @@ def answer_value(text: str) -> str | None:
     return _tidy(_FRAME.sub("", text))
 
 
-def _tidy(rest: str) -> str | None:
-    ends = [m.start() for m in (_END.search(rest), _COMMA.search(rest)) if m is not None]
+def _tidy(rest: str, *, keep_commas: bool = False) -> str | None:
+    """The value at the start of `rest`: up to the end of the wish; a comma ends a name
+    but not an address ("22 Chain Street, Bristol BS2 8QT")."""
+    found = [_END.search(rest)] + ([] if keep_commas else [_COMMA.search(rest)])
+    ends = [m.start() for m in found if m is not None]
     value = rest[: min(ends)] if ends else rest
     value = " ".join(value.split()).strip(" :;,-" + _QUOTES)
+    value = _TRAILING_NOW.sub("", value)  # "Anna Jensen-Møller now", "X i stedet"
     return value or None
+
+
+_TRAILING_NOW = re.compile(r"(?:\s+(?:now|nu|instead|i stedet))+$", re.IGNORECASE)

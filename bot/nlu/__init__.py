@@ -12,12 +12,13 @@ objection purposes and the field to correct (`bot.nlu.slots`), and the tone
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.nlu import slots
 from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
 from bot.nlu.acts import find_act, implied_intent, reported
-from bot.nlu.cues import FUZZY, find_cues, foreign
+from bot.nlu.cues import FUZZY, Cue, find_cues, foreign
 from bot.nlu.language import clear, detect, requested_language
 from bot.nlu.lexicon import LEXICON
 from bot.nlu.ngram import MODEL
@@ -81,6 +82,10 @@ def _may_overrule(intent: str, probability: float, scores: Scores) -> bool:
     return probability >= RULES.fallback_certainty and not scores.negated
 
 
+def _question_form(cues: Sequence[Cue]) -> bool:
+    return any(c.concept == "QFORM" for c in cues)
+
+
 def _without(intent: str, ranking: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
     """Runner-ups after the intent changed: the former intent leads, the new one goes."""
     return tuple(o for o in ranking if o[0] != intent)[:3]
@@ -126,7 +131,10 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         intent = "other"
     elif conf < RULES.fallback_below:
         guess, probability = MODEL.posterior(tokens)[0]
-        if guess != intent and _may_overrule(intent, probability, scores):
+        asked = intent == "question" and bool(slots.topics(cues)) and _question_form(cues)
+        if asked and guess == "other":
+            pass  # a question naming a policy subject stays one ("... my invoices if I ...?")
+        elif guess != intent and _may_overrule(intent, probability, scores):
             explanation += f"; unsure, n-grams chose {guess} ({probability:.2f}) over {intent}"
             others = ((intent, round(conf, 3)), *(o for o in others if o[0] != guess))[:3]
             intent = guess

@@ -181,6 +181,8 @@ def purposes(
             continue  # Danish "alt for mange": far too many, not "all of it"
         if cue.concept == "P_ALL" and _followed_by(cue, tokens, "else"):
             continue  # "only these emails, nothing else": the named ones, not all of them
+        if cue.concept != "P_ALL" and _kept(tokens, cue.start, cue.end):
+            continue  # "trackingen er ok", "but keep the tracking": that one stays on
         if cue.concept == "P_MARKETING" and _serves(tokens, serving, cue.start):
             continue  # "profilering til markedsføring": what the profiling is for
         named.update(PURPOSES.get(cue.concept, ()))
@@ -197,6 +199,20 @@ def objection_purposes(
     loose = [c for c in cues if not any(start <= c.start < end for start, end in others)]
     own = purposes(cues, where.get("objection", ()), tokens)
     return tuple(p for p in PURPOSE_ORDER if p in {*own, *purposes(loose, (), tokens)})
+
+
+_KEPT_AFTER = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_after"])
+_KEPT_BEFORE = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_before"])
+
+
+def _kept(tokens: Sequence[str], start: int, end: int) -> bool:
+    """Whether the purpose at tokens[start:end] is named as one to keep: "X er ok", "X is
+    fine", "keep (the) X", "except X"."""
+    after = tuple(tokens[end : end + 3])
+    if any(after[: len(p)] == p for p in _KEPT_AFTER):
+        return True
+    before = tuple(t for t in tokens[max(0, start - 3) : start] if t not in ("the", "den", "det"))
+    return any(before[-len(p) :] == p for p in _KEPT_BEFORE)
 
 
 def _serves(tokens: Sequence[str], serving: set[int], at: int) -> bool:

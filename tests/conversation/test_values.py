@@ -52,10 +52,41 @@ def test_a_text_naming_only_the_current_value_as_current_gives_none() -> None:
         ("change my name to Benjamin Carter please", "Benjamin Carter"),
         ("nothing here", None),
         ("I need to correct my company name", None),
+        # the old value after "not" is no part of the new one; "should now be" marks it
+        ("the name should be Anna Jensen-Møller now, not Anna Jensen", "Anna Jensen-Møller"),
+        ("shud be Ben Carter now not Benjamin thx", "Ben Carter"),
+        # "my full name, X": the description goes, the value stays
+        (
+            "I would be grateful if you would amend it to my full name, Benjamin Carter.",
+            "Benjamin Carter",
+        ),
     ],
 )
 def test_a_new_name_is_what_follows_the_marker(text: str, expected: str | None) -> None:
-    assert new_text_value(text) == expected
+    assert new_text_value(text, "name") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Our address is still 1 Spoke Lane, Bristol BS1 4DJ but it should now be "
+            "22 Chain Street, Bristol BS2 8QT.",
+            "22 Chain Street, Bristol BS2 8QT",
+        ),
+        (
+            "Adressen er stadig Bagergade 1, 8000 Aarhus C, men den skal være Møllevej 14, "
+            "8000 Aarhus C nu.",
+            "Møllevej 14, 8000 Aarhus C",
+        ),
+        (
+            "vi er flyttet til Mejlgade 23, 8000 Aarhus C, så adressen skal rettes",
+            "Mejlgade 23, 8000 Aarhus C",
+        ),
+    ],
+)
+def test_a_new_address_keeps_its_commas(text: str, expected: str) -> None:
+    assert new_text_value(text, "address") == expected
 
 
 def test_a_reply_to_the_question_loses_its_framing() -> None:

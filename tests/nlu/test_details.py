@@ -272,6 +272,9 @@ def test_no_rights_outside_requests() -> None:
         ("alt", ("marketing_email", "tracking", "profiling")),
         ("det hele", ("marketing_email", "tracking", "profiling")),
         ("kun nyhedsbrevet", ("marketing_email",)),
+        # a purpose named as one to keep stays on
+        ("stop nyhedsbrevet og profileringen, trackingen er ok", ("marketing_email", "profiling")),
+        ("Stop the newsletter but keep the tracking", ("marketing_email",)),
         # "nothing else" limits to what was named; it is not "all of it"
         (
             "We get your marketing emails and offers. We want to stop only these, nothing else.",
@@ -708,3 +711,16 @@ def test_a_recipient_asking_about_their_number_or_data(text: str, rights: tuple[
 )
 def test_a_purpose_that_serves_marketing(text: str, purposes: tuple[str, ...]) -> None:
     assert recognise(text).purposes == purposes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what happens to our invoices if we close the account?",
+        "hvad sker der med vores fakturaer hvis vi lukker kontoen?",
+        "hvis vi sletter kontoen, mister vi så vores fakturaer?",
+    ],
+)
+def test_a_question_about_what_a_right_would_do_opens_nothing(text: str) -> None:
+    result = recognise(text)
+    assert (result.intent, result.topic, result.rights) == ("question", "retention", ())
