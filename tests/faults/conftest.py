@@ -29,14 +29,20 @@ def pg_url(backends: Backends) -> str:
     return backends.postgres(True)
 
 
-@pytest.fixture
-async def pg(pg_url: str) -> AsyncIterator[Database]:
-    """The database, seeded with the demo accounts; the test's own direct connection."""
-    database = Database(pg_url)
+async def _seeded(url: str) -> AsyncIterator[Database]:
+    """The database at `url`, seeded with the demo accounts; the test's own connection."""
+    database = Database(url)
     async with database.transaction() as session:
         await demo_seed.seed(session)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def pg(pg_url: str) -> AsyncIterator[Database]:
+    """The PostgreSQL database, seeded with the demo accounts."""
+    async for database in _seeded(pg_url):
+        yield database
 
 
 @pytest.fixture
@@ -47,12 +53,9 @@ def db_url(database_url: str) -> str:
 
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
-    """That database, seeded with the demo accounts; the test's own direct connection."""
-    database = Database(db_url)
-    async with database.transaction() as session:
-        await demo_seed.seed(session)
-    yield database
-    await database.dispose()
+    """That database, seeded with the demo accounts."""
+    async for database in _seeded(db_url):
+        yield database
 
 
 @pytest.fixture
