@@ -108,6 +108,8 @@ def new_text_value(text: str, field: str | None = None) -> str | None:
         for m in [*after_field, *others]
     ]
     found = [c for c in candidates if c and not _NOT_A_VALUE.match(c)]
+    if field == "address":  # an address has a number; without one, ask for it
+        found = [c for c in found if any(ch.isdigit() for ch in c)]
     names = [c for c in found if c and _NAMED.match(c)]
     chosen = names or found
     return chosen[0] if chosen else None
@@ -141,4 +143,6 @@ def _tidy(rest: str, *, keep_commas: bool = False) -> str | None:
     return value or None
 
 
-_TRAILING_NOW = re.compile(r"(?:\s+(?:now|nu|instead|i stedet))+$", re.IGNORECASE)
+_TRAILING_NOW = re.compile(
+    r"(?:\s+(?:now|nu|instead|i stedet|please|pls|thanks|thx|tak))+$", re.IGNORECASE
+)

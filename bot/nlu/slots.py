@@ -121,6 +121,8 @@ def requested(
         wanted = tokens[start] in CAUSATIVE or any(c.concept == "WANT" for c in inside)
         if intent == "question" and not (wanted or _polite(tokens, start, end)):
             continue  # a question's other parts ask about things, not for them
+        if intent == "question" and _wants_to_know(tokens, start, end, inside):
+            continue  # "I want to know who is responsible for my data": asked, not requested
         background = [*shared, *recipients.context(inside)] if recipient else shared
         ranking = ranked(score([*inside, *background]).by_intent)
         if recipient:  # what a recipient asks of the controllers it names
@@ -156,6 +158,36 @@ def requested(
         if right in names and other in names and not evidence.get(right, set()) & unless:
             names.remove(right)
     return tuple(names), where
+
+
+_KNOW = frozenset({"know", "find", "understand", "vide", "hoere", "forstaa"})
+_WH = frozenset(
+    {
+        "who",
+        "where",
+        "which",
+        "how",
+        "whether",
+        "why",
+        "hvem",
+        "hvor",
+        "hvilken",
+        "hvilket",
+        "hvilke",
+        "hvordan",
+        "hvorfor",
+    }
+)
+
+
+def _wants_to_know(tokens: Sequence[str], start: int, end: int, inside: Sequence[Cue]) -> bool:
+    """A part that wants to know who/where/how about a policy subject is an indirect
+    question ("jeg vil gerne vide, hvem der er ansvarlig"), not a request for a copy.
+    ("... what data you hold" stays a request: "what" is not among the words here.)"""
+    if not any(c.concept.startswith("T_") for c in inside):
+        return False
+    words = [t for t in tokens[start:end] if is_word(t)]
+    return any(a in _KNOW and b in _WH for a, b in pairwise(words))
 
 
 def short(tokens: Sequence[str]) -> bool:

@@ -89,6 +89,14 @@ def test_a_new_address_keeps_its_commas(text: str, expected: str) -> None:
     assert new_text_value(text, "address") == expected
 
 
+def test_words_without_a_number_are_no_address_and_please_is_no_name() -> None:
+    text = "vi er rykket til et større lokale, så adressen skal rettes. Og når jeg nu er i gang"
+    assert new_text_value(text, "address") is None
+    assert new_text_value("could you change it to Benjamin Carter please.", "name") == (
+        "Benjamin Carter"
+    )
+
+
 def test_a_reply_to_the_question_loses_its_framing() -> None:
     assert answer_value("it's Benjamin Carter.") == "Benjamin Carter"
     assert answer_value("det er anna@annasbageri.dk") == "anna@annasbageri.dk"

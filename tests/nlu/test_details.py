@@ -724,3 +724,24 @@ def test_a_purpose_that_serves_marketing(text: str, purposes: tuple[str, ...]) -
 def test_a_question_about_what_a_right_would_do_opens_nothing(text: str) -> None:
     result = recognise(text)
     assert (result.intent, result.topic, result.rights) == ("question", "retention", ())
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "rights"),
+    [
+        # wanting to know who/where about a policy subject asks; it requests no copy
+        ("I want to know who is responsible for my data?", "question", ()),
+        ("jeg vil gerne vide hvem der er dataansvarlig for mine data", "question", ()),
+        ("I want to know what data you hold about me", "access", ("access",)),
+        # "put a hold on" pauses; a colloquial "ik" negates like "ikke"
+        ("Can you put a hold on using my personal data for now?", "restriction", ("restriction",)),
+        (
+            "et menneske skal se den automatiske spærring igennem, det var ik spam",
+            "human_review",
+            ("human_review",),
+        ),
+    ],
+)
+def test_asked_or_requested(text: str, intent: str, rights: tuple[str, ...]) -> None:
+    result = recognise(text)
+    assert (result.intent, result.rights) == (intent, rights)
