@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
-from bot.nlu import recipients
+from bot.nlu import phrasing, recipients
 from bot.nlu.cues import OBJECT_NOUNS, Cue
 from bot.nlu.lexicon import load_json
 from bot.nlu.scopes import LATER_SCALE
@@ -121,7 +121,7 @@ def requested(
         wanted = tokens[start] in CAUSATIVE or any(c.concept == "WANT" for c in inside)
         if intent == "question" and not (wanted or _polite(tokens, start, end)):
             continue  # a question's other parts ask about things, not for them
-        if intent == "question" and _wants_to_know(tokens, start, end, inside):
+        if intent == "question" and phrasing.wants_to_know(tokens, start, end, inside):
             continue  # "I want to know who is responsible for my data": asked, not requested
         background = [*shared, *recipients.context(inside)] if recipient else shared
         ranking = ranked(score([*inside, *background]).by_intent)
@@ -160,36 +160,6 @@ def requested(
     return tuple(names), where
 
 
-_KNOW = frozenset({"know", "find", "understand", "vide", "hoere", "forstaa"})
-_WH = frozenset(
-    {
-        "who",
-        "where",
-        "which",
-        "how",
-        "whether",
-        "why",
-        "hvem",
-        "hvor",
-        "hvilken",
-        "hvilket",
-        "hvilke",
-        "hvordan",
-        "hvorfor",
-    }
-)
-
-
-def _wants_to_know(tokens: Sequence[str], start: int, end: int, inside: Sequence[Cue]) -> bool:
-    """A part that wants to know who/where/how about a policy subject is an indirect
-    question ("jeg vil gerne vide, hvem der er ansvarlig"), not a request for a copy.
-    ("... what data you hold" stays a request: "what" is not among the words here.)"""
-    if not any(c.concept.startswith("T_") for c in inside):
-        return False
-    words = [t for t in tokens[start:end] if is_word(t)]
-    return any(a in _KNOW and b in _WH for a, b in pairwise(words))
-
-
 def short(tokens: Sequence[str]) -> bool:
     """True for a reply short enough to be the answer to a question ("alt", "my email")."""
     return sum(1 for t in tokens if is_word(t)) <= ANSWER_WORDS
@@ -213,7 +183,7 @@ def purposes(
             continue  # Danish "alt for mange": far too many, not "all of it"
         if cue.concept == "P_ALL" and _followed_by(cue, tokens, "else"):
             continue  # "only these emails, nothing else": the named ones, not all of them
-        if cue.concept != "P_ALL" and _kept(tokens, cue.start, cue.end):
+        if cue.concept != "P_ALL" and phrasing.kept(tokens, cue.start, cue.end):
             continue  # "trackingen er ok", "but keep the tracking": that one stays on
         if cue.concept == "P_MARKETING" and _serves(tokens, serving, cue.start):
             continue  # "profilering til markedsføring": what the profiling is for
@@ -231,20 +201,6 @@ def objection_purposes(
     loose = [c for c in cues if not any(start <= c.start < end for start, end in others)]
     own = purposes(cues, where.get("objection", ()), tokens)
     return tuple(p for p in PURPOSE_ORDER if p in {*own, *purposes(loose, (), tokens)})
-
-
-_KEPT_AFTER = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_after"])
-_KEPT_BEFORE = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_before"])
-
-
-def _kept(tokens: Sequence[str], start: int, end: int) -> bool:
-    """Whether the purpose at tokens[start:end] is named as one to keep: "X er ok", "X is
-    fine", "keep (the) X", "except X"."""
-    after = tuple(tokens[end : end + 3])
-    if any(after[: len(p)] == p for p in _KEPT_AFTER):
-        return True
-    before = tuple(t for t in tokens[max(0, start - 3) : start] if t not in ("the", "den", "det"))
-    return any(before[-len(p) :] == p for p in _KEPT_BEFORE)
 
 
 def _serves(tokens: Sequence[str], serving: set[int], at: int) -> bool:

@@ -1,0 +1,57 @@
+"""Phrasings that change what a named thing means: a purpose named as one to keep
+("trackingen er ok", "keep the tracking"), and wanting to know who or where about a
+policy subject (an indirect question, not a request)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+
+from bot.nlu.cues import Cue
+from bot.nlu.lexicon import load_json
+from bot.nlu.text import is_word
+
+_DETAILS = load_json("rules.json")["details"]
+
+_KNOW = frozenset({"know", "find", "understand", "vide", "hoere", "forstaa"})
+_WH = frozenset(
+    {
+        "who",
+        "where",
+        "which",
+        "how",
+        "whether",
+        "why",
+        "hvem",
+        "hvor",
+        "hvilken",
+        "hvilket",
+        "hvilke",
+        "hvordan",
+        "hvorfor",
+    }
+)
+
+
+def wants_to_know(tokens: Sequence[str], start: int, end: int, inside: Sequence[Cue]) -> bool:
+    """A part that wants to know who/where/how about a policy subject is an indirect
+    question ("jeg vil gerne vide, hvem der er ansvarlig"), not a request for a copy.
+    ("... what data you hold" stays a request: "what" is not among the words here.)"""
+    if not any(c.concept.startswith("T_") for c in inside):
+        return False
+    words = [t for t in tokens[start:end] if is_word(t)]
+    return any(a in _KNOW and b in _WH for a, b in pairwise(words))
+
+
+_KEPT_AFTER = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_after"])
+_KEPT_BEFORE = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_before"])
+
+
+def kept(tokens: Sequence[str], start: int, end: int) -> bool:
+    """Whether the purpose at tokens[start:end] is named as one to keep: "X er ok", "X is
+    fine", "keep (the) X", "except X"."""
+    after = tuple(tokens[end : end + 3])
+    if any(after[: len(p)] == p for p in _KEPT_AFTER):
+        return True
+    before = tuple(t for t in tokens[max(0, start - 3) : start] if t not in ("the", "den", "det"))
+    return any(before[-len(p) :] == p for p in _KEPT_BEFORE)
