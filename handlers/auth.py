@@ -53,6 +53,17 @@ def _code_buttons() -> tuple[Button, ...]:
     return (Button(_("I didn't get a code"), NO_CODE), menu.cancel_button())
 
 
+def say_code_limit(turn: Turn) -> None:
+    """This conversation asked for too many codes within the hour."""
+    turn.say(
+        _(
+            "You have asked for several codes in a short time. Please wait an hour and "
+            "try again, or ask to talk to a person."
+        ),
+        menu.buttons_for(("handover",)),
+    )
+
+
 async def send_code(turn: Turn, contact: identity.Contact) -> None:
     """Ask for a code to `contact`; the answer is the same whether or not it is registered."""
     outcome = await identity.start(
@@ -60,13 +71,7 @@ async def send_code(turn: Turn, contact: identity.Contact) -> None:
     )
     if outcome is identity.StartOutcome.CONVERSATION_LIMIT:
         turn.dialog.step = Step.IDENTIFY
-        turn.say(
-            _(
-                "You have asked for several codes in a short time. Please wait an hour and "
-                "try again, or ask to talk to a person."
-            ),
-            menu.buttons_for(("handover",)),
-        )
+        say_code_limit(turn)
         return
     turn.dialog.step = Step.CODE
     turn.dialog.contact = {"kind": contact.kind, "value": contact.value}

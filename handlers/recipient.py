@@ -116,13 +116,7 @@ async def _send_code(turn: Turn, number: identity.Contact) -> None:
         purpose="recipient",
     )
     if outcome is identity.StartOutcome.CONVERSATION_LIMIT:
-        turn.say(
-            _(
-                "You have asked for several codes in a short time. Please wait an hour and "
-                "try again, or ask to talk to a person."
-            ),
-            menu.buttons_for(("handover",)),
-        )
+        auth.say_code_limit(turn)
         return
     turn.dialog.step = Step.CODE
     turn.dialog.contact = {"kind": number.kind, "value": number.value}
