@@ -76,7 +76,8 @@ async def _pg_lock(db: Database) -> AsyncIterator[bool]:
             if got:
                 try:
                     await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
-                except Exception:  # never hand a connection that may hold the lock back
+                except Exception as exc:  # never hand a connection that may hold the lock back
+                    log.warning("retention lock release failed: %s", type(exc).__name__)
                     await raw.invalidate()
 
 

@@ -221,8 +221,8 @@ async def _heartbeat(deps: WorkerDeps, claimed: queue.Claimed, every: float) -> 
             if not await queue.in_transaction(deps.db, work):
                 log.warning("action %d: lease lost to another worker", claimed.id)
                 return
-        except Exception:  # a missed beat is retried at the next one
-            log.warning("action %d: lease renewal failed", claimed.id)
+        except Exception as exc:  # a missed beat is retried at the next one
+            log.warning("action %d: lease renewal failed: %s", claimed.id, error_name(exc))
 
 
 async def housekeep(deps: WorkerDeps) -> bool:

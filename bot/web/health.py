@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.web.keys import RUNTIME
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
@@ -20,7 +23,8 @@ async def database_reachable(db: Database) -> bool:
     try:
         async with asyncio.timeout(PROBE_SECONDS), db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except Exception:  # unreachable, refused, timed out: all mean "not reachable"
+    except Exception as exc:  # unreachable, refused, timed out: all mean "not reachable"
+        log.info("database probe failed: %s", type(exc).__name__)
         return False
     return True
 

@@ -10,6 +10,7 @@ SQLAlchemy would not convert its values anyway. The text is the same as
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,6 +21,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError
 
 from storage.types import UTCDateTime
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     AnySelect: TypeAlias = Select[*tuple[Any, ...]]
@@ -219,7 +222,8 @@ def as_driver_sql(stmt: AnySelect, dialect: Dialect) -> str | None:
         try:
             if col.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
                 return None
-        except Exception:  # a type whose conversion needs the driver's type code
+        except Exception as exc:  # a type whose conversion needs the driver's type code
+            log.debug("export: %s needs the ORM path (%s)", col.type, type(exc).__name__)
             return None
     try:
         return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
