@@ -270,6 +270,8 @@ class Simulator:
     ) -> tuple[str | None, str | None]:
         answers, language = dialog.answers, dialog.language
         if ask is Ask.CONFIRM:
+            if "yes" in answers and answers["yes"] is None and answers.get("no"):
+                return str(answers["no"]), None  # this customer changes their mind
             return str(answers.get("yes") or ("ja" if language == "da" else "yes")), None
         if ask is Ask.CHOICE:
             values = [b["value"] for r in replies for b in r.get("buttons", [])]
