@@ -96,7 +96,8 @@ def confirm(turn: Turn, *, lead: str | None = None) -> None:
     """Read back what will happen and ask yes or no."""
     right = RIGHTS[turn.dialog.flow or ""]
     parts = [lead] if lead else []
-    if turn.understanding is not None and turn.understanding.upset and not lead:
+    if turn.apology_due and not lead:
+        turn.apology_due = False
         parts.append(_("I'm sorry for the trouble."))
     parts.append(right.summary(turn))
     if turn.dialog.pending:

@@ -87,6 +87,15 @@ _ELSEWHERE = frozenset({"question", "complaint", "handover", "recipient", "statu
 
 
 async def dispatch(turn: Turn) -> None:
+    understanding = turn.understanding
+    turn.apology_due = bool(
+        understanding is not None and understanding.upset and understanding.intent != "complaint"
+    )
+    await _dispatch(turn)
+    turn.apologise_first(_("I'm sorry for the trouble, and I'll do my best to help."))
+
+
+async def _dispatch(turn: Turn) -> None:
     forced = turn.incoming.metadata.get("intent")
     if forced in HANDLERS:  # a platform command such as Telegram's /start
         await HANDLERS[forced](turn)
@@ -101,8 +110,6 @@ async def dispatch(turn: Turn) -> None:
             return
         turn.say(_("I didn't catch that. What would you like to do?"), menu.main_menu())
         return
-    if understanding.upset and understanding.intent != "complaint":
-        turn.say(_("I'm sorry for the trouble, and I'll do my best to help."))
     if flow in FLOWS:
         resume = FLOWS[flow]
         if _answers_the_step(turn, understanding) and await resume(turn):

@@ -79,6 +79,9 @@ class Turn:
     services: Services
     dialog: DialogState = field(default_factory=DialogState)
     replies: list[Reply] = field(default_factory=list)
+    # an upset customer is told once per turn that we are sorry: in the first reply that
+    # reads back a request, else in a reply of its own before the others
+    apology_due: bool = False
 
     @property
     def language(self) -> str:
@@ -99,6 +102,12 @@ class Turn:
 
     def say(self, text: str, buttons: tuple[Button, ...] = (), link: Link | None = None) -> None:
         self.replies.append(Reply(text=text, buttons=buttons, link=link))
+
+    def apologise_first(self, text: str) -> None:
+        """Put the apology still due before this turn's replies."""
+        if self.apology_due:
+            self.apology_due = False
+            self.replies.insert(0, Reply(text=text))
 
     def now(self) -> datetime:
         return self.services.clock()

@@ -121,8 +121,9 @@ _NOT_A_VALUE = re.compile(r"^(?:not|ikke|the same|det samme|grateful|glad|happy|
 _NAMED = re.compile(r"^[\d\"'“«„A-ZÆØÅ]")
 # "my (full) name, Benjamin Carter" / "vores nye navn: X": the description before the value
 _DESCRIBED = re.compile(
-    r"^(?:my|our|the|mit|vores|det|den)\s+(?:\w+\s+){0,2}?"
-    r"(?:name|navn|firmanavn|company name|address|adresse)\s*(?:,|:|is|er|-)\s*",
+    r"^(?:(?:my|our|the|mit|vores|det|den)\s+(?:\w+\s+){0,2}?)?"
+    r"(?:name|navn(?:et)?|firmanavn(?:et)?|company name|address|adresse(?:n)?)"
+    r"\s*(?:,|:|is|er|-)\s*",
     re.IGNORECASE,
 )
 

@@ -18,6 +18,7 @@ _RULES = load_json("rules.json")["structure"]
 QUESTION_AUX = folded(_RULES["question_aux"])
 QUESTION_STARTERS = folded(_RULES["question_starters"])
 QUESTION_LEADS = folded(_RULES["question_leads"])
+QUESTION_TAGS = tuple(tuple(tag.split()) for tag in folded(_RULES["question_tags"]))
 QUESTION_WORDS = folded(_RULES["question_words"])
 AUX_FOLLOWERS = folded(_RULES["question_aux_followers"])
 POSSESSIVES = folded(_RULES["possessives"])
@@ -93,7 +94,22 @@ def _question_form(tokens: Sequence[str]) -> list[Form]:
     if QUESTION in tokens:
         at = tokens.index(QUESTION)
         return [("QFORM", at, at + 1)]
+    tagged = _question_tag(tokens)
+    if tagged is not None:
+        return [("QFORM", tagged, tagged + 1)]
     return [("QFORM", at, at + 1) for _verb, at in _embedded_questions(tokens)[:1]]
+
+
+def _question_tag(tokens: Sequence[str]) -> int | None:
+    """Where a sentence ends in a tag that makes it a question ("... til inkasso el hvad",
+    "... or what")."""
+    for end in range(1, len(tokens) + 1):
+        if end < len(tokens) and tokens[end] != SENTENCE:
+            continue
+        for tag in QUESTION_TAGS:
+            if end >= len(tag) and tuple(tokens[end - len(tag) : end]) == tag:
+                return end - len(tag)
+    return None
 
 
 def _embedded_questions(tokens: Sequence[str]) -> list[tuple[int, int]]:

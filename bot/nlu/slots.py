@@ -57,6 +57,8 @@ ASKING = frozenset({*RIGHTS, "recipient", "question"})
 
 REASON_BEFORE = folded(_DETAILS["reason_before"])
 REASON_AFTER = folded(_DETAILS["reason_after"])
+# ", så jeg har dem til regnskabet", ", so that ...": what the request is for, not a reason
+PURPOSE_AFTER = tuple(tuple(p.split()) for p in folded(_DETAILS["purpose_after"]))
 # A right named only as the ground of another ("my data is wrong, so stop using it until
 # it is checked" contests accuracy to restrict processing, Art. 18(1)(a))
 GROUNDS: dict[str, tuple[str, frozenset[str]]] = {
@@ -91,7 +93,10 @@ def _reason_follows(tokens: Sequence[str], at: int) -> bool:
         return False  # "slet så min konto": "så" after a verb is "then"
     while at < len(tokens) and not is_word(tokens[at]):
         at += 1
-    return at < len(tokens) and tokens[at] in REASON_BEFORE
+    if at >= len(tokens) or tokens[at] not in REASON_BEFORE:
+        return False
+    after = tuple(tokens[at + 1 : at + 3])
+    return not any(after[: len(p)] == p for p in PURPOSE_AFTER)
 
 
 def requested(

@@ -1,11 +1,13 @@
 """How a message sounds: upset or not, and whether it shows its language clearly.
 
 Upset: angry or fed-up words that are not negated ("not that I'm unhappy" is calm),
-angry emoji, shouting (several words in capitals that are no acronyms) and repeated
-exclamation marks — which in a polite or glad message ("sorry typo!!", "tak!!") are
-emphasis, not anger. Language: one "ok", "yes" or "thanks" says little about the
-language a customer wants to be answered in, so a message counts as clearly in its
-language only with several words of evidence for it and little against it.
+angry emoji, shouting (several words in capitals that are no acronyms), "?!" and repeated
+exclamation marks where the message is heated (it demands a stop, says something is wrong
+or still not done, or negates) — in a polite or glad message ("sorry typo!!", "tak!!",
+"vi er flyttet!!") they are emphasis, not anger. Language: one "ok", "yes" or "thanks"
+says little about the language a customer wants to be answered in, so a message counts
+as clearly in its language only with several words of evidence for it and little
+against it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bot.nlu.text import MAX_CHARS, is_word
 _DETAILS = load_json("rules.json")["details"]
 
 CAPS_WORDS = int(_DETAILS["upset_caps_words"])
+HEAT = frozenset(_DETAILS["upset_heat"])
 ACRONYMS = frozenset(_DETAILS["acronyms"])
 _CALM = re.compile(
     r"\b(?:" + "|".join(re.escape(w) for w in _DETAILS["calm_words"]) + r")\b", re.IGNORECASE
@@ -29,7 +32,8 @@ SURE_MIN_CUES = int(_DETAILS["sure_min_cues"])
 SURE_MIN_WORDS = int(_DETAILS["sure_min_words"])
 SURE_RATIO = float(_DETAILS["sure_ratio"])
 _CAPITALS = re.compile(r"\b[A-ZÆØÅ]{3,}\b")
-_EXCLAIMED = re.compile(r"!\s*!|\?\s*!|!\s*\?")
+_EXCLAIMED = re.compile(r"!\s*!")
+_INDIGNANT = re.compile(r"\?\s*!|!\s*\?")  # "hvorfor?!"
 
 
 def upset(text: str, cues: Sequence[Cue]) -> bool:
@@ -38,7 +42,8 @@ def upset(text: str, cues: Sequence[Cue]) -> bool:
         return True
     text = text[:MAX_CHARS]
     calm = _CALM.search(text) is not None
-    if _EXCLAIMED.search(text) and not calm:
+    heated = any(c.negated or c.concept in HEAT for c in cues)
+    if (_INDIGNANT.search(text) or (_EXCLAIMED.search(text) and heated)) and not calm:
         return True
     shouted = [w for w in _CAPITALS.findall(text) if w not in ACRONYMS]
     return len(shouted) >= CAPS_WORDS or (len(shouted) == 1 and "!" in text and not calm)

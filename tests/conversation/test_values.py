@@ -83,6 +83,10 @@ def test_a_new_name_is_what_follows_the_marker(text: str, expected: str | None) 
             "vi er flyttet til Mejlgade 23, 8000 Aarhus C, så adressen skal rettes",
             "Mejlgade 23, 8000 Aarhus C",
         ),
+        (
+            "vi er flyttet!! ny adresse er Møllevej 12, 8000 Aarhus C, kan i rette det",
+            "Møllevej 12, 8000 Aarhus C",
+        ),
     ],
 )
 def test_a_new_address_keeps_its_commas(text: str, expected: str) -> None:

@@ -201,6 +201,30 @@ async def test_purposes_named_in_the_message_are_not_asked_again(
     assert set(purposes) <= off
 
 
+@pytest.mark.parametrize(
+    ("said", "sorry"),
+    [
+        ("pls stop profiling me, its creepy tbh", "sorry for the trouble"),
+        ("slet min konto, det er helt uacceptabelt", "ked af besværet"),
+    ],
+)
+async def test_an_upset_customer_hears_sorry_once_with_the_read_back(
+    client: Client, said: str, sorry: str
+) -> None:
+    chat = await WebChat.open(client)
+    replies = await chat.send(said)
+    texts = [reply["text"] for reply in replies]
+    assert sum(sorry in text.casefold() for text in texts) == 1, texts
+    assert sorry in texts[0].casefold() and "confirm" in button_values(replies)
+
+
+async def test_glad_news_with_exclamation_marks_gets_no_apology(client: Client) -> None:
+    chat = await WebChat.open(client)
+    said = await chat.say("vi er flyttet!! ny adresse er Møllevej 12, 8000 Aarhus C")
+    assert "ked af" not in said
+    assert "Møllevej 12, 8000 Aarhus C" in said and "adresse er Møllevej" not in said
+
+
 async def test_several_rights_in_one_message_after_one_verification_each_confirmed(
     client: Client, runtime: Runtime
 ) -> None:

@@ -15,6 +15,15 @@ from bot.nlu import recognise
         # asking how the company handles data is a question, also about "my" data...
         ("do you sell my data?", "question", "sharing"),
         ("sælger I mine data til andre firmaer", "question", "sharing"),
+        # "andre firmaer" is other companies, not "ændre firma" typed without æ
+        (
+            "hej saelger i vores data videre til andre firmaer?? fik en mystisk mail",
+            "question",
+            "sharing",
+        ),
+        # a tag question needs no question mark
+        ("og hvis vi er bagud m en faktura ryger vi så til inkasso el hvad", "question", "sharing"),
+        ("k so who do u share it with then", "question", "sharing"),
         ("hvor længe gemmer I mine sms'er?", "question", "retention"),
         ("Bruger I cookies til statistik?", "question", "cookies"),
         ("ligger jeres servere i danmark eller i udlandet", "question", "location"),
@@ -47,6 +56,12 @@ def test_questions_about_the_policy(text: str, intent: str, topic: str | None) -
     assert (result.intent, result.topic) == (intent, topic)
     if intent == "question":
         assert result.rights == ()  # a question never asks for a right
+
+
+def test_what_is_registered_is_what_is_collected() -> None:
+    # "i Aarhus og bruger jeres system til": the preposition "i", not "I" (you)
+    text = "Jeg har et bageri i Aarhus og bruger jeres system til sms. Hvad registrerer I om mig?"
+    assert recognise(text).topics == ("collected",)
 
 
 @pytest.mark.parametrize(
@@ -210,6 +225,14 @@ def test_no_act_where_the_message_asks_for_something_else(text: str, intent: str
             "ret vores tlf nr til 22 33 44 55 og sluk for jeres tracking",
             ("rectification", "objection"),
         ),
+        # "inden I sletter" is when, not what; ", så jeg har dem" is what the copy is for
+        (
+            "Inden I sletter noget, vil jeg gerne have en kopi af mine oplysninger, så jeg har "
+            "dem til regnskabet. Og bagefter skal kontoen lukkes.",
+            ("access", "erasure"),
+        ),
+        # "for our files" is why a copy is wanted, not a file format
+        ("I'd like a full copy of everything you hold on me, for our files.", ("access",)),
         ("copy first, then delete", ("access", "erasure")),
         ("delete my acc + send me a copy of my data first", ("erasure", "access")),
         (
@@ -264,7 +287,15 @@ def test_no_rights_outside_requests() -> None:
         ),
         ("unsubscribe me from just the newsletter", ("marketing_email",)),
         ("nyhedsbrev og tracking", ("marketing_email", "tracking")),
-        ("no more retargeting ads on linkedin pls", ("profiling",)),
+        ("no more retargeting ads pls", ("profiling",)),
+        (
+            "hold op med at spore mig og lave profiler på mig. Nyhedsbrevet må jeg godt "
+            "blive ved med at få.",
+            ("tracking", "profiling"),
+        ),
+        ("stop the tracking but I want to keep getting the newsletter", ("tracking",)),
+        # the policy's LinkedIn/Facebook tracking is what serves the retargeting
+        ("no more retargeting ads on linkedin pls", ("tracking", "profiling")),
         ("Jeg vil ikke spores med jeres cookies og pixels.", ("tracking",)),
         # "everything" in the erasure beside it is not an objection purpose
         ("Stop tracking me with your pixels and delete everything you have on me.", ("tracking",)),
@@ -336,6 +367,7 @@ def test_upset(text: str) -> None:
         "Just out of curiosity, not that I'm unhappy: where can I complain?",
         "Which GDPR rights do I have for SMS and API data?",  # acronyms are no shouting
         "thanks!",
+        "vi er flyttet!! ny adresse er Møllevej 12, 8000 Aarhus C",  # glad news, not anger
         "sorry typo!! its ben@bensbikes.co.uk",  # emphasis in an apology, not anger
         "tusind tak!!",
     ],
