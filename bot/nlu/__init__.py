@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.nlu import slots
+from bot.nlu import phrasing, slots
 from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
 from bot.nlu.acts import find_act, implied_intent, reported
 from bot.nlu.cues import FUZZY, Cue, find_cues, foreign
@@ -38,6 +38,10 @@ from bot.nlu.tone import language_sure, upset
 
 __all__ = ["INTENTS", "RIGHTS", "Recognition", "recognise"]
 
+# Intents a backstory may suggest when its last sentence asks about the policy
+OVERHEARD = frozenset({"other", "greeting"})
+# Intents that stand even when unsure: what a person needs a person for
+DIRECT = frozenset({"complaint", "recipient", "handover"})
 # Intents whose questions name a topic: policy questions, and asking how to complain
 TOPICAL = frozenset({"question", "complaint"})
 
@@ -86,6 +90,11 @@ def _question_form(cues: Sequence[Cue]) -> bool:
     return any(c.concept == "QFORM" for c in cues)
 
 
+def _own_sending(cues: Sequence[Cue]) -> bool:
+    """The writer tells of messages they send ("de sms'er vi sender"): a customer."""
+    return any(c.described or c.concept == "T_MESSAGE_CONTENT" for c in cues)
+
+
 def _without(intent: str, ranking: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
     """Runner-ups after the intent changed: the former intent leads, the new one goes."""
     return tuple(o for o in ranking if o[0] != intent)[:3]
@@ -132,12 +141,17 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
     elif conf < RULES.fallback_below:
         guess, probability = MODEL.posterior(tokens)[0]
         asked = intent == "question" and bool(slots.topics(cues)) and _question_form(cues)
-        if asked and guess == "other":
+        if asked and (guess == "other" or (guess == "recipient" and _own_sending(cues))):
             pass  # a question naming a policy subject stays one ("... my invoices if I ...?")
         elif guess != intent and _may_overrule(intent, probability, scores):
             explanation += f"; unsure, n-grams chose {guess} ({probability:.2f}) over {intent}"
             others = ((intent, round(conf, 3)), *(o for o in others if o[0] != guess))[:3]
             intent = guess
+    unsure = conf < RULES.fallback_below and intent not in DIRECT
+    if (intent in OVERHEARD or unsure) and phrasing.ends_asking(tokens, cues):
+        explanation += f"; ends with a question about the policy, not {intent}"
+        others = _without("question", ((intent, round(conf, 3)), *others))
+        intent, conf = "question", max(conf, RULES.fallback_below)
     act = find_act(tokens, cues, intent)
     implied = implied_intent(act, intent, conf < RULES.fallback_below)
     if implied is not None:

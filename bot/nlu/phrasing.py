@@ -1,6 +1,7 @@
 """Phrasings that change what a named thing means: a purpose named as one to keep
-("trackingen er ok", "keep the tracking"), and wanting to know who or where about a
-policy subject (an indirect question, not a request)."""
+("trackingen er ok", "keep the tracking"), wanting to know who or where about a
+policy subject (an indirect question, not a request), and a backstory that ends in a
+question about the policy."""
 
 from __future__ import annotations
 
@@ -55,3 +56,26 @@ def kept(tokens: Sequence[str], start: int, end: int) -> bool:
         return True
     before = tuple(t for t in tokens[max(0, start - 3) : start] if t not in ("the", "den", "det"))
     return any(before[-len(p) :] == p for p in _KEPT_BEFORE)
+
+
+_WH_CONCEPTS = frozenset({"WHAT_Q", "WHERE_Q", "WHO_Q"})
+_OWN = frozenset({"MINE", "ABOUT_ME"})
+# the verbs by which a sentence asks for something to be done
+REQUESTING = frozenset(
+    {"DELETE", "FORGET", "CLOSE", "CANCEL", "CHANGE", "RECTIFY", "EXPORT", "MOVE", "COPY"}
+    | {"STOP", "UNSUB", "OBJECT", "RESTRICT", "PAUSE", "REVIEW", "MANUAL", "WANT"}
+)
+
+
+def ends_asking(tokens: Sequence[str], cues: Sequence[Cue]) -> bool:
+    """Whether the last sentence is a question about a policy subject that asks for
+    nothing: a backstory followed by "What cookies and tracking do you use?"."""
+    if not tokens or tokens[-1] != "?":
+        return False
+    start = max((at for at, t in enumerate(tokens[:-1]) if not is_word(t) and t != ","), default=-1)
+    last = [c for c in cues if c.start > start]
+    concepts = {c.concept for c in last}
+    topical = any(c.startswith("T_") for c in concepts)
+    acting = any(c.concept in REQUESTING and not c.negated for c in last)
+    mine = bool(concepts & _OWN)  # "what you have stored on me" asks for a copy
+    return topical and bool(concepts & _WH_CONCEPTS) and not acting and not mine

@@ -176,6 +176,10 @@ def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, fl
     return weakest
 
 
+# cues made from the form of a sentence (bot.nlu.forms), placed on one of its words
+SENTENCE_FORMS = frozenset({"QFORM", "QMARK", "Q_AUX"})
+
+
 def _one_word(
     combo: Combo,
     present: dict[str, float],
@@ -184,12 +188,15 @@ def _one_word(
 ) -> bool:
     """True when one word satisfies every group, e.g. the typo "completly" evoking both
     "complete" and "completed": a combination needs words that work together (a phrase
-    such as "cancel my account" may evoke two concepts on purpose)."""
+    such as "cancel my account" may evoke two concepts on purpose). The form of a sentence
+    is no second meaning of its word: "sælger I ...?" asks (QFORM) about selling."""
     if len(combo.groups) < 2:
         return False
     seen: set[tuple[int, int]] = set()
     for group in combo.groups:
         used = {c for c, only_negated in group if c in (negative if only_negated else present)}
+        if used & SENTENCE_FORMS:
+            return False
         seen.update((cue.start, cue.end) for cue in cues if cue.concept in used)
         if len(seen) > 1:
             return False

@@ -181,9 +181,13 @@ def purposes(
     named: set[str] = set()
     described = {c.start for c in cues if c.described}  # "we're not spammers"
     serving = {c.end - 1 for c in cues if c.concept in SERVING}
-    for cue in _within(cues, spans):
+    chosen = _within(cues, spans)
+    specific = [c for c in chosen if c.concept in PURPOSES and c.concept != "P_ALL"]
+    for cue in chosen:
         if cue.start in described:
             continue
+        if cue.concept == "P_ALL" and _all_of_one_kind(cue, specific):
+            continue  # "stop tracking me, fb linkedin all of it": all of that kind
         if cue.concept == "P_ALL" and cue.text == "alt" and _followed_by(cue, tokens, "for"):
             continue  # Danish "alt for mange": far too many, not "all of it"
         if cue.concept == "P_ALL" and _followed_by(cue, tokens, "else"):
@@ -194,6 +198,13 @@ def purposes(
             continue  # "profilering til markedsføring": what the profiling is for
         named.update(PURPOSES.get(cue.concept, ()))
     return tuple(p for p in PURPOSE_ORDER if p in named)
+
+
+def _all_of_one_kind(every: Cue, specific: Sequence[Cue]) -> bool:
+    """Whether "all of it" follows purposes of a single kind only."""
+    before = [c for c in specific if c.start < every.start]
+    kinds = {p for c in before for p in PURPOSES[c.concept]}
+    return len(kinds) == 1
 
 
 def objection_purposes(

@@ -24,6 +24,25 @@ from bot.nlu import recognise
         # a tag question needs no question mark
         ("og hvis vi er bagud m en faktura ryger vi så til inkasso el hvad", "question", "sharing"),
         ("k so who do u share it with then", "question", "sharing"),
+        # the question form sits on the verb that names the topic ("sælger I")
+        (
+            "hej sælger i vores data videre til andre?? fik en mærkelig reklamemail",
+            "question",
+            "sharing",
+        ),
+        # a backstory, then the question: the question is what is asked
+        (
+            "My niece says your website puts cookies from Facebook on my computer, and I "
+            "don't want Facebook to know about my customers. What cookies and tracking do you use?",
+            "question",
+            "cookies",
+        ),
+        ("Hej. Hvor længe gemmer I de sms'er vi sender ud gennem jer?", "question", "retention"),
+        (
+            "Jeg overvejer at lukke vores konto, men hvad sker der så med alle vores fakturaer?",
+            "question",
+            "retention",
+        ),
         ("hvor længe gemmer I mine sms'er?", "question", "retention"),
         ("Bruger I cookies til statistik?", "question", "cookies"),
         ("ligger jeres servere i danmark eller i udlandet", "question", "location"),
@@ -56,6 +75,30 @@ def test_questions_about_the_policy(text: str, intent: str, topic: str | None) -
     assert (result.intent, result.topic) == (intent, topic)
     if intent == "question":
         assert result.rights == ()  # a question never asks for a right
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        (
+            "Jeg vil gerne vide præcist hvilke personoplysninger I indsamler om mig, og hvad de "
+            "bliver brugt til.",
+            ("collected", "purposes"),
+        ),
+        (
+            "I want to know who is the responsible company for my data, and where I can write "
+            "if I have a question about privacy?",
+            ("controller", "contact"),
+        ),
+        (
+            "We require for our supplier file the legal entity acting as data controller and "
+            "the lawful basis for processing our account data.",
+            ("controller", "legal_basis"),
+        ),
+    ],
+)
+def test_every_topic_of_a_question_put_inside_a_sentence(text: str, topics: tuple[str]) -> None:
+    assert recognise(text).topics == topics
 
 
 def test_what_is_registered_is_what_is_collected() -> None:
@@ -231,6 +274,11 @@ def test_no_act_where_the_message_asks_for_something_else(text: str, intent: str
             "dem til regnskabet. Og bagefter skal kontoen lukkes.",
             ("access", "erasure"),
         ),
+        (
+            "I should like to receive all of the information you hold on my account in a file "
+            "that his computer can read, and once that is done, please close my account.",
+            ("portability", "erasure"),
+        ),
         # "for our files" is why a copy is wanted, not a file format
         ("I'd like a full copy of everything you hold on me, for our files.", ("access",)),
         ("copy first, then delete", ("access", "erasure")),
@@ -268,6 +316,11 @@ def test_every_right_asked_for_in_order(text: str, rights: tuple[str, ...]) -> N
     assert result.intent == rights[0]  # the first named is the intent
 
 
+def test_waiting_with_a_deletion_asks_for_none() -> None:
+    said = recognise("Nå, så venter jeg lige med at slette noget til efter årsafslutningen.")
+    assert "erasure" not in (said.intent, *said.rights)
+
+
 def test_no_rights_outside_requests() -> None:
     assert recognise("has my account been deleted yet?").rights == ()
     assert recognise("hej").rights == ()
@@ -294,6 +347,8 @@ def test_no_rights_outside_requests() -> None:
             ("tracking", "profiling"),
         ),
         ("stop the tracking but I want to keep getting the newsletter", ("tracking",)),
+        # "all of it" after one kind: all of that kind
+        ("ok whatever. stop tracking me then, fb linkedin all of it", ("tracking",)),
         # the policy's LinkedIn/Facebook tracking is what serves the retargeting
         ("no more retargeting ads on linkedin pls", ("tracking", "profiling")),
         ("Jeg vil ikke spores med jeres cookies og pixels.", ("tracking",)),
