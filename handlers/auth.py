@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from handlers import menu
+from handlers import menu, values
 from handlers.state import Step
 from handlers.turn import Turn
 from handlers.types import Button
@@ -123,11 +123,16 @@ async def on_code(turn: Turn) -> bool:
     code = identity.parse_code(turn.text)
     if code is None:
         other = contacts.parse_contact(turn.text, region_hints(turn))
-        if other is not None and _corrects_new_value(turn, other):
-            turn.dialog.slots["value"] = other.value
+        corrected = (
+            other.value
+            if other is not None and _corrects_new_value(turn, other)
+            else _corrected_text(turn)
+        )
+        if corrected is not None:
+            turn.dialog.slots["value"] = corrected
             turn.say(
                 _("Got it: the new value is {value}. Now type the code I sent you.").format(
-                    value=other.value
+                    value=corrected
                 ),
                 _code_buttons(),
             )
@@ -186,6 +191,11 @@ async def on_code(turn: Turn) -> bool:
     return False
 
 
+# fields whose new value is free text, and how alike a fixed typo is to the value it fixes
+TEXT_FIELDS = frozenset({"name", "company", "address"})
+SIMILAR = 60.0
+
+
 def _corrects_new_value(turn: Turn, typed: identity.Contact) -> bool:
     """A contact typed while a correction's new value waits, that resembles that value
     more than the contact the code went to: the customer is fixing a typo in it."""
@@ -195,7 +205,19 @@ def _corrects_new_value(turn: Turn, typed: identity.Contact) -> bool:
     sent_to = (turn.dialog.contact or {}).get("value", "")
     if typed.value in (pending, sent_to):
         return False
-    return fuzz.ratio(typed.value, pending) > max(60.0, fuzz.ratio(typed.value, sent_to))
+    return fuzz.ratio(typed.value, pending) > max(SIMILAR, fuzz.ratio(typed.value, sent_to))
+
+
+def _corrected_text(turn: Turn) -> str | None:
+    """A new name, company name or address written while the code is awaited, that
+    resembles the one waiting ("sorry, typo: it should be Annas Bageri & Café ApS")."""
+    field, pending = turn.dialog.slots.get("field"), turn.dialog.slots.get("value")
+    if field not in TEXT_FIELDS or not isinstance(pending, str):
+        return None
+    value = values.new_text_value(turn.text, str(field))
+    if value is None or value == pending:
+        return None
+    return value if fuzz.ratio(value.casefold(), pending.casefold()) > SIMILAR else None
 
 
 async def _resend(turn: Turn) -> None:

@@ -171,6 +171,20 @@ async def test_a_typo_in_the_new_value_is_fixed_at_the_code_step(
     assert len(to_fixed) == 1, "the corrected address got its own code"
 
 
+async def test_a_typo_in_a_new_company_name_is_fixed_at_the_code_step(
+    client: Client, runtime: Runtime, tmp_path: Path
+) -> None:
+    chat = await WebChat.open(client)
+    await chat.say("Firmanavnet skal nu hedde Annas Bagri & Café ApS. Kan I rette det?")
+    await chat.send("ja tak")
+    await chat.send(ANNA)  # the code is on its way
+    fixed = await chat.say("Undskyld, stavefejl. Det skal være Annas Bageri & Café ApS, med e.")
+    assert "Annas Bageri & Café ApS" in fixed
+    await chat.send(await latest_code(runtime.db, ANNA))
+    [request] = await requests_opened(runtime)
+    assert request.details == {"field": "company", "value": "Annas Bageri & Café ApS"}
+
+
 @pytest.mark.parametrize(
     ("said", "yes", "purposes"),
     [

@@ -114,6 +114,13 @@ def test_what_is_registered_is_what_is_collected() -> None:
         ("I want to make a formal complaint about how you handled my data.", "complaint", None),
         ("how do I complain to the Danish data protection authority", "complaint", "complaint"),
         ("hvordan klager jeg til datatilsynet over jer", "complaint", "complaint"),
+        # a support call about an invoice is the story; the content of an SMS is personal data
+        (
+            "Jeg er utilfreds. En supportmedarbejder ringede om en faktura og nævnte indholdet "
+            "af en sms vi havde sendt. Jeg vil klage over det her.",
+            "complaint",
+            None,
+        ),
         # a declared complaint is the point of a message that also tells the story
         (
             "Jeg har ventet over en måned på svar. Det er ikke i overensstemmelse med GDPR, "
@@ -142,6 +149,11 @@ def test_complaints(text: str, intent: str, topic: str | None) -> None:
             "I got a text message sent through your gateway from a shop I never signed up "
             "with. Delete my phone number",
             ("erasure",),
+        ),
+        (
+            "hvem fanden har givet jer mit nummer?? faar sms'er jeg aldrig har bedt om. det "
+            "skal stoppe",
+            ("access", "objection"),
         ),
         # where they got my number is what an access request asks (the source)
         (
