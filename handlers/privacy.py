@@ -31,7 +31,8 @@ class Right:
 
     `summary` is the short confirmation (at most ~40 words; it reads back the slots and
     ends with a yes/no question); `details` is the longer text behind "More".
-    `prefill` takes the slots from the customer's message; `collect` asks for what is
+    `prefill` takes the slots from the customer's message; `several` splits a message
+    that asks for several of this kind (two corrections); `collect` asks for what is
     still missing after verification and returns True once the slots are complete.
     Whether a kind needs an agent's approval is the approval policy's to say
     (`workflow.approvals`), not the dialog's.
@@ -42,6 +43,8 @@ class Right:
     details: Callable[[], str]
     collect: Callable[[Turn], Awaitable[bool]] | None = None
     prefill: Callable[[Turn, Slots], None] | None = None
+    # every request of this kind the message gives in full, when it gives several
+    several: Callable[[Turn], list[Slots]] | None = None
 
 
 RIGHTS: dict[str, Right] = {}
@@ -87,9 +90,18 @@ async def start(turn: Turn, kind: str, *, answered: bool = False) -> None:
     rest = [k for k in dict.fromkeys(named) if k in RIGHTS and k != kind]
     if turn.incoming.text and not answered:
         questions.answer_along(turn)
-    turn.dialog.start(kind, Step.CONFIRM, _prefilled(turn, kind))
-    turn.dialog.pending = [Pending(k, _prefilled(turn, k)) for k in rest]
+    asked = [request for k in (kind, *rest) for request in _requests_of(turn, k)]
+    (first, slots), more = asked[0], asked[1:]
+    turn.dialog.start(first, Step.CONFIRM, slots)
+    turn.dialog.pending = [Pending(k, s) for k, s in more]
     confirm(turn)
+
+
+def _requests_of(turn: Turn, kind: str) -> list[tuple[str, Slots]]:
+    """The requests of `kind` the message asks for: one, or one per correction named."""
+    right = RIGHTS[kind]
+    several = right.several(turn) if right.several is not None and turn.incoming.text else []
+    return [(kind, slots) for slots in several] or [(kind, _prefilled(turn, kind))]
 
 
 def confirm(turn: Turn, *, lead: str | None = None) -> None:

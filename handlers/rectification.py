@@ -106,6 +106,20 @@ def prefill(turn: Turn, slots: Slots) -> None:
             slots["value"] = value
 
 
+def several(turn: Turn) -> list[Slots]:
+    """One correction per field the message gives a new value for, when it gives more
+    than one ("my name should read X, and our address has changed to Y")."""
+    found = values.field_values(turn.text, _hints(turn))
+    fields = [field for field, _value in found]
+    if len(set(fields)) < 2:
+        return []
+    return [
+        {"field": field, "value": value}
+        for field, value in found
+        if field in FIELDS and 0 < len(value) <= MAX_LENGTH
+    ]
+
+
 def _validated(turn: Turn, field: str, hints: tuple[str, ...]) -> str | None:
     if field in CONTACT_FIELDS:
         return values.new_contact(turn.text, field, hints)
@@ -268,4 +282,6 @@ async def collect(turn: Turn) -> bool:
     return True
 
 
-handle = register(Right("rectification", summary, details, collect=collect, prefill=prefill))
+handle = register(
+    Right("rectification", summary, details, collect=collect, prefill=prefill, several=several)
+)

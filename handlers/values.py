@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from workflow.contacts import Found, find_all
 
 _NEW = re.compile(
-    r"(?:\b(?:to|til|into|ny|nye|nyt|new|now|nu|instead|i stedet|replace with|erstat med|"
+    r"(?:\b(?:(?:ought to|should|must|shall|to) read|"
+    r"to|til|into|ny|nye|nyt|new|now|nu|instead|i stedet|replace with|erstat med|"
     r"skal (?:nu )?(?:være|vaere|vare|hedde)|"
     r"(?:should|shud|shld|must|needs? to|has to|have to|shall) (?:now )?be|is now|er nu|"
     r"(?:correct|right) one is|(?:den|det) rigtige (?:er)?|rigtig(?:e)? er|opdater(?:e)? til|"
@@ -126,6 +127,50 @@ _DESCRIBED = re.compile(
     r"\s*(?:,|:|is|er|-)\s*",
     re.IGNORECASE,
 )
+
+
+# where a message names each field, the company's name before a person's ("company name")
+_FIELD_MENTIONS = (
+    ("company", re.compile(r"\b(?:company(?: name)?|firma\w*|virksomhed\w*)\b", re.I)),
+    ("name", re.compile(r"\b(?:(?:full )?name|navn\w*)\b", re.I)),
+    ("address", re.compile(r"\b(?:(?:postal )?address|adresse\w*)\b", re.I)),
+    ("email", re.compile(r"\b(?:e-?mail\w*|mail\w*)\b", re.I)),
+    ("phone", re.compile(r"\b(?:phone|telefon\w*|mobil\w*|tlf\w*|number|nummer\w*)\b", re.I)),
+)
+
+
+# what joins one field's stretch to the next: "… ApS og [mailen til …]"
+_JOINING_END = re.compile(
+    r"(?:[\s,;]+(?:and|og|samt|plus|also|også|our|vores|my|min|mit|the|den|det)\b)+[\s,;]*$",
+    re.IGNORECASE,
+)
+
+
+def field_values(text: str, hints: Iterable[str]) -> list[tuple[str, str]]:
+    """Each field the message gives a new value for, in the order named: "My name ought
+    to read Benjamin Carter …, and our postal address has changed to 12 Harbour Road…"
+    gives the name and the address, each read from its own stretch of the message."""
+    taken: list[tuple[int, int]] = []
+    mentions: list[tuple[int, str]] = []
+    for field, pattern in _FIELD_MENTIONS:
+        for match in pattern.finditer(text):
+            if any(start <= match.start() < end for start, end in taken):
+                continue  # "name" inside "company name"
+            taken.append(match.span())
+            if all(f != field for _at, f in mentions):
+                mentions.append((match.start(), field))
+    mentions.sort()
+    found: list[tuple[str, str]] = []
+    for index, (start, field) in enumerate(mentions):
+        end = mentions[index + 1][0] if index + 1 < len(mentions) else len(text)
+        stretch = _JOINING_END.sub("", text[start:end])
+        if field in ("email", "phone"):
+            value = new_contact(stretch, field, hints)
+        else:
+            value = new_text_value(stretch, field)
+        if value:
+            found.append((field, value))
+    return found
 
 
 def answer_value(text: str) -> str | None:

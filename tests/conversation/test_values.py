@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.values import answer_value, new_contact, new_text_value
+from handlers.values import answer_value, field_values, new_contact, new_text_value
 from workflow.contacts import find_all, regions
 
 
@@ -125,3 +125,30 @@ def test_phone_numbers_in_national_and_international_forms(
 
 def test_a_one_time_code_is_not_read_as_a_phone_number() -> None:
     assert find_all("koden er 123 456", regions("da")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "My name ought to read Benjamin Carter rather than Ben Carter, and our postal "
+            "address has changed to 12 Harbour Road, Bristol BS1 5TT. Thank you kindly.",
+            [("name", "Benjamin Carter"), ("address", "12 Harbour Road, Bristol BS1 5TT")],
+        ),
+        (
+            "Ret firmanavnet til Annas Bageri & Café ApS og mailen til kontor@annasbageri.dk",
+            [("company", "Annas Bageri & Café ApS"), ("email", "kontor@annasbageri.dk")],
+        ),
+        # one field: one value, even with the current one named
+        (
+            "the email on our account is still ben@example.com and it needs to be "
+            "ben@bensbikes.co.uk now",
+            [("email", "ben@bensbikes.co.uk")],
+        ),
+        ("My name is Anna and I want to change my email", []),
+    ],
+)
+def test_each_field_gets_the_value_from_its_own_stretch(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert field_values(text, ("DK", "GB")) == expected

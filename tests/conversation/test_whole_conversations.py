@@ -215,6 +215,26 @@ async def test_purposes_named_in_the_message_are_not_asked_again(
     assert set(purposes) <= off
 
 
+async def test_two_corrections_in_one_message_open_one_request_each(
+    client: Client, runtime: Runtime
+) -> None:
+    chat = await WebChat.open(client)
+    first = await chat.say(
+        "Please amend two details: my name ought to read Benjamin Carter rather than Ben "
+        "Carter, and our postal address has changed to 12 Harbour Road, Bristol BS1 5TT."
+    )
+    assert "Benjamin Carter" in first and "12 Harbour Road" not in first
+    await chat.send("yes")
+    second = await verify(chat, runtime, BEN)
+    assert "12 Harbour Road, Bristol BS1 5TT" in second
+    await chat.send("yes")
+    opened = [r.details for r in await requests_opened(runtime) if r.kind == "rectification"]
+    assert opened == [
+        {"field": "name", "value": "Benjamin Carter"},
+        {"field": "address", "value": "12 Harbour Road, Bristol BS1 5TT"},
+    ]
+
+
 @pytest.mark.parametrize(
     ("said", "sorry"),
     [

@@ -476,12 +476,14 @@ class Simulator:
         want_kinds = sorted(r["kind"] for r in wanted)
         if got_kinds != want_kinds:
             failures.append(f"requests: wanted {want_kinds}, opened {got_kinds}")
+        nth: dict[str, int] = {}  # two corrections: the second wanted is the second opened
         for want in wanted:
             details = want.get("details") or {}
             match = [r for r in requests if r.kind == want["kind"]]
-            if not details or not match:
+            index = nth[want["kind"]] = nth.get(want["kind"], -1) + 1
+            if not details or index >= len(match):
                 continue
-            have = opened.get(match[0].id, {})
+            have = opened.get(match[index].id, {})
             for key, value in details.items():
                 if key == "purposes":
                     if sorted(have.get(key) or []) != sorted(value):
