@@ -328,6 +328,22 @@ def test_every_right_asked_for_in_order(text: str, rights: tuple[str, ...]) -> N
     assert result.intent == rights[0]  # the first named is the intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "act"),
+    [
+        # "begrænse brugen af mine oplysninger" restricts; "af mine" asks for no copy
+        ("Kan I begrænse brugen af mine oplysninger et stykke tid?", "restriction", None),
+        # "lyder" is no typo of a word for a person
+        ("okay det lyder betryggende, tak", "greeting", "thanks"),
+        # "ligger klar" is ready, not stored
+        ("Hvor lang tid tager det typisk før eksporten ligger klar?", "status", "how_long"),
+    ],
+)
+def test_plain_phrasings_are_read_with_confidence(text: str, intent: str, act: str | None) -> None:
+    said = recognise(text)
+    assert (said.intent, said.act) == (intent, act) and said.confidence >= 0.6
+
+
 def test_waiting_with_a_deletion_asks_for_none() -> None:
     said = recognise("Nå, så venter jeg lige med at slette noget til efter årsafslutningen.")
     assert "erasure" not in (said.intent, *said.rights)
