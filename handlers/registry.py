@@ -139,6 +139,9 @@ async def _route(turn: Turn, understanding: Understanding) -> None:
     )
     if short_reply and await _answer_act(turn, understanding):
         return
+    if short_reply and understanding.act == "yes":
+        _yes_to_nothing_asked(turn)
+        return
     several = len(understanding.rights) > 1  # each named with its own action: no guess
     if (
         understanding.confidence < CONFIDENT
@@ -149,6 +152,13 @@ async def _route(turn: Turn, understanding: Understanding) -> None:
         _offer_choices(turn, intent, understanding.alternatives)
         return
     await HANDLERS.get(intent, other.handle)(turn)
+
+
+def _yes_to_nothing_asked(turn: Turn) -> None:
+    """A yes while no question is open is an "ok": it gets a short one back. (It starts
+    no right an answer offered as a button: "okay" after how long SMS are kept is no
+    wish to delete the account.)"""
+    turn.say(_("Good. Is there anything else I can help you with?"))
 
 
 async def _answer_act(turn: Turn, understanding: Understanding) -> bool:

@@ -79,12 +79,19 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
         found.pop("weak_yes", None)
         if "no" in found and not _opens(found["no"], tokens):
             del found["no"]  # "ja, men nej": neither a clear yes nor a clear no
-    if "yes" in found and "thanks" in found and not _opens(found["yes"], tokens):
-        del found["yes"]  # "sounds good, thanks", "nice, thank you 👍": thanks
+    if "yes" in found and "thanks" in found and (
+        not _opens(found["yes"], tokens) or _later_sentence(tokens, found["yes"], found["thanks"])
+    ):
+        del found["yes"]  # "sounds good, thanks", "Okay, det er fint. Tak for svaret": thanks
     for act in PRIORITY:
         if act in found:
             return act
     return None
+
+
+def _later_sentence(tokens: Sequence[str], first: Cue, then: Cue) -> bool:
+    """Whether `then` stands in a sentence after the one of `first`."""
+    return any(t in (SENTENCE, QUESTION) for t in tokens[first.end : then.start])
 
 
 def reported(act: str | None) -> str | None:

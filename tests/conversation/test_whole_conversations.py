@@ -215,6 +215,18 @@ async def test_purposes_named_in_the_message_are_not_asked_again(
     assert set(purposes) <= off
 
 
+@pytest.mark.parametrize("ok", ["okay", "ja tak"])
+async def test_an_ok_when_nothing_was_asked_gets_a_short_answer(
+    client: Client, runtime: Runtime, ok: str
+) -> None:
+    chat = await WebChat.open(client)
+    answer = await chat.send("hvor længe gemmer I mine sms'er?")
+    assert "erasure" in button_values(answer)  # offered, not asked
+    said = await chat.say(ok)
+    assert said == "Godt. Er der andet, jeg kan hjælpe med?"
+    assert await requests_opened(runtime) == []
+
+
 async def test_two_corrections_in_one_message_open_one_request_each(
     client: Client, runtime: Runtime
 ) -> None:

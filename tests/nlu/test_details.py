@@ -233,6 +233,11 @@ def test_no_yes_where_anything_negates_or_it_is_not_an_answer(text: str) -> None
         ("tak for hjælpen", "thanks", "greeting"),
         ("cheers mate", "thanks", "greeting"),
         ("sounds good, thanks", "thanks", "greeting"),
+        # an "ok" that closes one sentence and thanks in the next: thanks
+        ("Okay, det er fint. Tak for svaret", "thanks", "greeting"),
+        ("Right, that makes more sense. Cheers.", "thanks", "greeting"),
+        ("ta", "thanks", "greeting"),
+        ("ja tak", "yes", "other"),
         ("thanks, bye for now", "bye", "greeting"),
         ("hej hej", "bye", "greeting"),
         ("ok great", "yes", "greeting"),  # a weak yes does not turn a greeting into a reply
