@@ -95,7 +95,29 @@ async def on_identify(turn: Turn) -> None:
             (menu.cancel_button(),),
         )
         return
-    await send_code(turn, contact)
+    await send_code(turn, await _registered_reading(turn, contact))
+
+
+async def _registered_reading(turn: Turn, typed: identity.Contact) -> identity.Contact:
+    """A national number typed without its country ("20000001" in an English chat) may
+    read as a number of several countries: the one registered on an account is meant.
+    (The answer to the customer is the same either way, so nothing is revealed.)"""
+    if typed.kind != "phone":
+        return typed
+    readings = dict.fromkeys(
+        [typed.value]
+        + [
+            found.value
+            for region in region_hints(turn)
+            if (found := contacts.parse_phone(turn.text, (region,))) is not None
+        ]
+    )
+    if len(readings) > 1:
+        for value in readings:
+            reading = identity.Contact("phone", value)
+            if await identity.find_person(turn.session, reading):
+                return reading
+    return typed
 
 
 def _no_code_help(turn: Turn) -> None:
@@ -191,9 +213,8 @@ async def on_code(turn: Turn) -> bool:
     return False
 
 
-# fields whose new value is free text, and how alike a fixed typo is to the value it fixes
+# fields whose new value is free text
 TEXT_FIELDS = frozenset({"name", "company", "address"})
-SIMILAR = 60.0
 
 
 def _corrects_new_value(turn: Turn, typed: identity.Contact) -> bool:
@@ -205,7 +226,7 @@ def _corrects_new_value(turn: Turn, typed: identity.Contact) -> bool:
     sent_to = (turn.dialog.contact or {}).get("value", "")
     if typed.value in (pending, sent_to):
         return False
-    return fuzz.ratio(typed.value, pending) > max(SIMILAR, fuzz.ratio(typed.value, sent_to))
+    return fuzz.ratio(typed.value, pending) > max(values.SIMILAR, fuzz.ratio(typed.value, sent_to))
 
 
 def _corrected_text(turn: Turn) -> str | None:
@@ -214,10 +235,10 @@ def _corrected_text(turn: Turn) -> str | None:
     field, pending = turn.dialog.slots.get("field"), turn.dialog.slots.get("value")
     if field not in TEXT_FIELDS or not isinstance(pending, str):
         return None
-    value = values.new_text_value(turn.text, str(field))
-    if value is None or value == pending:
+    value = values.corrected_value(turn.text, str(field), pending)
+    if value is None:
         return None
-    return value if fuzz.ratio(value.casefold(), pending.casefold()) > SIMILAR else None
+    return value if fuzz.ratio(value.casefold(), pending.casefold()) > values.SIMILAR else None
 
 
 async def _resend(turn: Turn) -> None:

@@ -9,6 +9,8 @@ correct a mistyped value.
 
 from __future__ import annotations
 
+from rapidfuzz import fuzz
+
 from handlers import auth, menu, values
 from handlers.privacy import Right, Slots, register
 from handlers.state import Step
@@ -90,7 +92,14 @@ def _hints(turn: Turn, phone_hint: str | None = None) -> tuple[str, ...]:
 
 
 def prefill(turn: Turn, slots: Slots) -> None:
-    """'the email is still X and needs to be Y': field email, value Y."""
+    """'the email is still X and needs to be Y': field email, value Y. At the read-back,
+    a fixed typo ("undskyld, det skal være Annas Bageri …") replaces the value it fixes."""
+    if turn.dialog.flow == "rectification":
+        open_field = str(turn.dialog.slots.get("field"))
+        fixed = _fixed(turn, open_field, turn.dialog.slots.get("value"))
+        if fixed is not None:
+            slots.update({"field": open_field, "value": fixed})
+            return
     named = turn.understanding.field if turn.understanding is not None else None
     field = named if named in FIELDS else None
     if field in (None, *CONTACT_FIELDS):
@@ -118,6 +127,18 @@ def several(turn: Turn) -> list[Slots]:
         for field, value in found
         if field in FIELDS and 0 < len(value) <= MAX_LENGTH
     ]
+
+
+def _fixed(turn: Turn, field: str, pending: object) -> str | None:
+    if field in CONTACT_FIELDS or not isinstance(pending, str):
+        return None
+    act = turn.understanding.act if turn.understanding is not None else None
+    if act in ("yes", "no") or turn.incoming.button:
+        return None
+    value = values.corrected_value(turn.text, field, pending)
+    if not value or len(value) > MAX_LENGTH:
+        return None
+    return value if fuzz.ratio(value.casefold(), pending.casefold()) > values.SIMILAR else None
 
 
 def _validated(turn: Turn, field: str, hints: tuple[str, ...]) -> str | None:
@@ -252,6 +273,16 @@ async def collect(turn: Turn) -> bool:
         answer = turn.incoming.button == "confirm" or (
             turn.understanding is not None and turn.understanding.act == "yes"
         )
+        fixed = None if answer else _fixed(turn, str(slots.get("field")), slots.get("value"))
+        if fixed is not None:  # "oops typo - its Benjamin Carter": read the fix back
+            slots["value"] = fixed
+            turn.say(
+                _("I'll change {field} to {value}. Is that right?").format(
+                    field=field_name(str(slots.get("field"))), value=fixed
+                ),
+                menu.yes_no(),
+            )
+            return False
         if not answer:
             slots.pop("value", None)
             _ask_value(turn, str(slots.get("field")))

@@ -12,7 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rapidfuzz import fuzz
+
 from workflow.contacts import Found, find_all
+
+# how alike a fixed typo is to the value it fixes
+SIMILAR = 60.0
 
 _NEW = re.compile(
     r"(?:\b(?:(?:ought to|should|must|shall|to) read|"
@@ -171,6 +176,26 @@ def field_values(text: str, hints: Iterable[str]) -> list[tuple[str, str]]:
         if value:
             found.append((field, value))
     return found
+
+
+_APOLOGY = re.compile(
+    r"^\s*(?:(?:oops|ups|hov|sorry|sry|undskyld|my bad|min fejl|typo|stavefejl|tastefejl|"
+    r"slåfejl|slaafejl)\b[\s,:;.!-]*)+",
+    re.IGNORECASE,
+)
+
+
+def corrected_value(text: str, field: str, pending: str) -> str | None:
+    """A fixed new value for `field` written in place of a yes ("oops typo - its Benjamin
+    Carter", "sry stavefejl, det skal være X"): introduced as the new one, or, after the
+    apology, a value much like the one it fixes."""
+    marked = new_text_value(text, field)
+    if marked and marked != pending:
+        return marked
+    bare = answer_value(_APOLOGY.sub("", text))
+    if not bare or bare == pending or "?" in bare:
+        return None
+    return bare if fuzz.ratio(bare.casefold(), pending.casefold()) > SIMILAR else None
 
 
 def answer_value(text: str) -> str | None:

@@ -13,7 +13,7 @@ objection purposes and the field to correct (`bot.nlu.slots`), and the tone
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.nlu import phrasing, slots
 from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
@@ -104,6 +104,11 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
     """Language, intent and details of `text`; `hint` decides the language only without
     evidence."""
     text = text if isinstance(text, str) else ""
+    taken_back = phrasing.after_retraction(text)
+    if taken_back is not None:
+        found = recognise(taken_back, hint)
+        note = f"{found.explanation}; read after what was taken back"
+        return replace(found, text=text, explanation=note)
     tokens = tokenise(text)
     cues = find_cues(tokens)
     phrase_languages = [

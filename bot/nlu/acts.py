@@ -62,7 +62,7 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
         return None
     concepts = {c.concept for c in cues}
     found: dict[str, Cue] = {}
-    for cue in cues:
+    for cue in sorted(cues, key=lambda c: c.start):  # each act where first said
         act = ACT_CONCEPTS.get(cue.concept)
         if act in COURTESIES and intent not in PLAIN:
             continue
@@ -79,8 +79,13 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
         found.pop("weak_yes", None)
         if "no" in found and not _opens(found["no"], tokens):
             del found["no"]  # "ja, men nej": neither a clear yes nor a clear no
-    if "yes" in found and "thanks" in found and (
-        not _opens(found["yes"], tokens) or _later_sentence(tokens, found["yes"], found["thanks"])
+    if (
+        "yes" in found
+        and "thanks" in found
+        and (
+            not _opens(found["yes"], tokens)
+            or _later_sentence(tokens, found["yes"], found["thanks"])
+        )
     ):
         del found["yes"]  # "sounds good, thanks", "Okay, det er fint. Tak for svaret": thanks
     for act in PRIORITY:

@@ -1,10 +1,11 @@
 """Phrasings that change what a named thing means: a purpose named as one to keep
 ("trackingen er ok", "keep the tracking"), wanting to know who or where about a
-policy subject (an indirect question, not a request), and a backstory that ends in a
-question about the policy."""
+policy subject (an indirect question, not a request), a backstory that ends in a
+question about the policy, and taking back what was just said ("… nej vent …")."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -51,7 +52,7 @@ _KEPT_BEFORE = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_before"])
 def kept(tokens: Sequence[str], start: int, end: int) -> bool:
     """Whether the purpose at tokens[start:end] is named as one to keep: "X er ok", "X is
     fine", "keep (the) X", "except X"."""
-    after = tuple(tokens[end : end + 3])
+    after = tuple(tokens[end : end + 4])
     if any(after[: len(p)] == p for p in _KEPT_AFTER):
         return True
     before = tuple(t for t in tokens[max(0, start - 3) : start] if t not in ("the", "den", "det"))
@@ -79,3 +80,25 @@ def ends_asking(tokens: Sequence[str], cues: Sequence[Cue]) -> bool:
     acting = any(c.concept in REQUESTING and not c.negated for c in last)
     mine = bool(concepts & _OWN)  # "what you have stored on me" asks for a copy
     return topical and bool(concepts & _WH_CONCEPTS) and not acting and not mine
+
+
+# "slette hele kontoen. Nej vent... jeg vil bare af med nyhedsbrevet": what came before
+# is taken back
+_RETRACTION = re.compile(
+    r"\b(?:(?:nej|no|nah|hov)[\s,.!]+(?:vent|wait|nej)|scratch that|glem det|forget that|"
+    r"never ?mind(?: that)?|eller nej|actually,? no|on second thought|ved nærmere eftertanke)\b",
+    re.IGNORECASE,
+)
+_TAIL_WORDS = 3
+
+
+def after_retraction(text: str) -> str | None:
+    """What follows the last phrase that takes back what was said, when enough follows."""
+    found = list(_RETRACTION.finditer(text))
+    if not found:
+        return None
+    last = found[-1]
+    if len(re.findall(r"\w+", text[: found[0].start()])) < _TAIL_WORDS:
+        return None  # "never mind the correction I asked for": an earlier message taken back
+    tail = text[last.end() :].lstrip(" .,!…-–")
+    return tail if len(re.findall(r"\w+", tail)) >= _TAIL_WORDS else None

@@ -179,6 +179,7 @@ def purposes(
 ) -> tuple[str, ...]:
     """Objection purposes named in `spans` (the whole message when empty)."""
     named: set[str] = set()
+    keep: set[str] = set()  # named as kept anywhere: "Tracking må I gerne beholde (… analytics)"
     described = {c.start for c in cues if c.described}  # "we're not spammers"
     serving = {c.end - 1 for c in cues if c.concept in SERVING}
     chosen = _within(cues, spans)
@@ -193,10 +194,12 @@ def purposes(
         if cue.concept == "P_ALL" and _followed_by(cue, tokens, "else"):
             continue  # "only these emails, nothing else": the named ones, not all of them
         if cue.concept != "P_ALL" and phrasing.kept(tokens, cue.start, cue.end):
+            keep.update(PURPOSES.get(cue.concept, ()))
             continue  # "trackingen er ok", "but keep the tracking": that one stays on
         if cue.concept == "P_MARKETING" and _serves(tokens, serving, cue.start):
             continue  # "profilering til markedsføring": what the profiling is for
         named.update(PURPOSES.get(cue.concept, ()))
+    named -= keep
     return tuple(p for p in PURPOSE_ORDER if p in named)
 
 

@@ -227,6 +227,33 @@ async def test_an_ok_when_nothing_was_asked_gets_a_short_answer(
     assert await requests_opened(runtime) == []
 
 
+async def test_a_typo_in_a_new_name_is_fixed_when_it_is_read_back(
+    client: Client, runtime: Runtime
+) -> None:
+    chat = await WebChat.open(client)
+    await chat.send("need to change the name on my account pls")
+    await chat.send("yep")
+    await verify(chat, runtime, BEN)
+    assert "Benjamn Carter" in await chat.say("Benjamn Carter")
+    fixed = await chat.say("oops typo - its Benjamin Carter")
+    assert "Benjamin Carter" in fixed and "Benjamn" not in fixed
+    await chat.send("yep")
+    [request] = await requests_opened(runtime)
+    assert request.details == {"field": "name", "value": "Benjamin Carter"}
+
+
+async def test_a_national_number_is_read_as_the_registered_one(
+    client: Client, runtime: Runtime
+) -> None:
+    """Anna's Danish number typed without +45 in an English chat."""
+    chat = await WebChat.open(client)
+    await chat.send("please stop the newsletter")
+    await chat.send("yes")
+    said = await chat.say("20000001")
+    assert "+45" in said
+    assert any(m.to == "+4520000001" for m in await outbox(runtime.db))
+
+
 async def test_two_corrections_in_one_message_open_one_request_each(
     client: Client, runtime: Runtime
 ) -> None:

@@ -270,6 +270,11 @@ class Simulator:
     ) -> tuple[str | None, str | None]:
         answers, language = dialog.answers, dialog.language
         if ask is Ask.CONFIRM:
+            typo = answers.get("new_value")
+            if flags.get("correction") and typo and _reads_back(replies, str(typo)):
+                # a new value read back with the typo the customer made: they fix it here
+                text, flags["correction"] = flags["correction"], None
+                return str(text), None
             if "yes" in answers and answers["yes"] is None and answers.get("no"):
                 return str(answers["no"]), None  # this customer changes their mind
             return str(answers.get("yes") or ("ja" if language == "da" else "yes")), None
@@ -596,3 +601,8 @@ class Simulator:
 
 def _normal(text: str) -> str:
     return " ".join(text.casefold().replace("\u00a0", " ").split())
+
+
+def _reads_back(replies: list[dict[str, Any]], value: str) -> bool:
+    """Whether the bot's last replies read `value` back (a confirmation of it)."""
+    return any(value.casefold() in str(r.get("text", "")).casefold() for r in replies)

@@ -238,6 +238,8 @@ def test_no_yes_where_anything_negates_or_it_is_not_an_answer(text: str) -> None
         ("Right, that makes more sense. Cheers.", "thanks", "greeting"),
         ("ta", "thanks", "greeting"),
         ("ja tak", "yes", "other"),
+        # the yes said first counts, wherever the matcher found it
+        ("Yes, that is right, thank you", "yes", "other"),
         ("thanks, bye for now", "bye", "greeting"),
         ("hej hej", "bye", "greeting"),
         ("ok great", "yes", "greeting"),  # a weak yes does not turn a greeting into a reply
@@ -349,6 +351,43 @@ def test_plain_phrasings_are_read_with_confidence(text: str, intent: str, act: s
     assert (said.intent, said.act) == (intent, act) and said.confidence >= 0.6
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "rights"),
+    [
+        # what came before "nej vent" is taken back
+        (
+            "Jeg har fået så mange mails, at jeg har lyst til at slette hele kontoen. Nej "
+            "vent... det går ikke. Jeg vil egentlig bare af med jeres nyhedsbrev. Kan I fjerne "
+            "mig fra det?",
+            "objection",
+            ("objection",),
+        ),
+        # taking back an earlier message is a cancel, read as before
+        ("on second thought, don't delete it", "cancel", ()),
+        # "we stop using the service" tells, it asks for no restriction
+        (
+            "We stop to use the SMS service. Before you delete, I want to have copy of all "
+            "data. After this, please delete the account.",
+            "access",
+            ("access", "erasure"),
+        ),
+    ],
+)
+def test_what_a_message_takes_back_or_tells_asks_for_nothing(
+    text: str, intent: str, rights: tuple[str, ...]
+) -> None:
+    said = recognise(text)
+    assert (said.intent, said.rights) == (intent, rights)
+
+
+def test_a_livid_formal_complaint_is_a_complaint() -> None:
+    said = recognise(
+        "I'm absolutely livid. Your support people CC'd another company with our customer "
+        "list attached! I want to make a formal complaint and I want to know where it goes."
+    )
+    assert said.intent == "complaint" and said.confidence >= 0.6
+
+
 def test_waiting_with_a_deletion_asks_for_none() -> None:
     said = recognise("Nå, så venter jeg lige med at slette noget til efter årsafslutningen.")
     assert "erasure" not in (said.intent, *said.rights)
@@ -380,6 +419,17 @@ def test_no_rights_outside_requests() -> None:
             ("tracking", "profiling"),
         ),
         ("stop the tracking but I want to keep getting the newsletter", ("tracking",)),
+        # a purpose named as kept stays on wherever else it is named
+        (
+            "Kan I opt-out'e kontoen fra jeres marketing-mails og fra profiling? Tracking må I "
+            "gerne beholde, det er fair nok til jeres analytics.",
+            ("marketing_email", "profiling"),
+        ),
+        (
+            "I don't want the tracking and the profiling anymore, please turn it off. The "
+            "newsletter I want to keep, den er fin.",
+            ("tracking", "profiling"),
+        ),
         # "all of it" after one kind: all of that kind
         ("ok whatever. stop tracking me then, fb linkedin all of it", ("tracking",)),
         # the policy's LinkedIn/Facebook tracking is what serves the retargeting
