@@ -21,6 +21,7 @@ from workflow.referral_numbers import masked
 from workflow.referral_senders import senders_for_number
 
 FLOW = "recipient"
+FURTHER = "further"  # after the default request: "delete my number", "make them stop"
 WISHES = ("erasure", "objection", "access", "rectification")
 VERIFIED_FOR = identity.VERIFIED_FOR
 
@@ -30,6 +31,20 @@ def _wishes(turn: Turn) -> list[str]:
     and make it stop": access, then objection)."""
     named = turn.understanding.rights if turn.understanding is not None else ()
     return [kind for kind in dict.fromkeys(named) if kind in WISHES]
+
+
+def further_wish(turn: Turn) -> list[str]:
+    """After the senders were asked what they hold, what more the person wants of them:
+    "just make them stop" (read as a bare stop) asks them to stop writing."""
+    understanding = turn.understanding
+    if understanding is None:
+        return []
+    wishes = [w for w in _wishes(turn) if w != "access"]
+    if not wishes and understanding.intent in ("cancel", "objection"):
+        wishes = ["objection"]
+    if not wishes and understanding.intent == "erasure":
+        wishes = ["erasure"]
+    return wishes
 
 
 def _hints(turn: Turn) -> tuple[str, ...]:
@@ -78,6 +93,14 @@ async def resume(turn: Turn) -> bool:
         return True
     if dialog.step is Step.CODE:
         return await _on_code(turn)
+    if dialog.step is Step.DETAILS and dialog.asking == FURTHER:
+        wishes, number = further_wish(turn), _verified_number(turn)
+        if not wishes or number is None:
+            dialog.end()  # something else: answered as if no dialog were open
+            return False
+        dialog.slots["wishes"] = wishes
+        await _forward(turn, number)
+        return True
     if dialog.step is Step.DETAILS and dialog.asking == "wish":
         wishes = [turn.incoming.button] if turn.incoming.button in WISHES else _wishes(turn)
         number = _verified_number(turn)
@@ -264,7 +287,12 @@ async def _forward(turn: Turn, number: str) -> None:
             secret=turn.services.secret,
             public_url=turn.services.public_url,
         )
+    further = list(slots.get("wishes") or []) == ["access"] and bool(views)
+    senders = slots.get("senders")
     turn.dialog.end()
+    if further:  # the offer to ask them also to delete or stop stays open
+        turn.dialog.start(FLOW, Step.DETAILS, {"senders": senders})
+        turn.dialog.asking = FURTHER
     if not views:
         turn.say(
             _(

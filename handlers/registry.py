@@ -193,6 +193,7 @@ def _answers_the_step(turn: Turn, understanding: Understanding) -> bool:
             or (dialog.asking == "purposes" and bool(understanding.purposes))
             or (dialog.asking == "field" and understanding.field is not None)
             or (dialog.asking == "wish" and bool(understanding.rights))
+            or (dialog.asking == recipient.FURTHER and bool(recipient.further_wish(turn)))
             or identity.parse_code(turn.text) is not None
         )
     return False

@@ -84,6 +84,36 @@ async def test_a_recipient_verifies_the_number_hears_the_senders_and_both_are_to
     assert all(r.reference in status for r in found)
 
 
+@pytest.mark.parametrize(
+    ("opening", "further", "thanks"),
+    [
+        (
+            "got a few texts recently and idk who from, who has my number??",
+            "just make them stop",
+            "thanks",
+        ),
+        (
+            "jeg får sms fra et bageri gennem jer, hvem har givet dem mit nummer?",
+            "kan i faa dem til at stoppe, begge to",
+            "tak",
+        ),
+    ],
+)
+async def test_after_the_senders_are_asked_what_they_hold_a_stop_is_passed_on_too(
+    client: Client, runtime: Runtime, opening: str, further: str, thanks: str
+) -> None:
+    chat = await WebChat.open(client)
+    await chat.send(opening)
+    await chat.send("+45 31 00 00 03")
+    await chat.send(await latest_code(runtime.db, BOTH))
+    assert {r.kind for r in await referrals(runtime)} == {"access"}
+    passed = await chat.say(further)
+    stops = [r for r in await referrals(runtime) if r.kind == "objection"]
+    assert len(stops) == 2 and all(r.reference in passed for r in stops)
+    closing = await chat.say(thanks)  # the offer is closed: thanks is thanks
+    assert len(await referrals(runtime)) == 4 and "RF-" not in closing
+
+
 async def test_a_number_whose_messages_are_anonymised_gets_the_honest_answer(
     client: Client, runtime: Runtime
 ) -> None:
