@@ -20,8 +20,10 @@ from workflow.contacts import Found, find_all
 SIMILAR = 60.0
 
 _NEW = re.compile(
-    r"(?:\b(?:(?:ought to|should|must|shall|to) read|"
-    r"to|til|into|ny|nye|nyt|new|now|nu|instead|i stedet|replace with|erstat med|"
+    r"(?:\b(?:(?:ought to|should|must|shall|to)(?: now)? read|(?:det |den |vi )?hedder(?: nu)?|"
+    r"(?:it's|its|it is|is) (?:now )?called|"
+    r"(?<!pursuant )(?<!according )(?<!due )(?<!subject )(?<!referring )to|"
+    r"til|into|ny|nye|nyt|new|now|nu|instead|i stedet|replace with|erstat med|"
     r"skal (?:nu )?(?:være|vaere|vare|hedde)|"
     r"(?:should|shud|shld|must|needs? to|has to|have to|shall) (?:now )?be|is now|er nu|"
     r"(?:correct|right) one is|(?:den|det) rigtige (?:er)?|rigtig(?:e)? er|opdater(?:e)? til|"
@@ -40,6 +42,7 @@ _END = re.compile(
     r"[.!?](?:\s|$)|\n|(?:\s+(?:and|og|but|men)|\s*,)\s+(?:also|og(?:så)?|så|then|derefter|send|please|pls|can|kan|"
     r"could|i|jeg|stop|slet|delete|sluk|give|giv|make|lav|remove|fjern)\b"
     r"|\s+(?:not|ikke|instead of|i stedet for|rather than)\s"  # the old value follows
+    r"|\s+(?:following|due to|because|since|as of|pursuant|fordi|pga|på grund af)\b"
     r"|\s+(?:please|pls|tak|thanks|thank you|thx|now|nu|asap|hurtigst muligt)\s*[.!]*\s*$",
     re.IGNORECASE,
 )
@@ -171,8 +174,9 @@ def field_values(text: str, hints: Iterable[str]) -> list[tuple[str, str]]:
         stretch = _JOINING_END.sub("", text[start:end])
         if field in ("email", "phone"):
             value = new_contact(stretch, field, hints)
-        else:
+        else:  # a name written as one: "… look forward to your confirmation" is none
             value = new_text_value(stretch, field)
+            value = value if value and _NAMED.match(value) else None
         if value:
             found.append((field, value))
     return found
@@ -180,7 +184,8 @@ def field_values(text: str, hints: Iterable[str]) -> list[tuple[str, str]]:
 
 _APOLOGY = re.compile(
     r"^\s*(?:(?:oops|ups|hov|sorry|sry|undskyld|my bad|min fejl|typo|stavefejl|tastefejl|"
-    r"slåfejl|slaafejl)\b[\s,:;.!-]*)+",
+    r"slåfejl|slaafejl|(?:jeg )?(?:skrev|har skrevet|stavede|har stavet) (?:det )?forkert|"
+    r"i (?:misspelled|mistyped|wrote) it(?: wrong)?)\b[\s,:;.!–-]*)+",
     re.IGNORECASE,
 )
 

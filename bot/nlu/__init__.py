@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from bot.nlu import phrasing, slots
 from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
@@ -22,6 +23,7 @@ from bot.nlu.cues import FUZZY, Cue, find_cues, foreign
 from bot.nlu.language import clear, detect, requested_language
 from bot.nlu.lexicon import LEXICON
 from bot.nlu.ngram import MODEL
+from bot.nlu.scopes import OWN_SENDING
 from bot.nlu.scoring import (
     INTENTS,
     RULES,
@@ -90,9 +92,16 @@ def _question_form(cues: Sequence[Cue]) -> bool:
     return any(c.concept == "QFORM" for c in cues)
 
 
-def _own_sending(cues: Sequence[Cue]) -> bool:
-    """The writer tells of messages they send ("de sms'er vi sender"): a customer."""
-    return any(c.described or c.concept == "T_MESSAGE_CONTENT" for c in cues)
+def _own_sending(tokens: Sequence[str], cues: Sequence[Cue]) -> bool:
+    """The writer tells of messages they send ("de sms'er vi sender", "we send appointment
+    reminders by text"): a customer."""
+    if any(c.described or c.concept == "T_MESSAGE_CONTENT" for c in cues):
+        return True
+    return any(
+        first in subjects and second in verbs
+        for subjects, verbs in OWN_SENDING
+        for first, second in pairwise(tokens)
+    )
 
 
 def _without(intent: str, ranking: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
@@ -146,8 +155,11 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
     elif conf < RULES.fallback_below:
         guess, probability = MODEL.posterior(tokens)[0]
         asked = intent == "question" and bool(slots.topics(cues)) and _question_form(cues)
-        if asked and (guess == "other" or (guess == "recipient" and _own_sending(cues))):
+        several = intent in RIGHTS and len(slots.requested(tokens, cues, intent)[0]) > 1
+        if asked and (guess == "other" or (guess == "recipient" and _own_sending(tokens, cues))):
             pass  # a question naming a policy subject stays one ("... my invoices if I ...?")
+        elif several:
+            pass  # "(i) rectify …, and (ii) cease processing …": two rights are no doubt
         elif guess != intent and _may_overrule(intent, probability, scores):
             explanation += f"; unsure, n-grams chose {guess} ({probability:.2f}) over {intent}"
             others = ((intent, round(conf, 3)), *(o for o in others if o[0] != guess))[:3]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.values import answer_value, field_values, new_contact, new_text_value
+from handlers.values import (
+    answer_value,
+    corrected_value,
+    field_values,
+    new_contact,
+    new_text_value,
+)
 from workflow.contacts import find_all, regions
 
 
@@ -146,9 +152,34 @@ def test_a_one_time_code_is_not_read_as_a_phone_number() -> None:
             [("email", "ben@bensbikes.co.uk")],
         ),
         ("My name is Anna and I want to change my email", []),
+        # "pursuant to Article 21", "look forward to your confirmation": no new values
+        (
+            "rectify the company name, which should now read Ben's Bikes & Repairs Ltd "
+            "following a change of name, and cease profiling pursuant to Article 21. We look "
+            "forward to your written confirmation.",
+            [("company", "Ben's Bikes & Repairs Ltd")],
+        ),
     ],
 )
 def test_each_field_gets_the_value_from_its_own_stretch(
     text: str, expected: list[tuple[str, str]]
 ) -> None:
     assert field_values(text, ("DK", "GB")) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "fixed"),
+    [
+        (
+            "undskyld, jeg skrev det forkert – det hedder Annas Bageri & Café ApS, med & og é",
+            "Annas Bageri og Cafe ApS",
+            "Annas Bageri & Café ApS",
+        ),
+        ("oops typo - its Benjamin Carter", "benjamn carter", "Benjamin Carter"),
+        ("hvorfor det?", "Benjamin Carter", None),
+    ],
+)
+def test_a_fixed_typo_replaces_the_value_it_fixes(
+    text: str, pending: str, fixed: str | None
+) -> None:
+    assert corrected_value(text, "company", pending) == fixed

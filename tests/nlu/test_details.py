@@ -380,6 +380,67 @@ def test_what_a_message_takes_back_or_tells_asks_for_nothing(
     assert (said.intent, said.rights) == (intent, rights)
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "rights"),
+    [
+        # two rights asked for in a letter: the n-gram guess does not overrule them
+        (
+            "Our client hereby requests that you (i) rectify the company name held on his "
+            "account, which should now read Ben's Bikes & Repairs Ltd following a change of "
+            "name, and (ii) cease processing his personal data for the purposes of profiling, "
+            "pursuant to Article 21.",
+            "rectification",
+            ("rectification", "objection"),
+        ),
+        (
+            "hej hvem har sendt sms til mig gennem jer?? vil se hvad i har paa mig",
+            "recipient",
+            ("access",),
+        ),
+        # an account "on hold" is what the decision did, not a wish to restrict
+        (
+            "my card payment got refused automatically and now acct says 'on hold' ?? want "
+            "someone to actually review that automatic decision",
+            "human_review",
+            ("human_review",),
+        ),
+    ],
+)
+def test_what_is_asked_in_longer_messages(text: str, intent: str, rights: tuple[str, ...]) -> None:
+    said = recognise(text)
+    assert (said.intent, said.rights) == (intent, rights)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Hvilket behandlingsgrundlag henviser I til for kontaktoplysningerne?", "legal_basis"),
+        ("hvad kører I af transportkryptering?", "security"),
+        ("Under which GDPR article do you process account data?", "legal_basis"),
+    ],
+)
+def test_more_ways_to_name_a_topic(text: str, topic: str) -> None:
+    assert topic in recognise(text).topics
+
+
+def test_a_dpo_writing_is_not_asking_for_ours() -> None:
+    said = recognise("Jeg er ekstern databeskyttelsesrådgiver for Anna's Bageri ApS.")
+    assert "contact" not in said.topics
+
+
+def test_acronyms_are_no_shouting() -> None:
+    said = recognise("vi kalder jeres REST API fra webshoppen. Forlader noget EU/EØS?")
+    assert not said.upset
+
+
+def test_a_full_legal_name_is_a_persons_name() -> None:
+    said = recognise(
+        "our supplier accounts should be in my full legal name. Could you change the contact "
+        "name on the account from Ben Carter to Benjamin Carter?"
+    )
+    assert said.field == "name"
+
+
 def test_a_livid_formal_complaint_is_a_complaint() -> None:
     said = recognise(
         "I'm absolutely livid. Your support people CC'd another company with our customer "
