@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,55 @@ async def test_an_account_without_messages_gets_empty_files(
     assert result.effects["rows"]["sms_messages"] == 0
     async with seeded.sessions() as session:
         assert await session.scalar(select(SmsMessage.id).limit(1)) is not None  # others' kept
+
+
+def _plainly(columns: list[str], rows: list[tuple[Any, ...]]) -> tuple[str, str]:
+    """What `json.dumps` and `csv.writer` make of the rows (the CSV cells as the export
+    spells them: ISO 8601, exact amounts, true/false, JSON documents, "" for NULL)."""
+    objects = [
+        json.dumps(
+            dict(zip(columns, row, strict=True)), ensure_ascii=False, default=export_rows.plain
+        )
+        for row in rows
+    ]
+
+    def cell(value: Any) -> Any:
+        value = export_rows.plain(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False)
+        return "" if value is None else value
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([[cell(v) for v in row] for row in rows])
+    return ",\n".join(objects), buffer.getvalue()
+
+
+def test_rows_of_every_kind_convert_as_json_dumps_and_csv_writer_would() -> None:
+    columns = ["id", "text", "flag", "amount", "at", "doc", "ratio", 'odd "name", %s']
+    texts = [t for t in TRICKY if t is not None]
+    rows = [
+        (
+            index,
+            text,
+            index % 2 == 0,
+            Decimal("12.50") * index,
+            START + timedelta(minutes=index),
+            {"note": text, "n": [index, None]} if index % 3 else None,
+            index / 7,
+            None,
+        )
+        for index, text in enumerate(texts)
+    ]
+    rows.append((None, None, None, None, None, ["a, b"], None, "late"))
+    converter = export_rows.Rows(columns)
+    assert converter.convert(rows) == _plainly(columns, rows)
+    # SQLite's loose typing: a text where numbers were, a number where texts were
+    odd = [("7", 2, True, Decimal(1), START, [], 0.5, "x, y")]
+    assert converter.convert(odd) == _plainly(columns, odd)
+
+
+def test_a_lone_empty_cell_is_quoted_as_csv_writer_quotes_it() -> None:
+    rows: list[tuple[Any, ...]] = [("",), (None,), ("x",), ("a,b",)]
+    assert export_rows.Rows(["only"]).convert(rows) == _plainly(["only"], rows)

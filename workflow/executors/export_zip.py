@@ -77,25 +77,31 @@ async def _partitions(connection: AsyncConnection, stmt: AnySelect) -> AsyncGene
     driver: Any = (await connection.get_raw_connection()).driver_connection
     if connection.dialect.name == "postgresql":  # asyncpg: a server-side cursor
         cursor = await driver.cursor(sql)
-        # the next partition is asked for before this one is handed on, so the database
-        # works on it while this one is written
-        ahead = asyncio.ensure_future(cursor.fetch(PARTITION))
-        try:
-            while partition := await ahead:
-                ahead = asyncio.ensure_future(cursor.fetch(PARTITION))
-                yield partition
-        finally:
-            if not ahead.done():  # the connection is free again only once it has answered
-                await asyncio.wait([ahead])
-            if not ahead.cancelled():
-                ahead.exception()  # retrieved: an error here is not the one to report
+        async for partition in _fetched_ahead(cursor.fetch):
+            yield partition
         return
-    cursor = await driver.execute(sql)  # aiosqlite
+    cursor = await driver.execute(sql)  # aiosqlite: fetched in its connection's thread
     try:
-        while partition := await cursor.fetchmany(PARTITION):
+        async for partition in _fetched_ahead(cursor.fetchmany):
             yield partition
     finally:
         await cursor.close()
+
+
+async def _fetched_ahead(fetch: Callable[[int], Awaitable[Any]]) -> AsyncGenerator[Any, None]:
+    """`fetch(PARTITION)` until it comes back empty, the next partition asked for before
+    this one is handed on, so the database (or the driver's thread) works on it while
+    this one is converted and written."""
+    ahead = asyncio.ensure_future(fetch(PARTITION))
+    try:
+        while partition := await ahead:
+            ahead = asyncio.ensure_future(fetch(PARTITION))
+            yield partition
+    finally:
+        if not ahead.done():  # the connection is free again only once it has answered
+            await asyncio.wait([ahead])
+        if not ahead.cancelled():
+            ahead.exception()  # retrieved: an error here is not the one to report
 
 
 async def _off_loop(call: Callable[..., Any], *args: Any) -> None:
@@ -116,21 +122,18 @@ async def _write_section(
     """Stream one query into `<name>.json` in the archive and `<name>.csv` via a spool file.
 
     Core rows (no ORM entities) in partitions; each partition's JSON is compressed in a
-    thread while the next partition is fetched and converted; its CSV is written by one
-    `writerows` into a buffer and spooled as bytes.
+    thread while the next partition is fetched and converted; its CSV lines are spooled
+    as bytes.
     """
     connection = await session.connection()
     stmt, known = streamable(section.query(account_id), connection.dialect.name)
     columns = list(stmt.selected_columns.keys())
     converter = Rows(columns, known)
     rows = 0
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
+    header = io.StringIO()
+    csv.writer(header).writerow(columns)
     with tempfile.TemporaryFile(dir=spool) as csv_file:
-        csv_file.write(buffer.getvalue().encode())
-        buffer.seek(0)
-        buffer.truncate()
+        csv_file.write(header.getvalue().encode())
         with archive.open(f"{section.name}.json", "w", force_zip64=True) as member:
             writing: asyncio.Task[None] | None = None
             try:
@@ -139,11 +142,8 @@ async def _write_section(
                     async for partition in partitions:
                         if not partition:
                             continue
-                        text, csv_rows = converter.convert(partition)
-                        writer.writerows(csv_rows)
-                        csv_file.write(buffer.getvalue().encode())
-                        buffer.seek(0)
-                        buffer.truncate()
+                        text, lines = converter.convert(partition)
+                        csv_file.write(lines.encode())
                         data = (("," if rows else "") + "\n" + text).encode()
                         await writing
                         writing = asyncio.ensure_future(_off_loop(member.write, data))
@@ -153,7 +153,6 @@ async def _write_section(
             finally:
                 if writing is not None and not writing.done():
                     await asyncio.wait([writing])
-        csv_file.write(buffer.getvalue().encode())
         csv_file.seek(0)
         with archive.open(f"{section.name}.csv", "w", force_zip64=True) as csv_member:
             await _off_loop(shutil.copyfileobj, csv_file, csv_member, 1 << 20)
