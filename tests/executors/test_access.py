@@ -211,14 +211,19 @@ def _files_limited_to(size: int) -> Iterator[None]:
 
 def _section_being_written(error: BaseException) -> tuple[str, int]:
     """The section `_write_section` was writing when `error` was raised, and its rows
-    written so far (read from the frames the error passed through)."""
+    written so far (read from the frames the error passed through). Closing the archive
+    after a failed write can fail on the same file again; then the first error is the
+    context of the one raised."""
     found: list[tuple[str, int]] = []
-    trace = error.__traceback__
-    while trace is not None:
-        frame = trace.tb_frame
-        if frame.f_code is export_zip._write_section.__code__:
-            found.append((frame.f_locals["section"].name, frame.f_locals["rows"]))
-        trace = trace.tb_next
+    cause: BaseException | None = error
+    while cause is not None and not found:
+        trace = cause.__traceback__
+        while trace is not None:
+            frame = trace.tb_frame
+            if frame.f_code is export_zip._write_section.__code__:
+                found.append((frame.f_locals["section"].name, frame.f_locals["rows"]))
+            trace = trace.tb_next
+        cause = cause.__context__
     assert len(found) == 1, found
     return found[0]
 

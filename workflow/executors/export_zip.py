@@ -17,13 +17,11 @@ import io
 import json
 import os
 import secrets
-import shutil
-import tempfile
 import zipfile
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import (
     Select,
@@ -34,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from storage import account_store
 from storage.db import Database
 from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
+from workflow.executors.deflated_spool import DeflatedSpool
 from workflow.executors.export_rows import Rows, as_driver_sql, streamable
 from workflow.exports import exports_dir, safe_reference, signed_link
 
@@ -77,13 +76,17 @@ async def _partitions(connection: AsyncConnection, stmt: AnySelect) -> AsyncGene
     driver: Any = (await connection.get_raw_connection()).driver_connection
     if connection.dialect.name == "postgresql":  # asyncpg: a server-side cursor
         cursor = await driver.cursor(sql)
-        async for partition in _fetched_ahead(cursor.fetch):
-            yield partition
+        async with contextlib.aclosing(_fetched_ahead(cursor.fetch)) as partitions:
+            async for partition in partitions:
+                yield partition
         return
     cursor = await driver.execute(sql)  # aiosqlite: fetched in its connection's thread
     try:
-        async for partition in _fetched_ahead(cursor.fetchmany):
-            yield partition
+        # closed here, not whenever it is collected: the fetch still under way must have
+        # answered before the cursor closes and the transaction ends
+        async with contextlib.aclosing(_fetched_ahead(cursor.fetchmany)) as partitions:
+            async for partition in partitions:
+                yield partition
     finally:
         await cursor.close()
 
@@ -121,9 +124,9 @@ async def _write_section(
 ) -> int:
     """Stream one query into `<name>.json` in the archive and `<name>.csv` via a spool file.
 
-    Core rows (no ORM entities) in partitions; each partition's JSON is compressed in a
-    thread while the next partition is fetched and converted; its CSV lines are spooled
-    as bytes.
+    Core rows (no ORM entities) in partitions; each partition's JSON is compressed into
+    the archive and its CSV lines into the spool in a thread, while the next partition
+    is fetched and converted.
     """
     connection = await session.connection()
     stmt, known = streamable(section.query(account_id), connection.dialect.name)
@@ -132,8 +135,8 @@ async def _write_section(
     rows = 0
     header = io.StringIO()
     csv.writer(header).writerow(columns)
-    with tempfile.TemporaryFile(dir=spool) as csv_file:
-        csv_file.write(header.getvalue().encode())
+    with DeflatedSpool(spool, COMPRESSLEVEL) as csv_spool:
+        csv_spool.write(header.getvalue().encode())
         with archive.open(f"{section.name}.json", "w", force_zip64=True) as member:
             writing: asyncio.Task[None] | None = None
             try:
@@ -143,20 +146,24 @@ async def _write_section(
                         if not partition:
                             continue
                         text, lines = converter.convert(partition)
-                        csv_file.write(lines.encode())
                         data = (("," if rows else "") + "\n" + text).encode()
                         await writing
-                        writing = asyncio.ensure_future(_off_loop(member.write, data))
+                        writing = asyncio.ensure_future(
+                            _off_loop(_write_both, member, data, csv_spool, lines.encode())
+                        )
                         rows += len(partition)
                 await writing
                 member.write(b"\n]\n")
             finally:
                 if writing is not None and not writing.done():
                     await asyncio.wait([writing])
-        csv_file.seek(0)
-        with archive.open(f"{section.name}.csv", "w", force_zip64=True) as csv_member:
-            await _off_loop(shutil.copyfileobj, csv_file, csv_member, 1 << 20)
+        await _off_loop(csv_spool.add_to, archive, f"{section.name}.csv")
     return rows
+
+
+def _write_both(member: IO[bytes], as_json: bytes, csv_spool: DeflatedSpool, as_csv: bytes) -> None:
+    member.write(as_json)
+    csv_spool.write(as_csv)
 
 
 def _fsync_dir(path: Path) -> None:
