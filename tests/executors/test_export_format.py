@@ -153,3 +153,11 @@ def test_rows_of_every_kind_convert_as_json_dumps_and_csv_writer_would() -> None
 def test_a_lone_empty_cell_is_quoted_as_csv_writer_quotes_it() -> None:
     rows: list[tuple[Any, ...]] = [("",), (None,), ("x",), ("a,b",)]
     assert export_rows.Rows(["only"]).convert(rows) == _plainly(["only"], rows)
+
+
+def test_partitions_after_the_first_continue_the_json_array_and_empty_rows_stay_rows() -> None:
+    columns = ["id", "text"]
+    rows: list[tuple[Any, ...]] = [(1, "a"), (2, None)]
+    text, lines = export_rows.Rows(columns).convert(rows, ",\n")
+    assert (text, lines) == (",\n" + _plainly(columns, rows)[0], _plainly(columns, rows)[1])
+    assert export_rows.Rows([]).convert([(), ()]) == _plainly([], [(), ()])

@@ -141,23 +141,36 @@ def _converter(sample: Any) -> Converter:
     return _anything
 
 
+def _interleaved(
+    columns: Sequence[Cells], before: Sequence[str], end: str, count: int
+) -> list[str]:
+    """Row by row, `before[i]` and the cell of column i, then `end`: the pieces of every
+    line in order, put in place a column at a time by slice assignment (no Python code
+    per row; filling a template per row took as long as converting the values)."""
+    width = 2 * len(columns) + 1
+    pieces: list[str] = [end] * (count * width)
+    for index, cells in enumerate(columns):
+        pieces[2 * index :: width] = [before[index]] * count
+        pieces[2 * index + 1 :: width] = cells
+    return pieces
+
+
 class Rows:
     """Turns a partition of rows into JSON objects (one per line) and CSV lines.
 
     Column by column, with the converter chosen at the column's first non-NULL value:
     a type check, a `plain()` call and a `json.dumps` per cell were most of an
-    export's time, and `csv.writer` about as much again. Each JSON object and each CSV
-    line is filled into a template of its row, so the text is the same as
+    export's time, and `csv.writer` about as much again. The lines are joined from
+    the cells and the fixed text between them, so the text is the same as
     `json.dumps(row, ensure_ascii=False)` and `csv.writer().writerow(cells)`.
     """
 
     def __init__(self, columns: Sequence[str], known: Sequence[Converter | None] = ()) -> None:
         self._known: list[Converter | None] = list(known) or [None] * len(columns)
-        self._template = (
-            "{" + ", ".join(_STRING(c).replace("%", "%%") + ": %s" for c in columns) + "}"
-        )
+        keys = [_STRING(c) + ": " for c in columns]
+        self._json_before = ["{" + k if i == 0 else ", " + k for i, k in enumerate(keys)]
+        self._csv_before = ["" if i == 0 else "," for i in range(len(columns))]
         self._pick = [itemgetter(index) for index in range(len(columns))]
-        self._csv_template = ",".join(["%s"] * len(columns)) + "\r\n"
         # `csv.writer` quotes a row's only cell when it is empty, so the line is not blank
         self._lone = len(columns) == 1
 
@@ -173,8 +186,13 @@ class Rows:
         except (AttributeError, TypeError):  # a value of another type: cell by cell
             return _anything(values)
 
-    def convert(self, rows: Sequence[Sequence[Any]]) -> tuple[str, str]:
-        """`rows` as JSON text (objects joined by ",\\n") and as CSV text (lines)."""
+    def convert(self, rows: Sequence[Sequence[Any]], lead: str = "") -> tuple[str, str]:
+        """`rows` as JSON text (`lead`, then objects joined by ",\\n") and as CSV text."""
+        count = len(rows)
+        if not count:
+            return lead, ""
+        if not self._pick:  # no columns: what json.dumps and csv.writer make of empty rows
+            return lead + ",\n".join(["{}"] * count), "\r\n" * count
         as_json: list[Cells] = []
         as_csv: list[Cells] = []
         for index, pick in enumerate(self._pick):
@@ -185,10 +203,11 @@ class Rows:
             as_csv.append(csv_cells)
         if self._lone:
             as_csv = [['""' if c == "" else c for c in as_csv[0]]]
-        template, csv_template = self._template, self._csv_template
-        text = ",\n".join([template % row for row in zip(*as_json, strict=True)])
-        lines = "".join([csv_template % row for row in zip(*as_csv, strict=True)])
-        return text, lines
+        objects = _interleaved(as_json, self._json_before, "},\n", count)
+        objects[0] = lead + objects[0]  # here, not by copying the whole text
+        objects[-1] = "}"  # no separator after the last object
+        lines = _interleaved(as_csv, self._csv_before, "\r\n", count)
+        return "".join(objects), "".join(lines)
 
 
 def _sqlite_timestamps(values: Column) -> tuple[Cells, Cells]:

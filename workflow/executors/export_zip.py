@@ -145,11 +145,10 @@ async def _write_section(
                     async for partition in partitions:
                         if not partition:
                             continue
-                        text, lines = converter.convert(partition)
-                        data = (("," if rows else "") + "\n" + text).encode()
+                        text, lines = converter.convert(partition, (",\n" if rows else "\n"))
                         await writing
                         writing = asyncio.ensure_future(
-                            _off_loop(_write_both, member, data, csv_spool, lines.encode())
+                            _off_loop(_write_both, member, text.encode(), csv_spool, lines.encode())
                         )
                         rows += len(partition)
                 await writing
