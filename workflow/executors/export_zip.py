@@ -94,11 +94,17 @@ async def _partitions(connection: AsyncConnection, stmt: AnySelect) -> AsyncGene
 async def _fetched_ahead(fetch: Callable[[int], Awaitable[Any]]) -> AsyncGenerator[Any, None]:
     """`fetch(PARTITION)` until it comes back empty, the next partition asked for before
     this one is handed on, so the database (or the driver's thread) works on it while
-    this one is converted and written."""
+    this one is converted and written.
+
+    A task only starts at the loop's next turn, and the writer may not give it one
+    before it converts the partition (awaiting a finished write does not), so the
+    request is sent here first, by letting the loop run once.
+    """
     ahead = asyncio.ensure_future(fetch(PARTITION))
     try:
         while partition := await ahead:
             ahead = asyncio.ensure_future(fetch(PARTITION))
+            await asyncio.sleep(0)  # the next request goes out now
             yield partition
     finally:
         if not ahead.done():  # the connection is free again only once it has answered
