@@ -2,8 +2,9 @@
 
 Shared by the access (Art. 15) and portability (Art. 20) executors: each declares its
 sections (one query per file) and its documents; this module streams every query in
-partitions straight into the ZIP (JSON as a streamed array; CSV spooled to a temporary
-file, since a ZIP has one open member at a time), writes to a temporary name and
+partitions straight into the ZIP (JSON as a streamed array; CSV deflated into a
+temporary file and copied in after, since a ZIP has one open member at a time), the
+next partition fetched while this one is written; it writes to a temporary name and
 renames it into place only when complete. A file under the final name is therefore
 always whole, and a re-run after a crash reuses it instead of exporting twice.
 """
