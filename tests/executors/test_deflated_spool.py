@@ -30,7 +30,7 @@ def test_the_spooled_member_reads_back_whole_and_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_copy: bool
 ) -> None:
     if not raw_copy:  # a Python whose member writer lacks the fields the copy sets
-        monkeypatch.setattr(deflated_spool, "_takes_deflated", lambda member: False)
+        monkeypatch.setattr(deflated_spool, "_copy_works", lambda: False)
     path = tmp_path / "out.zip"
     _archive_with_spool(path, tmp_path)
     with zipfile.ZipFile(path) as archive:
@@ -41,3 +41,7 @@ def test_the_spooled_member_reads_back_whole_and_checked(
         assert archive.read("second.csv") == archive.read("first.json") == b"".join(PIECES)
         assert archive.read("last.txt") == b"after"
     assert [p.name for p in tmp_path.iterdir()] == ["out.zip"]  # the spool is gone
+
+
+def test_this_python_takes_the_deflated_copy() -> None:
+    assert deflated_spool._copy_works()  # else exports deflate their CSV twice

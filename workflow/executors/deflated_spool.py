@@ -10,14 +10,19 @@ and `add_to` copies the finished stream into the archive without compressing it 
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
+import logging
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
 COPY_CHUNK = 1 << 20
+log = logging.getLogger(__name__)
 
 
 class _AlreadyDeflated:
@@ -30,15 +35,39 @@ class _AlreadyDeflated:
         return b""
 
 
-def _takes_deflated(member: Any) -> bool:
-    """Whether this Python's ZIP member writer has the fields `add_to` sets (CPython
-    3.6 and later); otherwise the spool is inflated and written the ordinary way."""
-    writer = getattr(zipfile, "_ZipWriteFile", None)
-    return (
-        writer is not None
-        and isinstance(member, writer)
-        and all(hasattr(member, field) for field in ("_compressor", "_crc", "_file_size"))
-    )
+def _copy_deflated(member: Any, chunks: Iterable[bytes], crc: int, size: int) -> None:
+    """Write deflated `chunks` into an open member of a deflating archive as they are,
+    stating the CRC and size of the plain data they hold (through the member writer's
+    own fields: zipfile has no public way)."""
+    member._compressor = _AlreadyDeflated()
+    for chunk in chunks:
+        member.write(chunk)  # counted as the compressed size
+    member._crc = crc
+    member._file_size = size
+
+
+@functools.cache
+def _copy_works() -> bool:
+    """Whether this Python's zipfile takes `_copy_deflated`: tried once on a small archive
+    in memory. If not, the spool is inflated and written the ordinary way."""
+    plain = b"a probe, " * 100
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    buffer = io.BytesIO()
+    try:
+        raw = deflate.compress(plain) + deflate.flush()
+        with (
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+            archive.open("probe", "w") as member,
+        ):
+            _copy_deflated(member, [raw], zlib.crc32(plain), len(plain))
+        with zipfile.ZipFile(buffer) as archive:
+            works = archive.read("probe") == plain
+    except Exception as exc:  # any failure means: not on this Python
+        log.warning("export: zipfile does not take deflated data (%s)", type(exc).__name__)
+        return False
+    if not works:
+        log.warning("export: zipfile does not take deflated data (read back differs)")
+    return works
 
 
 class DeflatedSpool:
@@ -62,19 +91,15 @@ class DeflatedSpool:
         self._file.seek(0)
         if archive.compression != zipfile.ZIP_DEFLATED:
             raise ValueError("the archive does not deflate its members")
-        member: Any
+        chunks = iter(lambda: self._file.read(COPY_CHUNK), b"")
         with archive.open(name, "w", force_zip64=True) as member:
-            if not _takes_deflated(member):
-                inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-                while chunk := self._file.read(COPY_CHUNK):
-                    member.write(inflate.decompress(chunk))
-                member.write(inflate.flush())
+            if _copy_works():
+                _copy_deflated(member, chunks, self._crc, self._size)
                 return
-            member._compressor = _AlreadyDeflated()
-            while chunk := self._file.read(COPY_CHUNK):
-                member.write(chunk)  # counts the deflated bytes as the compressed size
-            member._crc = self._crc  # the header states the CRC and size of the plain data
-            member._file_size = self._size
+            inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            for chunk in chunks:
+                member.write(inflate.decompress(chunk))
+            member.write(inflate.flush())
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
