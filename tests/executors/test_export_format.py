@@ -12,7 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from storage import datamap
 from storage.datamap.scope import Scope
@@ -161,3 +162,37 @@ def test_partitions_after_the_first_continue_the_json_array_and_empty_rows_stay_
     text, lines = export_rows.Rows(columns).convert(rows, ",\n")
     assert (text, lines) == (",\n" + _plainly(columns, rows)[0], _plainly(columns, rows)[1])
     assert export_rows.Rows([]).convert([(), ()]) == _plainly([], [(), ()])
+
+
+async def test_sqlite_timestamps_of_any_stored_spelling_are_exported_as_iso_8601(
+    seeded: Database, anna: int, make_ctx: MakeCtx, data_dir: Path
+) -> None:
+    if seeded.is_postgres:
+        pytest.skip("SQLite keeps timestamps as text; PostgreSQL as timestamptz")
+    stored = [
+        "2026-01-02 03:04:05.000000",  # as SQLAlchemy writes them
+        "2026-01-02 03:04:05.250000",
+        "2026-01-02 03:04:05",  # written by hand or by another tool
+        "2026-01-02T05:04:05.5+02:00",
+    ]
+    async with seeded.transaction() as session:
+        await session.execute(SmsMessage.__table__.delete().where(SmsMessage.account_id == anna))
+        for at in stored:
+            await session.execute(
+                text(
+                    "INSERT INTO sms_messages (account_id, recipient, content, status, sent_at) "
+                    "VALUES (:account, '+4512345678', 'hi', 'delivered', :at)"
+                ),
+                {"account": anna, "at": at},
+            )
+    result = await access.run(make_ctx(anna, "access"))
+    members = zip_members(data_dir / "exports" / result.effects["files"][0])
+    expected = [
+        "2026-01-02T03:04:05+00:00",
+        "2026-01-02T03:04:05.250000+00:00",
+        "2026-01-02T03:04:05+00:00",
+        "2026-01-02T03:04:05.500000+00:00",
+    ]
+    assert [m["sent_at"] for m in json.loads(members["sms_messages.json"])] == expected
+    rows = list(csv.DictReader(io.StringIO(members["sms_messages.csv"].decode())))
+    assert [r["sent_at"] for r in rows] == expected
