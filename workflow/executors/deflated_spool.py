@@ -1,16 +1,18 @@
-"""A ZIP member compressed while it is written elsewhere, added to the archive whole.
+"""Deflating an export's ZIP members fast, and one while another is being written.
 
 A ZIP has one open member at a time, so the export spools a section's CSV while its
 JSON streams into the archive. Deflating the spooled CSV only when it is copied in was a
 tenth of an export's time with nothing else to do; `DeflatedSpool` deflates each piece
-as it is spooled (in the writer thread, beside the JSON) with the archive's own settings,
-and `add_to` copies the finished stream into the archive without compressing it again.
+as it is spooled (in the writer thread, beside the JSON), and `add_to` copies the
+finished stream into the archive without compressing it again. Both it and the members
+written directly (`speed_up`) deflate with zlib-ng, where it is installed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import io
 import logging
 import tempfile
@@ -19,9 +21,18 @@ import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
+
+_fast: Any
+try:
+    _fast = importlib.import_module("zlib_ng.zlib_ng")
+except ImportError:  # a platform without its wheel: zlib, a little slower
+    _fast = None
 
 COPY_CHUNK = 1 << 20
+# zlib-ng at level 2 deflated a 200,000-message export in 0.16 s into 8.7 MB; zlib at
+# level 1 (the fastest it has) took 0.28 s for 9.5 MB.
+LEVEL = 2 if _fast is not None else 1
 log = logging.getLogger(__name__)
 
 
@@ -70,12 +81,24 @@ def _copy_works() -> bool:
     return works
 
 
+def compressor() -> Any:
+    """A raw-deflate compressor, as a ZIP member's data is deflated."""
+    return (_fast or zlib).compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+
+
+def speed_up(member: IO[bytes]) -> None:
+    """Deflate an archive member just opened for writing with `compressor()`, where
+    zlib-ng is installed and this Python's zipfile takes a compressor swapped in."""
+    if _fast is not None and _copy_works():
+        cast(Any, member)._compressor = compressor()
+
+
 class DeflatedSpool:
     """A temporary file holding raw deflate data, with the CRC and size of what went in."""
 
-    def __init__(self, folder: Path, level: int) -> None:
+    def __init__(self, folder: Path) -> None:
         self._file: BinaryIO = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed in close()
-        self._deflate = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self._deflate = compressor()
         self._crc = 0
         self._size = 0
 

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from storage import account_store
 from storage.db import Database
 from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
-from workflow.executors.deflated_spool import DeflatedSpool
+from workflow.executors.deflated_spool import DeflatedSpool, speed_up
 from workflow.executors.export_rows import Rows, as_driver_sql, streamable
 from workflow.exports import exports_dir, safe_reference, signed_link
 
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 PARTITION = 5000
 # zlib level 1 compresses these text files about three times faster than level 6, for a
-# ZIP about a fifth larger; the archive is downloaded once, its time is the worker's.
+# ZIP about a fifth larger; the archive is downloaded once, its time is the worker's. The
+# sections' files are deflated faster still with zlib-ng where it is there (`speed_up`).
 COMPRESSLEVEL = 1
 MANIFEST = "manifest.json"
 
@@ -142,9 +143,10 @@ async def _write_section(
     rows = 0
     header = io.StringIO()
     csv.writer(header).writerow(columns)
-    with DeflatedSpool(spool, COMPRESSLEVEL) as csv_spool:
+    with DeflatedSpool(spool) as csv_spool:
         csv_spool.write(header.getvalue().encode())
         with archive.open(f"{section.name}.json", "w", force_zip64=True) as member:
+            speed_up(member)
             writing: asyncio.Task[None] | None = None
             try:
                 writing = asyncio.ensure_future(_off_loop(member.write, b"["))
