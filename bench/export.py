@@ -10,6 +10,7 @@ Goals: >= 0.15 x the baseline's rows/s; peak RSS of the worker < 150 MB.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import shutil
 import subprocess
@@ -141,6 +142,7 @@ async def _child(url: str, account_id: int, data_dir: Path) -> dict[str, Any]:
             data_dir=data_dir,
             now=utcnow,
         )
+        gc.freeze()  # as the worker does once started (bot/worker_process.py)
         before = rss_mb()
         start, cpu = time.perf_counter(), time.process_time()
         result = await access_run(ctx)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -122,6 +123,10 @@ async def main(
             runner = await serve_process_metrics(settings.host, metrics_port)
             progress(f"worker metrics: http://{settings.host}:{metrics_port}/metrics")
         deps = build_deps(settings, db, progress=progress)
+        # What start-up built (modules, mappings, the data map, catalogues) lives as long as
+        # the process: out of the collector's sight, a full collection during an action
+        # walks only what actions made (a tenth of a 200,000-row export's time otherwise).
+        gc.freeze()
         progress(f"worker started: concurrency {concurrency}{', once' if once else ''}")
         return await run_worker(deps, stop=stop, concurrency=concurrency, once=once)
     finally:

@@ -9,13 +9,14 @@ import errno
 import io
 import json
 import resource
+import secrets
 import signal
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storage.db import Database
 from storage.models import (
@@ -211,22 +212,39 @@ def _files_limited_to(size: int) -> Iterator[None]:
 
 def _section_being_written(error: BaseException) -> tuple[str, int]:
     """The section `_write_section` was writing when `error` was raised, and its rows
-    written so far (read from the frames the error passed through)."""
+    written so far (read from the frames the error passed through). Closing the archive
+    after a failed write can fail on the same file again; then the first error is the
+    context of the one raised."""
     found: list[tuple[str, int]] = []
-    trace = error.__traceback__
-    while trace is not None:
-        frame = trace.tb_frame
-        if frame.f_code is export_zip._write_section.__code__:
-            found.append((frame.f_locals["section"].name, frame.f_locals["rows"]))
-        trace = trace.tb_next
+    cause: BaseException | None = error
+    while cause is not None and not found:
+        trace = cause.__traceback__
+        while trace is not None:
+            frame = trace.tb_frame
+            if frame.f_code is export_zip._write_section.__code__:
+                found.append((frame.f_locals["section"].name, frame.f_locals["rows"]))
+            trace = trace.tb_next
+        cause = cause.__context__
     assert len(found) == 1, found
     return found[0]
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file-size limits")
 async def test_a_disk_fault_inside_a_section_leaves_no_file_and_the_rerun_is_complete(
-    anna: int, make_ctx: MakeCtx, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    seeded: Database, anna: int, make_ctx: MakeCtx, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Random texts, which compress poorly, so the archive grows all through the section (a
+    # compressor holds back a few hundred KB of repetitive text before its first block).
+    async with seeded.transaction() as session:
+        ids = (
+            await session.scalars(select(SmsMessage.id).where(SmsMessage.account_id == anna))
+        ).all()
+        for sms_id in ids:
+            await session.execute(
+                update(SmsMessage)
+                .where(SmsMessage.id == sms_id)
+                .values(content=secrets.token_hex(80))
+            )
     # An uninterrupted export (another reference) shows where the SMS messages lie in
     # the archive, and what a complete export holds.
     whole = await access.run(make_ctx(anna, "access", reference="PR-WHOLE1"))

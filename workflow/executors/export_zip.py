@@ -2,8 +2,9 @@
 
 Shared by the access (Art. 15) and portability (Art. 20) executors: each declares its
 sections (one query per file) and its documents; this module streams every query in
-partitions straight into the ZIP (JSON as a streamed array; CSV spooled to a temporary
-file, since a ZIP has one open member at a time), writes to a temporary name and
+partitions straight into the ZIP (JSON as a streamed array; CSV deflated into a
+temporary file and copied in after, since a ZIP has one open member at a time), the
+next partition fetched while this one is written; it writes to a temporary name and
 renames it into place only when complete. A file under the final name is therefore
 always whole, and a re-run after a crash reuses it instead of exporting twice.
 """
@@ -17,13 +18,11 @@ import io
 import json
 import os
 import secrets
-import shutil
-import tempfile
 import zipfile
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import (
     Select,
@@ -34,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from storage import account_store
 from storage.db import Database
 from workflow.executors import ActionContext, ExecutorResult, PermanentFailure
+from workflow.executors.deflated_spool import DeflatedSpool, speed_up
 from workflow.executors.export_rows import Rows, as_driver_sql, streamable
 from workflow.exports import exports_dir, safe_reference, signed_link
 
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 PARTITION = 5000
 # zlib level 1 compresses these text files about three times faster than level 6, for a
-# ZIP about a fifth larger; the archive is downloaded once, its time is the worker's.
+# ZIP about a fifth larger; the archive is downloaded once, its time is the worker's. The
+# sections' files are deflated faster still with zlib-ng where it is there (`speed_up`).
 COMPRESSLEVEL = 1
 MANIFEST = "manifest.json"
 
@@ -77,25 +78,41 @@ async def _partitions(connection: AsyncConnection, stmt: AnySelect) -> AsyncGene
     driver: Any = (await connection.get_raw_connection()).driver_connection
     if connection.dialect.name == "postgresql":  # asyncpg: a server-side cursor
         cursor = await driver.cursor(sql)
-        # the next partition is asked for before this one is handed on, so the database
-        # works on it while this one is written
-        ahead = asyncio.ensure_future(cursor.fetch(PARTITION))
-        try:
-            while partition := await ahead:
-                ahead = asyncio.ensure_future(cursor.fetch(PARTITION))
+        async with contextlib.aclosing(_fetched_ahead(cursor.fetch)) as partitions:
+            async for partition in partitions:
                 yield partition
-        finally:
-            if not ahead.done():  # the connection is free again only once it has answered
-                await asyncio.wait([ahead])
-            if not ahead.cancelled():
-                ahead.exception()  # retrieved: an error here is not the one to report
         return
-    cursor = await driver.execute(sql)  # aiosqlite
+    cursor = await driver.execute(sql)  # aiosqlite: fetched in its connection's thread
     try:
-        while partition := await cursor.fetchmany(PARTITION):
-            yield partition
+        # closed here, not whenever it is collected: the fetch still under way must have
+        # answered before the cursor closes and the transaction ends
+        async with contextlib.aclosing(_fetched_ahead(cursor.fetchmany)) as partitions:
+            async for partition in partitions:
+                yield partition
     finally:
         await cursor.close()
+
+
+async def _fetched_ahead(fetch: Callable[[int], Awaitable[Any]]) -> AsyncGenerator[Any, None]:
+    """`fetch(PARTITION)` until it comes back empty, the next partition asked for before
+    this one is handed on, so the database (or the driver's thread) works on it while
+    this one is converted and written.
+
+    A task only starts at the loop's next turn, and the writer may not give it one
+    before it converts the partition (awaiting a finished write does not), so the
+    request is sent here first, by letting the loop run once.
+    """
+    ahead = asyncio.ensure_future(fetch(PARTITION))
+    try:
+        while partition := await ahead:
+            ahead = asyncio.ensure_future(fetch(PARTITION))
+            await asyncio.sleep(0)  # the next request goes out now
+            yield partition
+    finally:
+        if not ahead.done():  # the connection is free again only once it has answered
+            await asyncio.wait([ahead])
+        if not ahead.cancelled():
+            ahead.exception()  # retrieved: an error here is not the one to report
 
 
 async def _off_loop(call: Callable[..., Any], *args: Any) -> None:
@@ -115,23 +132,21 @@ async def _write_section(
 ) -> int:
     """Stream one query into `<name>.json` in the archive and `<name>.csv` via a spool file.
 
-    Core rows (no ORM entities) in partitions; each partition's JSON is compressed in a
-    thread while the next partition is fetched and converted; its CSV is written by one
-    `writerows` into a buffer and spooled as bytes.
+    Core rows (no ORM entities) in partitions; each partition's JSON is compressed into
+    the archive and its CSV lines into the spool in a thread, while the next partition
+    is fetched and converted.
     """
     connection = await session.connection()
     stmt, known = streamable(section.query(account_id), connection.dialect.name)
     columns = list(stmt.selected_columns.keys())
     converter = Rows(columns, known)
     rows = 0
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    with tempfile.TemporaryFile(dir=spool) as csv_file:
-        csv_file.write(buffer.getvalue().encode())
-        buffer.seek(0)
-        buffer.truncate()
+    header = io.StringIO()
+    csv.writer(header).writerow(columns)
+    with DeflatedSpool(spool) as csv_spool:
+        csv_spool.write(header.getvalue().encode())
         with archive.open(f"{section.name}.json", "w", force_zip64=True) as member:
+            speed_up(member)
             writing: asyncio.Task[None] | None = None
             try:
                 writing = asyncio.ensure_future(_off_loop(member.write, b"["))
@@ -139,25 +154,24 @@ async def _write_section(
                     async for partition in partitions:
                         if not partition:
                             continue
-                        text, csv_rows = converter.convert(partition)
-                        writer.writerows(csv_rows)
-                        csv_file.write(buffer.getvalue().encode())
-                        buffer.seek(0)
-                        buffer.truncate()
-                        data = (("," if rows else "") + "\n" + text).encode()
+                        text, lines = converter.convert(partition, (",\n" if rows else "\n"))
                         await writing
-                        writing = asyncio.ensure_future(_off_loop(member.write, data))
+                        writing = asyncio.ensure_future(
+                            _off_loop(_write_both, member, text.encode(), csv_spool, lines.encode())
+                        )
                         rows += len(partition)
                 await writing
                 member.write(b"\n]\n")
             finally:
                 if writing is not None and not writing.done():
                     await asyncio.wait([writing])
-        csv_file.write(buffer.getvalue().encode())
-        csv_file.seek(0)
-        with archive.open(f"{section.name}.csv", "w", force_zip64=True) as csv_member:
-            await _off_loop(shutil.copyfileobj, csv_file, csv_member, 1 << 20)
+        await _off_loop(csv_spool.add_to, archive, f"{section.name}.csv")
     return rows
+
+
+def _write_both(member: IO[bytes], as_json: bytes, csv_spool: DeflatedSpool, as_csv: bytes) -> None:
+    member.write(as_json)
+    csv_spool.write(as_csv)
 
 
 def _fsync_dir(path: Path) -> None:
