@@ -109,8 +109,12 @@ def prefill(turn: Turn, slots: Slots) -> None:
             slots.update({"field": field, "value": value})
             return
     if field is not None:
-        slots["field"] = field
         value = values.new_text_value(turn.text, field) if field not in CONTACT_FIELDS else None
+        if not value:  # "retiring the old address. The email … needs to be Y": the email
+            found = values.field_values(turn.text, _hints(turn))
+            if len(found) == 1:
+                field, value = found[0]
+        slots["field"] = field
         if value and 0 < len(value) <= MAX_LENGTH:
             slots["value"] = value
 

@@ -41,6 +41,7 @@ _WINDOW = 40
 _END = re.compile(
     r"[.!?](?:\s|$)|\n|(?:\s+(?:and|og|but|men)|\s*,)\s+(?:also|og(?:så)?|så|then|derefter|send|please|pls|can|kan|"
     r"could|i|jeg|stop|slet|delete|sluk|give|giv|make|lav|remove|fjern)\b"
+    r"|,\s*(?:and|og|but|men|samt|plus)\s"  # ", and while you're at it": no address goes on
     r"|\s+(?:not|ikke|instead of|i stedet for|rather than)\s"  # the old value follows
     r"|\s+(?:following|due to|because|since|as of|pursuant|fordi|pga|på grund af)\b"
     r"|\s+(?:please|pls|tak|thanks|thank you|thx|now|nu|asap|hurtigst muligt)\s*[.!]*\s*$",

@@ -93,6 +93,11 @@ def test_a_new_name_is_what_follows_the_marker(text: str, expected: str | None) 
             "vi er flyttet!! ny adresse er Møllevej 12, 8000 Aarhus C, kan i rette det",
             "Møllevej 12, 8000 Aarhus C",
         ),
+        (
+            "update our address from 1 Spoke Lane, Bristol BS1 4DJ to 12 Chain Street, Bristol "
+            "BS2 0AB, and while you're at it send me a copy of the data",
+            "12 Chain Street, Bristol BS2 0AB",
+        ),
     ],
 )
 def test_a_new_address_keeps_its_commas(text: str, expected: str) -> None:

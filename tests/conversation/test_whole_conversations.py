@@ -144,6 +144,17 @@ async def test_old_and_new_email_in_one_message_store_the_new_one(
     assert (await person(runtime, new)).email == new
 
 
+async def test_the_new_email_is_read_when_another_field_is_only_mentioned(
+    client: Client,
+) -> None:
+    chat = await WebChat.open(client)
+    said = await chat.say(
+        "We got a proper domain, so we're retiring the old address. The email on our account "
+        "is still ben@example.com and it needs to be ben@bensbikes.co.uk now."
+    )
+    assert "ben@bensbikes.co.uk" in said and "email" in said
+
+
 async def test_a_value_equal_to_the_current_one_is_said_so(
     client: Client, runtime: Runtime
 ) -> None:

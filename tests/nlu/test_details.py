@@ -417,6 +417,7 @@ def test_what_is_asked_in_longer_messages(text: str, intent: str, rights: tuple[
         ("Hvilket behandlingsgrundlag henviser I til for kontaktoplysningerne?", "legal_basis"),
         ("hvad kører I af transportkryptering?", "security"),
         ("Under which GDPR article do you process account data?", "legal_basis"),
+        ("who actually owns my data on here lol and where is it stored", "controller"),
     ],
 )
 def test_more_ways_to_name_a_topic(text: str, topic: str) -> None:
@@ -489,6 +490,11 @@ def test_no_rights_outside_requests() -> None:
         (
             "I don't want the tracking and the profiling anymore, please turn it off. The "
             "newsletter I want to keep, den er fin.",
+            ("tracking", "profiling"),
+        ),
+        (
+            "I'd like you to stop tracking me and stop the profiling, please. The newsletter "
+            "isn't an issue, I don't get it anyway.",
             ("tracking", "profiling"),
         ),
         # "all of it" after one kind: all of that kind
