@@ -10,7 +10,8 @@ Timed, against the product (every channel configured: web chat, Slack, Telegram)
 - web chat p99 latency at 200 requests/s (open loop), request to response.
 - Slack: full-path capacity and the acknowledgement p99 at 1x and 2x that capacity
   (`bench.slack_load`).
-- peak RSS of the web process after all of it.
+- peak RSS of the web process after all of it, Telegram updates included
+  (`bench.telegram_load`: customers in private chats, each reply sent to the stand-in).
 Baselines, answering the same requests in the same run: a bare aiohttp handler (web
 chat) and a slack-bolt AsyncApp whose listener only acks (Slack events).
 Goals: web chat >= 0.1 x bare aiohttp; web chat p99 < 50 ms at 200/s; Slack acknowledged
@@ -28,7 +29,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import seeding, slack_load
+from bench import seeding, slack_load, telegram_load
 from bench.measure import Figure, below, figure, peak_rss_mb, progress, ratio_at_least
 from bench.servers import Server, expect, load
 from bench.slack_load import BOT_TOKEN, SIGNING_SECRET, StandIn
@@ -117,7 +118,7 @@ def _env(url: str, stand_in: StandIn, data_dir: Path) -> dict[str, str]:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": f"{stand_in.url}/api/",
             "TELEGRAM_BOT_TOKEN": "123456:bench-telegram-token",
-            "TELEGRAM_WEBHOOK_SECRET": "bench-telegram-webhook-secret",
+            "TELEGRAM_WEBHOOK_SECRET": telegram_load.WEBHOOK_SECRET,
             "TELEGRAM_API_URL": stand_in.url,
             "SMS_API_URL": f"{stand_in.url}/sms/",
             "SMS_API_TOKEN": "bench-sms-token",
@@ -164,12 +165,15 @@ async def _measure(
         chat_rate = await load(_rate_spec(product.port, chat, sizes.rate_seconds), folder)
         expect(chat_rate, "web chat at 200/s")
         slack = await slack_load.measure_product(product, stand_in, sizes.rate_seconds, folder, tag)
+        progress(f"{tag}: Telegram updates through the webhook")
+        telegram = await telegram_load.drive(product, stand_in.telegram)
         rss = peak_rss_mb(product.pid)
     async with Server("bolt", env) as bolt:
         slack_figures = await slack_load.figures(slack, bolt, sizes.seconds, folder, backend, tag)
     progress(
         f"{tag}: web chat {chat_max['per_second']:,.0f}/s (bare {bare_max['per_second']:,.0f}/s),"
-        f" p99 web chat {chat_rate['p99_ms']:.1f} ms, RSS {rss:.0f} MB"
+        f" p99 web chat {chat_rate['p99_ms']:.1f} ms, Telegram {telegram['per_second']:,.0f}"
+        f" updates/s, RSS {rss:.0f} MB"
     )
     return [
         figure(
@@ -198,6 +202,9 @@ async def _measure(
             "MB",
             bare_rss,
             below(200, "MB"),
-            note="every channel configured; baseline: the bare aiohttp process",
+            note=(
+                "every channel configured and used (web chat, Slack,"
+                f" {telegram['updates']:.0f} Telegram updates); baseline: the bare aiohttp process"
+            ),
         ),
     ]

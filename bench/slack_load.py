@@ -29,6 +29,7 @@ from aiohttp import web
 
 from bench.measure import Figure, below, figure, progress
 from bench.servers import Server, expect, load
+from bench.telegram_load import BotApi
 from bot.channels.slack.inbox import BACKLOG
 
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"  # noqa: S105 - a local stand-in's
@@ -41,10 +42,12 @@ ACK_GOAL_MS = 100
 
 @dataclass
 class StandIn:
-    """The Slack Web API (and the other outside APIs the product is configured with):
-    answers every call; records when the first reply reached each DM channel."""
+    """The Slack Web API (and the other outside APIs the product is configured with, the
+    Telegram Bot API among them): answers every call; records when the first reply
+    reached each DM channel."""
 
     first_reply: dict[str, float] = field(default_factory=dict)
+    telegram: BotApi = field(default_factory=BotApi)
     calls: int = 0
     runner: web.AppRunner | None = None
     url: str = ""
@@ -74,6 +77,7 @@ class StandIn:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/bot{token}/{method}", self.telegram.answer)
         app.router.add_post("/{tail:.*}", self._api_any)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()

@@ -20,9 +20,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import cache
+from typing import TypeVar
 
-from sqlalchemy import Integer, Select, and_, exists, func, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +33,10 @@ from sqlalchemy.sql.expression import ColumnElement, Exists
 
 from storage.db import Database
 from storage.privacy_models import Action, PrivacyRequest
+from storage.types import UTCDateTime
+from workflow import queue_steps
 from workflow.executors import ExecutorResult
+from workflow.queue_steps import RequestView
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +114,7 @@ async def in_transaction(
 _other = aliased(Action, name="other")  # built once: aliasing is costly per call
 
 
-def _account_busy(now: datetime) -> Exists:
+def _account_busy(now: datetime | ColumnElement[datetime]) -> Exists:
     other = _other
     return exists().where(
         other.account_id == Action.account_id,
@@ -168,43 +172,84 @@ async def _claim_postgres(
 ) -> Claimed | None:
     """Two statements per claim: the next candidate whose account this transaction could
     lock (one query), then the claim itself under that lock."""
-    ready = (
-        [Action.status == "ready", Action.run_after <= now, ~_account_busy(now)],
-        (Action.run_after, Action.id),
-    )
-    expired = (
-        [Action.status == "running", Action.lease_expires_at < now],
-        (Action.lease_expires_at, Action.id),
-    )
-    for (due, order), reclaimed in ((ready, False), (expired, True)):
+
+    async def take(action_id: int, reclaimed: bool) -> Claimed | None:
+        claimed = await _take(
+            session, owner, now, lease, Action.id == action_id, ~_account_busy(now)
+        )
+        return None if claimed is None else replace(claimed, reclaimed=reclaimed)
+
+    return await _pick_postgres(session, now, take)
+
+
+async def claim_and_start(
+    session: AsyncSession, owner: str, *, now: datetime, lease: timedelta = LEASE
+) -> tuple[Claimed, RequestView | None] | None:
+    """PostgreSQL: `claim`, and in the claim's own statement lock the request (None when
+    another transaction holds it) and move it approved -> in_progress
+    (`queue_steps.CLAIM_AND_START`; the caller audits the move)."""
+    params = {"owner": owner, "now": now, "expires": now + lease}
+
+    async def take(action_id: int, reclaimed: bool) -> tuple[Claimed, RequestView | None] | None:
+        statement = queue_steps.claim_and_start_statement()
+        row = (await session.execute(statement, {**params, "action_id": action_id})).first()
+        if row is None:
+            return None
+        claimed = Claimed(
+            id=row.id,
+            request_id=row.request_id,
+            account_id=row.account_id,
+            kind=row.kind,
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+            lease_owner=row.lease_owner or "",
+            reclaimed=reclaimed,
+        )
+        locked = row.req_id is not None
+        return claimed, RequestView.of(row, "req_") if locked else None
+
+    return await _pick_postgres(session, now, take)
+
+
+async def _pick_postgres(
+    session: AsyncSession, now: datetime, take: Callable[[int, bool], Awaitable[T | None]]
+) -> T | None:
+    """Ready actions first, then expired leases: each candidate (row-locked, its account
+    advisory-locked) is handed to `take`, which claims it with a new statement."""
+    for reclaimed in (False, True):
+        statement = _candidate_statement(reclaimed)
         tried: list[int] = []
         while len(tried) < _CANDIDATES:
-            row = (await session.execute(_next_candidate(due, order, tried))).first()
+            row = (await session.execute(statement, {"now": now, "tried": tried})).first()
             if row is None:
                 break
             tried.append(row.id)
             # A new statement under the account lock: its snapshot shows a claim committed
             # since the candidate was read, and then the account is busy and nothing changes.
-            claimed = await _take(
-                session, owner, now, lease, Action.id == row.id, ~_account_busy(now)
-            )
-            if claimed is not None:
-                return replace(claimed, reclaimed=reclaimed)
+            found = await take(row.id, reclaimed)
+            if found is not None:
+                return found
         if tried:  # ready actions exist, held by other workers' accounts: none this time
             return None
     return None
 
 
-def _next_candidate(
-    due: list[ColumnElement[bool]], order: tuple[Any, ...], tried: list[int]
-) -> Select[tuple[int, int]]:
-    """The first of the next candidates (row-locked, SKIP LOCKED) whose account's advisory
-    lock this transaction gets: the lock is tried row by row, in order, and only until one
-    succeeds, so no other account is held."""
-    where = [*due, Action.id.not_in(tried)] if tried else due
+@cache
+def _candidate_statement(expired: bool) -> Select[tuple[int, int]]:
+    """The first of the next candidates (row-locked, SKIP LOCKED, none of `:tried`) whose
+    account's advisory lock this transaction gets: the lock is tried row by row, in
+    order, and only until one succeeds, so no other account is held. Built once (with
+    bound parameters `now` and `tried`): building a statement costs more than running it."""
+    now = bindparam("now", type_=UTCDateTime())
+    if expired:
+        due = [Action.status == "running", Action.lease_expires_at < now]
+        order = (Action.lease_expires_at, Action.id)
+    else:
+        due = [Action.status == "ready", Action.run_after <= now, ~_account_busy(now)]
+        order = (Action.run_after, Action.id)
     candidates = (
         select(Action.id, Action.account_id)
-        .where(*where)
+        .where(*due, Action.id.not_in(bindparam("tried", expanding=True)))
         .order_by(*order)
         .limit(_CANDIDATES)
         .with_for_update(skip_locked=True)

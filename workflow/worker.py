@@ -4,9 +4,10 @@ One action goes through short transactions, never one long one:
 1. claim (queue.claim) — the action is `running` under this worker's lease;
 2. start — the request moves approved → in_progress (or the action is dropped when
    the request was cancelled meanwhile). The claim loop does 1 and 2 in one transaction
-   (one commit less per action); on PostgreSQL, when another transaction holds the
-   request row, the claim commits alone and the start follows in its own transaction,
-   so the usual lock order (request, then actions) is never inverted into a deadlock;
+   (one commit less per action; on PostgreSQL in one statement, `queue_steps`); when
+   another transaction holds the request row, the claim commits alone and the start
+   follows in its own transaction, so the usual lock order (request, then actions) is
+   never inverted into a deadlock;
 3. finish — the action is `done` and, in the same transaction, the request is
    completed, the executor's effects are audited and the customer's notification is
    queued. A crash before 3 re-runs the idempotent executor; a crash after it can't
@@ -37,7 +38,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.privacy_models import PrivacyRequest
-from workflow import audit, deadlines, lifecycle, queue
+from workflow import audit, deadlines, lifecycle, queue, queue_steps
 from workflow import worker_outcomes as outcomes
 from workflow.executors import ActionContext, Deferred, ExecutorResult, PermanentFailure
 from workflow.executors import registry as executors
@@ -60,13 +61,19 @@ log = logging.getLogger(__name__)
 async def _audit_takeover(session: AsyncSession, claimed: queue.Claimed) -> None:
     """The attempt of a worker that died (or lost the database) and never came back."""
     if claimed.reclaimed:
+        entry = _takeover_entry(claimed)
         await audit.append(
             session,
-            actor=WORKER,
-            event="action_retry",
-            request_id=claimed.request_id,
-            data={"kind": claimed.kind, "attempts": claimed.attempts - 1, "why": "lease_expired"},
+            actor=entry.actor,
+            event=entry.event,
+            request_id=entry.request_id,
+            data=entry.data,
         )
+
+
+def _takeover_entry(claimed: queue.Claimed) -> audit.Entry:
+    data = {"kind": claimed.kind, "attempts": claimed.attempts - 1, "why": "lease_expired"}
+    return audit.Entry(WORKER, "action_retry", claimed.request_id, data)
 
 
 async def claim_next(deps: WorkerDeps, owner: str) -> queue.Claimed | None:
@@ -91,6 +98,8 @@ async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, 
     """Claim the next action and start it in the same transaction; None when none is due."""
 
     async def work(session: AsyncSession) -> tuple[queue.Claimed, Started] | None:
+        if deps.db.is_postgres:
+            return await _claim_and_start_postgres(session, deps, owner)
         claimed = await queue.claim(session, owner, now=deps.clock(), lease=deps.config.lease)
         if claimed is None:
             return None
@@ -110,6 +119,35 @@ async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, 
         log.warning("claim with start failed: %s; claiming alone", error_name(exc))
         claimed = await claim_next(deps, owner)
         return None if claimed is None else (claimed, _LATER)
+
+
+async def _claim_and_start_postgres(
+    session: AsyncSession, deps: WorkerDeps, owner: str
+) -> tuple[queue.Claimed, Started] | None:
+    """The claim, the request's lock and its move to in_progress in one statement
+    (`queue.claim_and_start`); here only the audit entries, and the rare request that is
+    neither approved nor in progress (`_start` drops its action)."""
+    now = deps.clock()
+    found = await queue.claim_and_start(session, owner, now=now, lease=deps.config.lease)
+    if found is None:
+        return None
+    claimed, request = found
+    audit.took_chain_lock(session)  # the claim's statement took it last
+    started: Started = _LATER
+    entries: list[audit.Entry] = []
+    if request is not None and claimed.attempts <= claimed.max_attempts:
+        if request.status == Status.APPROVED:  # moved by the claim's statement
+            entries.append(queue_steps.start_entry(request))
+        if request.status in (Status.APPROVED, Status.IN_PROGRESS):
+            started = _context(deps, claimed, request)
+        else:
+            held = await lifecycle.load_unless_locked(session, claimed.request_id)
+            if held is not None:  # ours: the claim's statement locked it
+                started = await _start(session, deps, claimed, request=held)
+    if claimed.reclaimed:
+        entries.append(_takeover_entry(claimed))
+    await audit.append_all(session, entries, now=now)
+    return claimed, started
 
 
 async def process(deps: WorkerDeps, claimed: queue.Claimed, started: Started = _LATER) -> str:
@@ -178,6 +216,12 @@ async def _start(
         return None
     if request.status == Status.APPROVED:
         await lifecycle.transition(session, request, Status.IN_PROGRESS, actor=WORKER, now=now)
+    return _context(deps, claimed, request)
+
+
+def _context(
+    deps: WorkerDeps, claimed: queue.Claimed, request: PrivacyRequest | queue_steps.RequestView
+) -> ActionContext:
     return ActionContext(
         db=deps.db,
         request_id=request.id,

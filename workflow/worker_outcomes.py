@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import unavailable
 from storage.privacy_models import PrivacyRequest
-from workflow import alerts, audit, backoff, lifecycle, notifications, queue
+from workflow import alerts, audit, backoff, lifecycle, notifications, queue, queue_steps
 from workflow.executors import Deferred, ExecutorResult
 from workflow.executors import registry as executors
 from workflow.lifecycle import ActionStatus, Status
@@ -55,40 +55,25 @@ async def finish(
     session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult
 ) -> str:
     """The action done, the request completed (or left for a person), the notification
-    queued, all audited, in one transaction. Every row but the audit entries is written
-    before the audit chain's lock is taken (the first `audit.append` flushes them), so
-    the lock every worker queues on is held for the entries and the commit only; the
-    entries keep their order: the action, then the request's status."""
-    now = deps.clock()
-    request = await lifecycle.load(session, request_id=claimed.request_id)
-    if not await queue.complete(session, claimed.id, claimed.lease_owner, now=now, result=result):
+    queued, all audited, in one transaction (`queue_steps.finish`: the rows in one
+    statement on PostgreSQL, then the audit entries: the action, then the request's
+    status)."""
+    finished = await queue_steps.finish(
+        session,
+        action_id=claimed.id,
+        owner=claimed.lease_owner,
+        request_id=claimed.request_id,
+        kind=claimed.kind,
+        attempts=claimed.attempts,
+        result=result,
+        keeps_open=executors.keeps_request_open(claimed.kind),
+        now=deps.clock(),
+    )
+    if finished is None:
         deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
         return "lost"
-    moved = None
-    if request.status == Status.IN_PROGRESS:
-        if executors.keeps_request_open(claimed.kind) or result.needs_person:
-            notifications.notify(session, request, "in_review", now=now, params=result.notice)
-        else:
-            moved = lifecycle.move(session, request, Status.COMPLETED, actor=WORKER, now=now)
-            notifications.notify(
-                session,
-                request,
-                "completed",
-                now=now,
-                params=result.notice,
-                contacts=result.contacts,
-            )
-    await audit.append(
-        session,
-        actor=WORKER,
-        event="action_done",
-        request_id=request.id,
-        data={"kind": claimed.kind, "attempts": claimed.attempts, "effects": result.effects},
-        now=now,
-    )
-    if moved is not None:
-        await lifecycle.audit_move(session, request, moved, actor=WORKER, now=now)
-    deps.say(f"action {claimed.id} ({claimed.kind}) for {request.reference}: done")
+    reference = finished.request.reference
+    deps.say(f"action {claimed.id} ({claimed.kind}) for {reference}: done")
     return "done"
 
 

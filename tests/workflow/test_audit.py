@@ -152,3 +152,34 @@ async def test_concurrent_writers_extend_one_chain(seeded: Database) -> None:
     assert len(entries) == before + 8
     assert sorted(e.data["n"] for e in entries if e.event == "probe") == list(range(8))
     assert (await _verify(seeded)).ok
+
+
+async def test_entries_hashed_in_sql_extend_the_chain(db: Database, clock: FakeClock) -> None:
+    """`append_all` (PostgreSQL: one statement, each entry hashed in SQL from the one
+    before) on an empty chain, after entries, and mixed with `append` in one transaction,
+    also concurrently: `verify` accepts every entry, non-ASCII data and a null request id
+    included."""
+    first = [audit.Entry("worker", "status", 1, {"kind": "access", "to": "in_progress"})]
+    async with db.transaction() as session:  # the chain is empty: after the genesis hash
+        await audit.append_all(session, first, now=clock())
+    two = [
+        audit.Entry("worker", "action_done", 2, {"effects": {"rækker": 3}, "note": 'a "b"'}),
+        audit.Entry("worker", "status", None, {}),
+    ]
+    async with db.transaction() as session:
+        await audit.append_all(session, two, now=clock())
+        await audit.append(session, actor="test", event="after", request_id=2, data={"n": 1})
+        await audit.append_all(session, first, now=clock())
+
+    async def writer(n: int) -> None:
+        entry = audit.Entry("test", "probe", n, {"n": n})
+        async with db.transaction() as session:
+            await audit.append_all(session, [entry, entry], now=clock())
+
+    async with asyncio.timeout(30):
+        await asyncio.gather(*(writer(n) for n in range(6)))
+    entries = list(await rows(db, AuditEntry))
+    assert [e.event for e in entries[:5]] == ["status", "action_done", "status", "after", "status"]
+    assert entries[1].data == {"effects": {"rækker": 3}, "note": 'a "b"'}
+    assert len(entries) == 5 + 12
+    assert await _verify(db) == audit.VerifyResult(True, 17)

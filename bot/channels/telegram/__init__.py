@@ -3,13 +3,16 @@
 `setup(app, runtime)` mounts the webhook in the web process; `privacybot telegram poll`
 runs long polling instead (local development, no public URL). `register_sender` lets a
 worker send Telegram customers their notifications. Both import aiogram (slow to
-import) only when Telegram is configured, so a process without Telegram never pays it.
+import) only when Telegram is configured, so a process without Telegram never pays it;
+when it is, `lazy_types` keeps aiogram from building the validators of the hundreds of
+Telegram types the bot never reads.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.channels.telegram import lazy_types
 from bot.channels.telegram.configured import has_token, is_configured
 from bot.config import Settings
 from storage.db import Database
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 __all__ = ["has_token", "is_configured", "register_sender", "setup"]
+
+lazy_types.install()  # before any module of this package imports aiogram
 
 
 def setup(app: web.Application, runtime: Runtime, *, bot: Bot | None = None) -> Telegram | None:
