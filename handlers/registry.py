@@ -151,6 +151,9 @@ async def _route(turn: Turn, understanding: Understanding) -> None:
         turn.dialog.held = HeldUnderstanding.keep(turn.text, understanding)
         _offer_choices(turn, intent, understanding.alternatives)
         return
+    if understanding.complains and intent in privacy.RIGHTS:
+        await complaint.handle(turn)  # the complaint is taken, then the request
+        turn.apology_due = False
     await HANDLERS.get(intent, other.handle)(turn)
 
 

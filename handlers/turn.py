@@ -46,6 +46,7 @@ class HeldUnderstanding:
     field: str | None = None
     upset: bool = False
     language_sure: bool = False
+    complains: bool = False
 
     @classmethod
     def keep(cls, text: str, understanding: Understanding) -> dict[str, Any]:

@@ -72,7 +72,8 @@ class Understanding(Protocol):
     `purposes`: objection purposes named (marketing_email, tracking, profiling).
     `field`: the detail a correction names (email, phone, name, company, address).
     `upset`: the customer sounds angry or fed up. `language_sure`: the text itself shows
-    its language clearly enough to switch a conversation to it.
+    its language clearly enough to switch a conversation to it. `complains`: the message
+    declares a complaint, also beside a request ("… and I want to make a formal complaint").
     """
 
     @property
@@ -101,3 +102,5 @@ class Understanding(Protocol):
     def upset(self) -> bool: ...
     @property
     def language_sure(self) -> bool: ...
+    @property
+    def complains(self) -> bool: ...

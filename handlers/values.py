@@ -42,6 +42,7 @@ _END = re.compile(
     r"[.!?](?:\s|$)|\n|(?:\s+(?:and|og|but|men)|\s*,)\s+(?:also|og(?:så)?|så|then|derefter|send|please|pls|can|kan|"
     r"could|i|jeg|stop|slet|delete|sluk|give|giv|make|lav|remove|fjern)\b"
     r"|,\s*(?:and|og|but|men|samt|plus)\s"  # ", and while you're at it": no address goes on
+    r"|\s+(?:can|could|kan|will|would) (?:u|you|i|in|du)\b"  # "… BS2 0JA can u update pls"
     r"|\s+(?:not|ikke|instead of|i stedet for|rather than)\s"  # the old value follows
     r"|\s+(?:following|due to|because|since|as of|pursuant|fordi|pga|på grund af)\b"
     r"|\s+(?:please|pls|tak|thanks|thank you|thx|now|nu|asap|hurtigst muligt)\s*[.!]*\s*$",
@@ -83,7 +84,7 @@ def _newness(text: str, found: Found) -> int:
 
 
 _FIELD_WORD = re.compile(
-    r"\b(?:name|navn\w*|company|firma\w*|virksomhed\w*|address|adresse\w*|hedder|called)\b",
+    r"\b(?:name|navn\w*|company|firma\w*|virksomhed\w*|address|addy|adresse\w*|hedder|called)\b",
     re.IGNORECASE,
 )
 
@@ -132,7 +133,7 @@ _NAMED = re.compile(r"^[\d\"'“«„A-ZÆØÅ]")
 # "my (full) name, Benjamin Carter" / "vores nye navn: X": the description before the value
 _DESCRIBED = re.compile(
     r"^(?:(?:my|our|the|mit|vores|det|den)\s+(?:\w+\s+){0,2}?)?"
-    r"(?:name|navn(?:et)?|firmanavn(?:et)?|company name|address|adresse(?:n)?)"
+    r"(?:name|navn(?:et)?|firmanavn(?:et)?|company name|address|addy|adresse(?:n)?)"
     r"\s*(?:,|:|is|er|-)\s*",
     re.IGNORECASE,
 )
@@ -217,6 +218,9 @@ def _tidy(rest: str, *, keep_commas: bool = False) -> str | None:
     value = rest[: min(ends)] if ends else rest
     value = " ".join(value.split()).strip(" :;,-" + _QUOTES)
     value = _TRAILING_NOW.sub("", value)  # "Anna Jensen-Møller now", "X i stedet"
+    labelled = value.rpartition(": ")[2]  # "med é: Annas Bageri & Café ApS"
+    if labelled != value and _NAMED.match(labelled):
+        value = labelled
     return value or None
 
 

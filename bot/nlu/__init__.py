@@ -70,6 +70,7 @@ class Recognition:
     field: str | None = None
     upset: bool = False
     language_sure: bool = False
+    complains: bool = False
 
 
 def _backed(intent: str, scores: Scores) -> bool:
@@ -212,4 +213,6 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         field=slots.field(cues, where.get("rectification", ())) if correcting else None,
         upset=upset(text, cues),
         language_sure=language_sure(verdict, tokens, danish_letters),
+        # "review that automatic block, and I want to make a formal complaint": both
+        complains=any(c.concept == "COMPLAIN_DECLARED" and not c.negated for c in cues),
     )

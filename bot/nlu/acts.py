@@ -72,6 +72,8 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
         found.setdefault("no_code", cues[0])
     if "how_long" in found and concepts & NOT_HOW_LONG and "MY_REQUEST" not in concepts:
         del found["how_long"]
+    if "thanks" in found and _asks_after(cues, tokens, found["thanks"]):
+        del found["thanks"]  # "Thank you. Please also confirm the legal entity …": a question
     if ("yes" in found or "weak_yes" in found) and (
         "no" in found or _spoiled(tokens, found.get("yes") or found["weak_yes"])
     ):
@@ -92,6 +94,13 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
         if act in found:
             return act
     return None
+
+
+def _asks_after(cues: Sequence[Cue], tokens: Sequence[str], thanks: Cue) -> bool:
+    """Whether a sentence after the thanks names a policy subject: it asks on."""
+    return any(
+        c.concept.startswith("T_") and _later_sentence(tokens, thanks, c) for c in cues
+    )
 
 
 def _later_sentence(tokens: Sequence[str], first: Cue, then: Cue) -> bool:

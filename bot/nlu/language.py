@@ -58,6 +58,8 @@ class _Evidence:
         self.switch_cues = frozenset(fold(w) for w in data["switch_cues"])
         self.switch_blockers = frozenset(fold(w) for w in data["switch_blockers"])
         self.switch_max_words = int(data["switch_max_words"])
+        self.switch_described = frozenset(fold(w) for w in data["switch_described"])
+        self.switch_verbs = frozenset(fold(w) for w in data["switch_verbs"])
 
     def spelling(self, token: str, language: str) -> float:
         hints = self.hints[language]
@@ -132,6 +134,13 @@ def clear(verdict: LanguageVerdict) -> bool:
     return weak <= EVIDENCE.mixed_ratio * strong
 
 
+def _describes(before: Sequence[str], window: Sequence[str]) -> bool:
+    """Whether the language is named as what something is written in, with no verb that
+    asks the bot to write or speak it."""
+    described = any(w in EVIDENCE.switch_described for w in before)
+    return described and not any(w in EVIDENCE.switch_verbs for w in window)
+
+
 def requested_language(tokens: Sequence[str]) -> str | None:
     """'english please', 'skriv på dansk', 'dansk' → the language asked for, else None."""
     words = [t for t in tokens if is_word(t)]
@@ -144,6 +153,9 @@ def requested_language(tokens: Sequence[str]) -> str | None:
             continue
         if len(words) <= EVIDENCE.switch_max_words:
             return target
-        if any(w in EVIDENCE.switch_cues for w in words[max(0, index - 4) : index + 3]):
+        window = words[max(0, index - 4) : index + 3]
+        if _describes(words[max(0, index - 3) : index], window):
+            continue  # "your policy is in Danish": what something is written in
+        if any(w in EVIDENCE.switch_cues for w in window):
             return target
     return None

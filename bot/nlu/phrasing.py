@@ -60,6 +60,11 @@ def kept(tokens: Sequence[str], start: int, end: int) -> bool:
 
 
 _WH_CONCEPTS = frozenset({"WHAT_Q", "WHERE_Q", "WHO_Q"})
+# verbs that ask to be told something: "please confirm …", "oplys venligst …"
+_TELL_ME = frozenset(
+    {"confirm", "explain", "state", "specify", "cite", "clarify", "describe", "tell"}
+    | {"bekraeft", "forklar", "oplys", "angiv", "fortael", "beskriv"}
+)
 _OWN = frozenset({"MINE", "ABOUT_ME"})
 # the verbs by which a sentence asks for something to be done
 REQUESTING = frozenset(
@@ -70,13 +75,18 @@ REQUESTING = frozenset(
 
 def ends_asking(tokens: Sequence[str], cues: Sequence[Cue]) -> bool:
     """Whether the last sentence is a question about a policy subject that asks for
-    nothing: a backstory followed by "What cookies and tracking do you use?"."""
-    if not tokens or tokens[-1] != "?":
+    nothing: a backstory followed by "What cookies and tracking do you use?", or "Thank
+    you. Please also confirm the legal entity acting as controller."."""
+    if not tokens or tokens[-1] not in ("?", "."):
         return False
     start = max((at for at, t in enumerate(tokens[:-1]) if not is_word(t) and t != ","), default=-1)
     last = [c for c in cues if c.start > start]
     concepts = {c.concept for c in last}
     topical = any(c.startswith("T_") for c in concepts)
+    if tokens[-1] == ".":  # no question mark: a request to be told
+        told = any(t in _TELL_ME for t in tokens[start + 1 :])
+        acting = any(c.concept in REQUESTING and not c.negated for c in last)
+        return topical and told and not acting
     acting = any(c.concept in REQUESTING and not c.negated for c in last)
     mine = bool(concepts & _OWN)  # "what you have stored on me" asks for a copy
     return topical and bool(concepts & _WH_CONCEPTS) and not acting and not mine

@@ -98,6 +98,10 @@ def test_a_new_name_is_what_follows_the_marker(text: str, expected: str | None) 
             "BS2 0AB, and while you're at it send me a copy of the data",
             "12 Chain Street, Bristol BS2 0AB",
         ),
+        (
+            "moved the shop 🚲 new addy is 22 Chain Street, Bristol BS2 0JA can u update pls",
+            "22 Chain Street, Bristol BS2 0JA",
+        ),
     ],
 )
 def test_a_new_address_keeps_its_commas(text: str, expected: str) -> None:
@@ -181,6 +185,11 @@ def test_each_field_gets_the_value_from_its_own_stretch(
             "Annas Bageri & Café ApS",
         ),
         ("oops typo - its Benjamin Carter", "benjamn carter", "Benjamin Carter"),
+        (
+            "hov skal vaere med é: Annas Bageri & Café ApS",
+            "Annas Bageri & Cafe ApS",
+            "Annas Bageri & Café ApS",
+        ),
         ("hvorfor det?", "Benjamin Carter", None),
     ],
 )

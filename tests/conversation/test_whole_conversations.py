@@ -101,6 +101,33 @@ async def test_an_angry_complaint_opens_a_support_case_for_a_person(
     ]
 
 
+async def test_a_complaint_beside_a_request_is_taken_and_the_request_read_back(
+    client: Client, runtime: Runtime
+) -> None:
+    chat = await WebChat.open(client)
+    replies = await chat.send(
+        "I am absolutely furious. Your system blocked our account automatically on sale day. "
+        "I want a real human being to review that automatic block, and I want to make a "
+        "formal complaint about how this was handled."
+    )
+    texts = " ".join(r["text"] for r in replies)
+    assert "info@onlinecity.io" in texts and "confirm" in button_values(replies)
+    assert sum("sorry" in r["text"].casefold() for r in replies) == 1
+    async with runtime.db.sessions() as session:
+        cases = (await session.scalars(select(SupportCase))).all()
+    assert [(c.reason, c.closed_at) for c in cases] == [("complaint", None)]
+    assert await requests_opened(runtime) == []  # the review waits for its yes
+
+
+async def test_a_language_named_as_what_a_text_is_in_switches_nothing(client: Client) -> None:
+    chat = await WebChat.open(client)
+    said = await chat.say(
+        "I read your privacy policy but it's in Danish and the translation was a mess. "
+        "What personal data do you actually collect when someone signs up?"
+    )
+    assert "IP address" in said and "IP-adresse" not in said
+
+
 # --- slots read from the message and read back -------------------------------------
 
 

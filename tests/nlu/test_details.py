@@ -298,6 +298,12 @@ def test_no_act_where_the_message_asks_for_something_else(text: str, intent: str
             "that his computer can read, and once that is done, please close my account.",
             ("portability", "erasure"),
         ),
+        # "alt det digitale" is all things digital, not a digital format
+        (
+            "nu skal alt det digitale ryddes op. Jeg vil gerne FØRST have en kopi af alt, hvad "
+            "I har om os, og BAGEFTER skal I lukke kontoen og slette det hele.",
+            ("access", "erasure"),
+        ),
         # "for our files" is why a copy is wanted, not a file format
         ("I'd like a full copy of everything you hold on me, for our files.", ("access",)),
         ("copy first, then delete", ("access", "erasure")),
@@ -418,6 +424,12 @@ def test_what_is_asked_in_longer_messages(text: str, intent: str, rights: tuple[
         ("hvad kører I af transportkryptering?", "security"),
         ("Under which GDPR article do you process account data?", "legal_basis"),
         ("who actually owns my data on here lol and where is it stored", "controller"),
+        # thanks, then a request to be told: a question
+        (
+            "Thank you. Please also confirm the legal entity acting as controller and its "
+            "company registration number.",
+            "controller",
+        ),
     ],
 )
 def test_more_ways_to_name_a_topic(text: str, topic: str) -> None:
@@ -496,6 +508,12 @@ def test_no_rights_outside_requests() -> None:
             "I'd like you to stop tracking me and stop the profiling, please. The newsletter "
             "isn't an issue, I don't get it anyway.",
             ("tracking", "profiling"),
+        ),
+        # "leave everything else as it is" asks for no export
+        (
+            "I don't want to be tracked then, please switch that off for my account. Leave "
+            "everything else as it is.",
+            ("tracking",),
         ),
         # "all of it" after one kind: all of that kind
         ("ok whatever. stop tracking me then, fb linkedin all of it", ("tracking",)),
