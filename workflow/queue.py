@@ -21,9 +21,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, and_, bindparam, exists, func, select, update
+from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -195,16 +195,7 @@ async def claim_and_start(
         row = (await session.execute(statement, {**params, "action_id": action_id})).first()
         if row is None:
             return None
-        claimed = Claimed(
-            id=row.id,
-            request_id=row.request_id,
-            account_id=row.account_id,
-            kind=row.kind,
-            attempts=row.attempts,
-            max_attempts=row.max_attempts,
-            lease_owner=row.lease_owner or "",
-            reclaimed=reclaimed,
-        )
+        claimed = replace(_claimed(row), reclaimed=reclaimed)
         locked = row.req_id is not None
         return claimed, RequestView.of(row, "req_") if locked else None
 
@@ -282,7 +273,8 @@ async def _take(
     return None if action is None else _claimed(action)
 
 
-def _claimed(action: Action) -> Claimed:
+def _claimed(action: Action | Row[Any]) -> Claimed:
+    """The claim as the worker sees it, from the action or a row with its columns."""
     return Claimed(
         id=action.id,
         request_id=action.request_id,
