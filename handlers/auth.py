@@ -235,10 +235,7 @@ def _corrected_text(turn: Turn) -> str | None:
     field, pending = turn.dialog.slots.get("field"), turn.dialog.slots.get("value")
     if field not in TEXT_FIELDS or not isinstance(pending, str):
         return None
-    value = values.corrected_value(turn.text, str(field), pending)
-    if value is None:
-        return None
-    return value if fuzz.ratio(value.casefold(), pending.casefold()) > values.SIMILAR else None
+    return values.corrected_value(turn.text, str(field), pending)
 
 
 async def _resend(turn: Turn) -> None:

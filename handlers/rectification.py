@@ -9,8 +9,6 @@ correct a mistyped value.
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
-
 from handlers import auth, menu, values
 from handlers.privacy import Right, Slots, register
 from handlers.state import Step
@@ -140,9 +138,7 @@ def _fixed(turn: Turn, field: str, pending: object) -> str | None:
     if act in ("yes", "no") or turn.incoming.button:
         return None
     value = values.corrected_value(turn.text, field, pending)
-    if not value or len(value) > MAX_LENGTH:
-        return None
-    return value if fuzz.ratio(value.casefold(), pending.casefold()) > values.SIMILAR else None
+    return value if value and len(value) <= MAX_LENGTH else None
 
 
 def _validated(turn: Turn, field: str, hints: tuple[str, ...]) -> str | None:

@@ -194,15 +194,13 @@ _APOLOGY = re.compile(
 
 def corrected_value(text: str, field: str, pending: str) -> str | None:
     """A fixed new value for `field` written in place of a yes ("oops typo - its Benjamin
-    Carter", "sry stavefejl, det skal være X"): introduced as the new one, or, after the
-    apology, a value much like the one it fixes."""
+    Carter", "sry stavefejl, det skal være X"): introduced as the new one, or what follows
+    the apology; either way much like the value it fixes."""
     marked = new_text_value(text, field)
-    if marked and marked != pending:
-        return marked
-    bare = answer_value(_APOLOGY.sub("", text))
-    if not bare or bare == pending or "?" in bare:
+    value = marked if marked and marked != pending else answer_value(_APOLOGY.sub("", text))
+    if not value or value == pending or "?" in value:
         return None
-    return bare if fuzz.ratio(bare.casefold(), pending.casefold()) > SIMILAR else None
+    return value if fuzz.ratio(value.casefold(), pending.casefold()) > SIMILAR else None
 
 
 def answer_value(text: str) -> str | None:

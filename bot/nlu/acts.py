@@ -98,9 +98,7 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
 
 def _asks_after(cues: Sequence[Cue], tokens: Sequence[str], thanks: Cue) -> bool:
     """Whether a sentence after the thanks names a policy subject: it asks on."""
-    return any(
-        c.concept.startswith("T_") and _later_sentence(tokens, thanks, c) for c in cues
-    )
+    return any(c.concept.startswith("T_") and _later_sentence(tokens, thanks, c) for c in cues)
 
 
 def _later_sentence(tokens: Sequence[str], first: Cue, then: Cue) -> bool:

@@ -83,13 +83,13 @@ def ends_asking(tokens: Sequence[str], cues: Sequence[Cue]) -> bool:
     last = [c for c in cues if c.start > start]
     concepts = {c.concept for c in last}
     topical = any(c.startswith("T_") for c in concepts)
-    if tokens[-1] == ".":  # no question mark: a request to be told
-        told = any(t in _TELL_ME for t in tokens[start + 1 :])
-        acting = any(c.concept in REQUESTING and not c.negated for c in last)
-        return topical and told and not acting
     acting = any(c.concept in REQUESTING and not c.negated for c in last)
+    if not topical or acting:
+        return False
+    if tokens[-1] == ".":  # no question mark: a request to be told
+        return any(t in _TELL_ME for t in tokens[start + 1 :])
     mine = bool(concepts & _OWN)  # "what you have stored on me" asks for a copy
-    return topical and bool(concepts & _WH_CONCEPTS) and not acting and not mine
+    return bool(concepts & _WH_CONCEPTS) and not mine
 
 
 # "slette hele kontoen. Nej vent... jeg vil bare af med nyhedsbrevet": what came before
