@@ -154,6 +154,12 @@ async def _route(turn: Turn, understanding: Understanding) -> None:
     if understanding.complains and intent in privacy.RIGHTS:
         await complaint.handle(turn)  # the complaint is taken, then the request
         turn.apology_due = False
+    wanted = [r for r in understanding.rights if r in privacy.RIGHTS]
+    if intent == "complaint" and wanted:  # "… file a complaint, and I want my account deleted"
+        await complaint.handle(turn)
+        turn.apology_due = False
+        await privacy.start(turn, wanted[0])
+        return
     await HANDLERS.get(intent, other.handle)(turn)
 
 

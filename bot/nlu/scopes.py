@@ -29,6 +29,8 @@ def _phrases(words: Sequence[str]) -> tuple[tuple[str, ...], ...]:
 NEGATORS = _phrases(_RULES["negators"])
 BACKWARD = folded(_RULES["backward_negators"])
 NOT_BEFORE = folded(_RULES["not_negating_before"])
+# "kan jeg ikke bare få en person", "can't I just …": a wish put as a question
+RHETORICAL = tuple(tuple(p.split()) for p in folded(_RULES["rhetorical_negations"]))
 NOT_AFTER = folded(_RULES["not_negating_after"])
 DESCRIBING = folded(_RULES["describing_negators"])
 COPULAS = folded(_RULES["copulas"])
@@ -204,6 +206,9 @@ def _dismissal(tokens: Sequence[str], at: int, scale: list[float]) -> int:
 def _negates(tokens: Sequence[str], at: int, length: int) -> bool:
     before = tokens[at - 1] if at > 0 else ""
     after = tokens[at + length] if at + length < len(tokens) else ""
+    ending = tuple(tokens[max(0, at - 2) : at + length])
+    if any(ending[-len(p) :] == p for p in RHETORICAL):
+        return False
     return before not in NOT_BEFORE and after not in NOT_AFTER
 
 

@@ -53,7 +53,9 @@ CAUSATIVE = frozenset({"have", "faa", "fa", "get"})
 GLOBAL = frozenset({"QMARK", "MINE", "QFORM"})
 # intents whose message may ask for rights: a question may come with a request too
 # ("...what do you log? And please stop the newsletter")
-ASKING = frozenset({*RIGHTS, "recipient", "question"})
+ASKING = frozenset({*RIGHTS, "recipient", "question", "complaint"})
+# intents whose other parts ask only where a word wants something done
+TELLING = frozenset({"question", "complaint"})
 
 REASON_BEFORE = folded(_DETAILS["reason_before"])
 REASON_AFTER = folded(_DETAILS["reason_after"])
@@ -124,9 +126,9 @@ def requested(
     for start, end in acting:
         inside = [c for c in local if start <= c.start < end]
         wanted = tokens[start] in CAUSATIVE or any(c.concept == "WANT" for c in inside)
-        if intent == "question" and not (wanted or _polite(tokens, start, end)):
-            continue  # a question's other parts ask about things, not for them
-        if intent == "question" and phrasing.wants_to_know(tokens, start, end, inside):
+        if intent in TELLING and not (wanted or _polite(tokens, start, end)):
+            continue  # a question's or complaint's other parts tell, they ask for nothing
+        if intent in TELLING and phrasing.wants_to_know(tokens, start, end, inside):
             continue  # "I want to know who is responsible for my data": asked, not requested
         background = [*shared, *recipients.context(inside)] if recipient else shared
         ranking = ranked(score([*inside, *background]).by_intent)
@@ -182,13 +184,16 @@ def purposes(
     keep: set[str] = set()  # named as kept anywhere: "Tracking må I gerne beholde (… analytics)"
     described = {c.start for c in cues if c.described}  # "we're not spammers"
     serving = {c.end - 1 for c in cues if c.concept in SERVING}
+    profiling = {c.end - 1 for c in cues if c.concept == "P_PROFILING"}
     chosen = _within(cues, spans)
     specific = [c for c in chosen if c.concept in PURPOSES and c.concept != "P_ALL"]
     for cue in chosen:
         if cue.start in described:
             continue
-        if cue.concept == "P_ALL" and _all_of_one_kind(cue, specific):
+        if cue.concept == "P_ALL" and _all_of_one_kind(cue, specific, chosen):
             continue  # "stop tracking me, fb linkedin all of it": all of that kind
+        if cue.concept == "P_ALL" and any(c.start == cue.end for c in specific):
+            continue  # "enhver profilering", "any tracking": every one of that kind
         if cue.concept == "P_ALL" and cue.text == "alt" and _followed_by(cue, tokens, "for"):
             continue  # Danish "alt for mange": far too many, not "all of it"
         if cue.concept == "P_ALL" and _followed_by(cue, tokens, "else"):
@@ -198,13 +203,17 @@ def purposes(
             continue  # "trackingen er ok", "but keep the tracking": that one stays on
         if cue.concept == "P_MARKETING" and _serves(tokens, serving, cue.start):
             continue  # "profilering til markedsføring": what the profiling is for
+        if cue.concept == "P_TRACKING" and _basis(tokens, profiling, cue.start):
+            continue  # "profilering på baggrund af sporing": what the profiling is built on
         named.update(PURPOSES.get(cue.concept, ()))
     named -= keep
     return tuple(p for p in PURPOSE_ORDER if p in named)
 
 
-def _all_of_one_kind(every: Cue, specific: Sequence[Cue]) -> bool:
-    """Whether "all of it" follows purposes of a single kind only."""
+def _all_of_one_kind(every: Cue, specific: Sequence[Cue], cues: Sequence[Cue]) -> bool:
+    """Whether "all of it" follows purposes of a single kind only (and no other "all")."""
+    if any(c.concept == "P_ALL" and c.start < every.start for c in cues):
+        return False
     before = [c for c in specific if c.start < every.start]
     kinds = {p for c in before for p in PURPOSES[c.concept]}
     return len(kinds) == 1
@@ -220,6 +229,17 @@ def objection_purposes(
     loose = [c for c in cues if not any(start <= c.start < end for start, end in others)]
     own = purposes(cues, where.get("objection", ()), tokens)
     return tuple(p for p in PURPOSE_ORDER if p in {*own, *purposes(loose, (), tokens)})
+
+
+BASED_ON = (("baggrund", "af"), ("baseret", "paa"), ("based", "on"), ("ud", "fra"))
+
+
+def _basis(tokens: Sequence[str], profiling: set[int], at: int) -> bool:
+    """Whether the word at `at` follows "based on"/"på baggrund af" after a profiling
+    word in the same clause: the data the profiling is built on, not a purpose of its own."""
+    if at < 3 or tuple(tokens[at - 2 : at]) not in BASED_ON:
+        return False
+    return any(back in profiling for back in range(at - 3, max(-1, at - 7), -1))
 
 
 def _serves(tokens: Sequence[str], serving: set[int], at: int) -> bool:

@@ -119,6 +119,23 @@ async def test_a_complaint_beside_a_request_is_taken_and_the_request_read_back(
     assert await requests_opened(runtime) == []  # the review waits for its yes
 
 
+async def test_a_complaint_that_wants_the_account_deleted_is_taken_and_the_erasure_read_back(
+    client: Client, runtime: Runtime
+) -> None:
+    chat = await WebChat.open(client)
+    replies = await chat.send(
+        "I'm honestly furious. I got a text from some 'partner' of yours on my personal "
+        "mobile. I want to file a complaint about this, and I want my account deleted. Today."
+    )
+    texts = " ".join(r["text"] for r in replies)
+    assert "info@onlinecity.io" in texts and "confirm" in button_values(replies)
+    assert "delete" in replies[-1]["text"]
+    async with runtime.db.sessions() as session:
+        assert [c.reason for c in (await session.scalars(select(SupportCase))).all()] == [
+            "complaint"
+        ]
+
+
 async def test_a_language_named_as_what_a_text_is_in_switches_nothing(client: Client) -> None:
     chat = await WebChat.open(client)
     said = await chat.say(

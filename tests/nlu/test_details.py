@@ -424,6 +424,7 @@ def test_what_is_asked_in_longer_messages(text: str, intent: str, rights: tuple[
         ("hvad kører I af transportkryptering?", "security"),
         ("Under which GDPR article do you process account data?", "legal_basis"),
         ("who actually owns my data on here lol and where is it stored", "controller"),
+        ("and whether you log our IPs on API calls?", "collected"),
         # thanks, then a request to be told: a question
         (
             "Thank you. Please also confirm the legal entity acting as controller and its "
@@ -452,6 +453,32 @@ def test_a_full_legal_name_is_a_persons_name() -> None:
         "name on the account from Ben Carter to Benjamin Carter?"
     )
     assert said.field == "name"
+
+
+@pytest.mark.parametrize(
+    ("text", "rights"),
+    [
+        # a complaint that also wants something done asks for it
+        (
+            "Nu er jeg altså godt træt af jer. Jeg vil klage over det her, og jeg vil have at I "
+            "stopper med de nyhedsmails NU.",
+            ("objection",),
+        ),
+        (
+            "I want to file a complaint about this, and I want my account deleted. Today.",
+            ("erasure",),
+        ),
+        # wanting to know who the data was passed to is part of the complaint, no request
+        (
+            "I want to know who you've been passing my details to and I want to make a formal "
+            "complaint.",
+            (),
+        ),
+    ],
+)
+def test_a_complaint_names_what_else_it_wants(text: str, rights: tuple[str, ...]) -> None:
+    said = recognise(text)
+    assert (said.intent, said.rights) == ("complaint", rights)
 
 
 def test_a_livid_formal_complaint_is_a_complaint() -> None:
@@ -515,6 +542,9 @@ def test_no_rights_outside_requests() -> None:
             "everything else as it is.",
             ("tracking",),
         ),
+        # "enhver profilering" is any profiling; "på baggrund af sporing" what it is built on
+        ("Jeg modsætter mig enhver profilering af mig på baggrund af sporing.", ("profiling",)),
+        ("stop any tracking", ("tracking",)),
         # "all of it" after one kind: all of that kind
         ("ok whatever. stop tracking me then, fb linkedin all of it", ("tracking",)),
         # the policy's LinkedIn/Facebook tracking is what serves the retargeting
