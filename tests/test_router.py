@@ -27,6 +27,7 @@ class Scripted:
     field: str | None = None
     upset: bool = False
     language_sure: bool = True
+    complains: bool = False
 
 
 def router_for(db: Database, script: dict[str, Scripted]) -> ConversationRouter:

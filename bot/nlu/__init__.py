@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from bot.nlu import phrasing, slots
+from bot.nlu import phrasing, purposes, slots
 from bot.nlu.acts import CONFIDENCE as ACT_CONFIDENCE
 from bot.nlu.acts import find_act, implied_intent, reported
 from bot.nlu.cues import FUZZY, Cue, find_cues, foreign
@@ -203,9 +203,9 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
         # and in the parts that ask for nothing else
         purposes=(
             (
-                slots.objection_purposes(cues, where, tokens)
+                purposes.objection_purposes(cues, where, tokens)
                 if len(rights) > 1
-                else slots.purposes(cues, (), tokens)
+                else purposes.purposes(cues, (), tokens)
             )
             if objecting
             else ()
