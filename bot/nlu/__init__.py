@@ -40,6 +40,8 @@ from bot.nlu.tone import language_sure, upset
 
 __all__ = ["INTENTS", "RIGHTS", "Recognition", "recognise"]
 
+# A message this long tells a story whose parts may ask for rights the rules can't place
+STORY_WORDS = 25
 # Intents a backstory may suggest when its last sentence asks about the policy
 OVERHEARD = frozenset({"other", "greeting"})
 # Intents that stand even when unsure: what a person needs a person for
@@ -165,6 +167,13 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
             explanation += f"; unsure, n-grams chose {guess} ({probability:.2f}) over {intent}"
             others = ((intent, round(conf, 3)), *(o for o in others if o[0] != guess))[:3]
             intent = guess
+    story = sum(1 for t in tokens if t.isalpha()) >= STORY_WORDS
+    if story and conf < RULES.fallback_below and intent not in slots.ASKING:
+        wanted, _where = slots.requested(tokens, cues, "question")
+        if wanted:  # a long story the rules can't place, whose parts want rights done
+            explanation += f"; its parts ask for {', '.join(wanted)}, not {intent}"
+            others = _without(wanted[0], ((intent, round(conf, 3)), *others))
+            intent = wanted[0]
     unsure = conf < RULES.fallback_below and intent not in DIRECT
     if (intent in OVERHEARD or unsure) and phrasing.ends_asking(tokens, cues):
         explanation += f"; ends with a question about the policy, not {intent}"

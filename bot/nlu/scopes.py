@@ -44,6 +44,8 @@ SENDING_VERBS = frozenset().union(*(verbs for _subjects, verbs in OWN_SENDING))
 SENDING_BETWEEN = folded(_RULES["own_sending_between"])
 SENDING_STOPS = folded(_RULES["own_sending_stops"])
 SENDING_WORDS = int(_RULES["own_sending_words"])
+ABOUT = frozenset({"om", "about"})
+ABOUT_OWN = frozenset({"vores", "min", "mit", "mine", "our", "my", "the", "de", "den", "det"})
 CONTRAST = _phrases(_RULES["contrast"])
 TEMPORAL = folded(_RULES["temporal"])
 NOT_TEMPORAL = folded(_RULES["temporal_not_before"])  # "until then"
@@ -150,11 +152,18 @@ def _sent_by_writer(tokens: Sequence[str], at: int) -> range:
             while (
                 end < min(len(tokens), at + 1 + SENDING_WORDS)
                 and is_word(tokens[end])
-                and tokens[end] not in SENDING_STOPS
+                and (tokens[end] not in SENDING_STOPS or _about_what(tokens, end))
             ):
                 end += 1
             return range(at + 1, end)
     return range(0)
+
+
+def _about_what(tokens: Sequence[str], at: int) -> bool:
+    """ "(vi skulle sende sms ud) om *vores påsketilbud*": what the writer's messages are
+    about is theirs too; "om at stoppe", "about stopping" is what was asked."""
+    following = tokens[at + 1] if at + 1 < len(tokens) else ""
+    return tokens[at] in ABOUT and following in ABOUT_OWN
 
 
 def _subject_before(tokens: Sequence[str], at: int, subjects: frozenset[str]) -> bool:

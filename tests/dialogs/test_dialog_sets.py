@@ -14,7 +14,7 @@ from tests.dialogs.run import run_sets
 HERE = Path(__file__).resolve().parent
 FLOOR = 0.97  # raise it as the bot improves; never lower it to make a change pass
 DEVELOPMENT = (
-    *(f"dev{n}.jsonl" for n in (1, 2, 3, 4, 5, 6, 7, 8)),
+    *(f"dev{n}.jsonl" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9)),
     "validation.jsonl",
     "unseen.jsonl",
     "unseen2.jsonl",

@@ -481,6 +481,24 @@ def test_a_complaint_names_what_else_it_wants(text: str, rights: tuple[str, ...]
     assert (said.intent, said.rights) == ("complaint", rights)
 
 
+def test_a_long_story_whose_parts_want_rights_asks_for_them() -> None:
+    said = recognise(
+        "After eight years I'm closing the shop at the end of the month. I used your service "
+        "to text customers when their bikes were ready. Before I shut everything down I'd like "
+        "a copy of all the data you hold on me, and then once I've got that, please delete "
+        "the account and everything in it."
+    )
+    assert (said.intent, said.rights) == ("access", ("access", "erasure"))
+
+
+def test_what_our_own_messages_were_about_is_no_objection() -> None:
+    said = recognise(
+        "I fredags skulle vi sende sms ud om vores påsketilbud, og så var kontoen spærret af "
+        "systemet. Jeg vil have at et rigtigt menneske kigger på den afgørelse."
+    )
+    assert (said.intent, said.rights) == ("human_review", ("human_review",))
+
+
 def test_a_livid_formal_complaint_is_a_complaint() -> None:
     said = recognise(
         "I'm absolutely livid. Your support people CC'd another company with our customer "
