@@ -151,8 +151,12 @@ class Database:
         if self.backend in ("postgresql", "mysql"):
             # A server can restart under us; a local SQLite file can't, so no ping there.
             kwargs.update(
-                pool_size=pool_size,
-                max_overflow=pool_size,
+                # The same ceiling as `pool_size` plus as many overflow, but every
+                # connection kept: an overflow connection is closed when handed back, so
+                # a web process with more turns in flight than `pool_size` kept reconnecting
+                # (TCP, TLS try, auth, statements prepared again) under load.
+                pool_size=2 * pool_size,
+                max_overflow=0,
                 pool_timeout=self.timeouts.pool,
                 connect_args=_connect_args(self.backend, self.timeouts),
             )

@@ -2,7 +2,8 @@
 
 One row per (limiter, key, window); the key is hashed by the caller, so no address is
 stored. `add_hit` is one atomic upsert, so two processes counting at the same instant
-both see the sum.
+both see the sum (a process may count several hits at once: a lease it then spends
+locally, see `bot.web.ratelimit.SharedLimiter`).
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ def _upsert(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(RateLimitCounter)
-        .values(bucket=bindparam("bucket"), hits=1, expires_at=bindparam("expires_at"))
-        .on_conflict_do_update(index_elements=["bucket"], set_={"hits": RateLimitCounter.hits + 1})
+        .values(bucket=bindparam("bucket"), hits=bindparam("n"), expires_at=bindparam("expires_at"))
+        .on_conflict_do_update(
+            index_elements=["bucket"], set_={"hits": RateLimitCounter.hits + bindparam("n")}
+        )
         .returning(RateLimitCounter.hits)
     )
 
 
-async def add_hit(session: AsyncSession, bucket: str, expires_at: datetime) -> int:
-    """Count one hit in `bucket`; returns the bucket's hits including this one."""
+async def add_hit(session: AsyncSession, bucket: str, expires_at: datetime, n: int = 1) -> int:
+    """Count `n` hits in `bucket`; returns the bucket's hits including these."""
     stmt = _upsert(session.get_bind().dialect.name)
-    found = await session.execute(stmt, {"bucket": bucket, "expires_at": expires_at})
+    found = await session.execute(stmt, {"bucket": bucket, "expires_at": expires_at, "n": n})
     return int(found.scalar_one())
 
 

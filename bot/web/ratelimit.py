@@ -9,6 +9,7 @@ hashes (no IP address or agent name in the table).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -54,16 +55,39 @@ class RateLimiter:
             del self._hits[key]
 
 
+LEASE_SHARE = 8  # a lease takes at most this share of what is left of a window's budget
+
+
+@dataclass
+class _Lease:
+    """One process's part of one window's shared budget."""
+
+    window: int  # the window's index
+    left: int = 0  # hits counted in the database for this process and not yet spent
+    seen: int = 0  # the shared count after this process's last claim
+    claiming: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 @dataclass
 class SharedLimiter:
     """At most `limit` hits per key in each fixed window of `window` seconds, counted in
     the database (a window boundary can let up to twice the limit through in a short
-    span: fine for flood protection)."""
+    span: fine for flood protection).
+
+    With `lease` > 1 a process claims up to that many hits in one upsert and spends them
+    from memory, so a busy client costs one round trip per lease rather than per request.
+    A claim never takes more than 1/LEASE_SHARE of what is left (one hit at a time near
+    the limit), and hits are only spent after the database counted them, so all processes
+    together still let at most `limit` through per window; a hit a process has claimed
+    but not spent is served by that process only. Once the shared count is spent, the
+    process refuses the rest of the window without asking the database again."""
 
     name: str
     limit: int
     window: float
+    lease: int = 1
     _purged_at: float = field(default=0.0, repr=False)
+    _leases: dict[str, _Lease] = field(default_factory=dict, repr=False)
 
     def _bucket(self, secret: bytes, key: str, now: datetime) -> tuple[str, datetime]:
         index = int(now.timestamp() // self.window)
@@ -77,12 +101,40 @@ class SharedLimiter:
     async def hit(self, db: Database, secret: bytes, key: str, now: datetime) -> float:
         """Count a hit; 0.0 when allowed, else the seconds until the window ends."""
         bucket, ends = self._bucket(secret, key, now)
-        async with db.autocommit() as session:  # each statement atomic on its own
-            count = await ratelimits.add_hit(session, bucket, ends + timedelta(seconds=1))
-            if time.monotonic() - self._purged_at > PURGE_EVERY:
-                self._purged_at = time.monotonic()
-                await ratelimits.purge(session, now)
-        return self._wait(ends, now) if count > self.limit else 0.0
+        index = int(now.timestamp() // self.window)
+        held = self._leases.get(bucket)
+        if held is None:
+            held = self._leases[bucket] = _Lease(index)
+        if held.left > 0:
+            held.left -= 1
+            return 0.0
+        async with held.claiming:  # one claim at a time: the others may spend its lease
+            if held.left > 0:
+                held.left -= 1
+                return 0.0
+            if held.seen >= self.limit:
+                return self._wait(ends, now)
+            claim = min(self.lease, max(1, (self.limit - held.seen) // LEASE_SHARE))
+            async with db.autocommit() as session:  # each statement atomic on its own
+                count = await ratelimits.add_hit(
+                    session, bucket, ends + timedelta(seconds=1), claim
+                )
+                if time.monotonic() - self._purged_at > PURGE_EVERY:
+                    self._purged_at = time.monotonic()
+                    await ratelimits.purge(session, now)
+                    self._forget_ended(index)
+            granted = min(claim, max(self.limit - (count - claim), 0))
+            held.seen = count
+            held.left = max(granted - 1, 0)
+        if len(self._leases) > 10_000:
+            self._forget_ended(index)
+            if len(self._leases) > 10_000:  # many clients at once: give their leases up
+                self._leases.clear()  # (safe: an unspent lease only ever refuses more)
+        return 0.0 if granted else self._wait(ends, now)
+
+    def _forget_ended(self, index: int) -> None:
+        for bucket in [b for b, held in self._leases.items() if held.window < index]:
+            del self._leases[bucket]
 
     async def blocked(self, db: Database, secret: bytes, key: str, now: datetime) -> float:
         """Without counting: 0.0 while under the limit, else the seconds to wait."""
@@ -96,8 +148,11 @@ WEBCHAT_PER_CLIENT = 120  # web chat API calls per client address per minute
 CLIENT_LIMIT: web.AppKey[SharedLimiter] = web.AppKey("webchat_client_limit", SharedLimiter)
 
 
+WEBCHAT_LEASE = 16  # at most this many of a client's hits claimed in one round trip
+
+
 def webchat_limiter() -> SharedLimiter:
-    return SharedLimiter("webchat", WEBCHAT_PER_CLIENT, 60.0)
+    return SharedLimiter("webchat", WEBCHAT_PER_CLIENT, 60.0, lease=WEBCHAT_LEASE)
 
 
 @web.middleware
