@@ -31,6 +31,7 @@ from storage.privacy_models import Action, PrivacyRequest
 from workflow import worker
 from workflow.executors import ActionContext, ExecutorResult
 from workflow.executors import registry as executors
+from workflow.worker_deps import Observer
 
 ACTIONS = 10_000
 QUICK_ACTIONS = 600
@@ -100,10 +101,25 @@ async def _count_done(url: str) -> int:
         await db.dispose()
 
 
+def worker_deps(
+    db: Database, data_dir: Path, *, name: str, observe: Observer | None = None
+) -> worker.WorkerDeps:
+    """A worker as the benchmarks run it: the no-op executor, default settings."""
+    executors.register(KIND, _noop)
+    return worker.WorkerDeps(
+        db=db,
+        secret=b"bench-secret-key-for-signed-links-only",
+        public_url="http://127.0.0.1:8080",
+        data_dir=data_dir,
+        config=worker.WorkerConfig(),
+        observe=observe,
+        name=name,
+    )
+
+
 async def _product(url: str, count: int, data_dir: Path) -> float:
     """Seconds for the worker to process all `count` actions with `WORKERS` slots."""
     db = Database(url)
-    executors.register(KIND, _noop)
     processed = 0
     stop = asyncio.Event()
 
@@ -113,15 +129,7 @@ async def _product(url: str, count: int, data_dir: Path) -> float:
         if processed >= count:
             stop.set()
 
-    deps = worker.WorkerDeps(
-        db=db,
-        secret=b"bench-secret-key-for-signed-links-only",
-        public_url="http://127.0.0.1:8080",
-        data_dir=data_dir,
-        config=worker.WorkerConfig(),
-        observe=observe,
-        name="bench",
-    )
+    deps = worker_deps(db, data_dir, name="bench", observe=observe)
     try:
         async with db.sessions() as session:  # connect before timing
             await session.connection()

@@ -33,18 +33,9 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 
 async def _child(url: str, data_dir: Path) -> int:
     from workflow import worker
-    from workflow.executors import registry as executors
 
-    executors.register(queue_bench.KIND, queue_bench._noop)
     db = Database(url)
-    deps = worker.WorkerDeps(
-        db=db,
-        secret=b"bench-secret-key-for-signed-links-only",
-        public_url="http://127.0.0.1:8080",
-        data_dir=data_dir,
-        config=worker.WorkerConfig(),
-        name=f"drain-{os.getpid()}",
-    )
+    deps = queue_bench.worker_deps(db, data_dir, name=f"drain-{os.getpid()}")
     try:
         return await worker.run_worker(deps, stop=asyncio.Event(), concurrency=SLOTS, once=True)
     finally:
