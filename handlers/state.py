@@ -93,11 +93,14 @@ class DialogState:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The stored form: plain JSON, defaults left out to keep rows small."""
-        data = asdict(self)
-        data["step"] = self.step.value if self.step else None
-        defaults = asdict(DialogState())
-        return {key: value for key, value in data.items() if value != defaults.get(key)}
+        """The stored form: plain JSON, defaults left out to keep rows small. Only the
+        fields that differ from their defaults are copied (every turn stores the state)."""
+        data: dict[str, Any] = {}
+        for name, default in _DEFAULTS.items():
+            value = getattr(self, name)
+            if value != default:
+                data[name] = value.value if isinstance(value, Step) else _plain(value)
+        return data
 
     def end(self) -> None:
         """Close the open dialog; what outlives it (language, greeting, buttons) stays."""
@@ -140,3 +143,17 @@ def offered_values(raw: Mapping[str, Any] | None) -> frozenset[str]:
     """The values of the buttons under the bot's latest answer (a press of any other is
     stale)."""
     return frozenset(DialogState.from_json(raw).offered)
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy of a state value as plain JSON types (dataclasses become dicts)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Pending):
+        return asdict(value)
+    return value
+
+
+_DEFAULTS = {name: getattr(DialogState(), name) for name in DialogState.__dataclass_fields__}
