@@ -8,7 +8,8 @@ whole statement in one call on that thread and keeps the outcome (rows, descript
 rowcount, lastrowid) for SQLAlchemy to read. The statement still runs off the event
 loop, so a writer waiting in SQLite's busy timeout never blocks other requests.
 
-Server-side cursors (streamed exports) keep SQLAlchemy's own adapter.
+A rollback with no transaction open (every connection handed back to the pool) costs
+no hop. Server-side cursors (streamed exports) keep SQLAlchemy's own adapter.
 """
 
 from __future__ import annotations
@@ -112,6 +113,15 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
+
+    def rollback(self) -> None:
+        """No hop to roll back what never began. The pool rolls back every connection
+        handed back to it, and most hold no transaction: SQLite begins one only at the
+        first write, and a reader never writes."""
+        raw = self._connection._conn
+        if raw is not None and not raw.in_transaction:
+            return
+        super().rollback()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
