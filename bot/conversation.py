@@ -1,10 +1,17 @@
 """The conversation router: one channel-neutral `Incoming` in, the bot's `Reply`s out.
 
-A turn runs in one database transaction: load the conversation (locked on PostgreSQL),
-settle the language, recognise the intent, let the handler answer, then write the
-customer's message, the replies and the new dialog state together (on PostgreSQL in
-one statement: `conversations.save_turn`). Either all of it is stored or none of it, so
-a crash mid-turn loses nothing that was acknowledged.
+A turn loads the conversation, settles the language, recognises the intent, lets the
+handler answer, then writes the customer's message, the replies and the new dialog state
+together. Either all of it is stored or none of it, so a crash mid-turn loses nothing
+that was acknowledged.
+
+Most turns need nothing from the database but the conversation: they run first as a
+lean turn (`storage.lean_turn`: read with no lock, written back in one step checked
+against the version read). The moment a handler reaches for the session, or the version
+changed meanwhile, the turn is dropped unwritten and answered again in one transaction,
+the conversation locked on PostgreSQL (on PostgreSQL the save is then one statement:
+`conversations.save_turn`). A channel whose own work must share the turn's transaction
+(`prepare`) always gets the transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +31,7 @@ from handlers import registry
 from handlers.state import DialogState
 from handlers.turn import Services, Turn
 from handlers.types import Incoming, Reply, Understanding
-from storage import conversations
+from storage import conversations, lean_turn
 from storage.db import Database
 from storage.models import Conversation, OutboxMessage
 
@@ -34,6 +42,8 @@ Recogniser = Callable[[str, str | None], Understanding]
 # before the handler (Telegram: claim the update_id, vouch for a shared phone number).
 # Whatever it raises rolls the whole turn back and reaches the caller.
 Prepare = Callable[[AsyncSession, Conversation], Awaitable[None]]
+# A check of the conversation that needs no database (it raises to refuse the message).
+Admit = Callable[[Conversation], None]
 
 MAX_TEXT = 4000
 _RETRIES = 3
@@ -41,6 +51,22 @@ _RETRIES = 3
 
 class ConversationNotFound(LookupError):
     """The conversation id is unknown (web chat: answered with 404)."""
+
+
+class NeedsTransaction(BaseException):
+    """A lean turn's handler reached for the database session: the turn is answered
+    again inside a transaction. A BaseException, so that no handler's `except Exception`
+    can swallow it."""
+
+
+class _NoSession:
+    """The session a lean turn's handler gets: any use raises `NeedsTransaction`."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise NeedsTransaction(name)
+
+
+_NO_SESSION = cast(AsyncSession, _NoSession())
 
 
 class ConversationRouter:
@@ -65,18 +91,38 @@ class ConversationRouter:
         *,
         conversation_id: str | None = None,
         prepare: Prepare | None = None,
+        admit: Admit | None = None,
     ) -> list[Reply]:
-        """Answer one message. Retries when another process changed the same dialog."""
+        """Answer one message. Retries when another process changed the same dialog.
+
+        `prepare` is a channel's work inside the turn's transaction; `admit` a check of
+        the conversation that needs no database (the web chat's token and flood limit),
+        run before the handler, and again should the turn be answered a second time."""
         metrics.MESSAGES.labels(incoming.channel).inc()
         with metrics.TURN_SECONDS.time():
-            return await self._handle_with_retries(incoming, conversation_id, prepare)
+            return await self._handle_with_retries(incoming, conversation_id, prepare, admit)
 
     async def _handle_with_retries(
-        self, incoming: Incoming, conversation_id: str | None, prepare: Prepare | None = None
+        self,
+        incoming: Incoming,
+        conversation_id: str | None,
+        prepare: Prepare | None,
+        admit: Admit | None,
     ) -> list[Reply]:
+        recognised: dict[tuple[str, str | None], Understanding] = {}
+        if prepare is None:  # first as a lean turn: no lock, no transaction
+            try:
+                replies = await self._lean_turn(incoming, conversation_id, admit, recognised)
+            except StaleDataError:
+                log.info("conversation turn conflicted; answering it again under a lock")
+                replies = None
+            if replies is not None:
+                return replies
         for attempt in range(1, _RETRIES + 1):
             try:
-                replies, outbound = await self._turn(incoming, conversation_id, prepare)
+                replies, outbound = await self._turn(
+                    incoming, conversation_id, prepare, admit, recognised
+                )
             except (StaleDataError, OperationalError) as exc:
                 if attempt == _RETRIES or not _is_retryable(exc):
                     raise
@@ -87,8 +133,43 @@ class ConversationRouter:
             return replies
         raise AssertionError("unreachable")
 
+    async def _lean_turn(
+        self,
+        incoming: Incoming,
+        conversation_id: str | None,
+        admit: Admit | None,
+        recognised: dict[tuple[str, str | None], Understanding],
+    ) -> list[Reply] | None:
+        """The turn when it needs nothing but its conversation (`storage.lean_turn`); None
+        when it needs more (a new conversation, or a handler used the database), and the
+        caller answers it again in a transaction. Nothing is written then."""
+        async with self.db.connection() as connection:
+            if conversation_id is not None:
+                loaded = await lean_turn.read(connection, conversation_id=conversation_id)
+            else:
+                loaded = await lean_turn.read(
+                    connection, channel=incoming.channel, external_id=incoming.external_id
+                )
+            if loaded is None:
+                return None
+            if admit is not None:
+                admit(loaded.conversation)
+            try:
+                replies, lines = await self._answer(
+                    loaded.conversation, incoming, _NO_SESSION, recognised
+                )
+            except NeedsTransaction:
+                return None
+            await lean_turn.save(self.db, connection, loaded, lines)
+        return replies
+
     async def _turn(
-        self, incoming: Incoming, conversation_id: str | None, prepare: Prepare | None = None
+        self,
+        incoming: Incoming,
+        conversation_id: str | None,
+        prepare: Prepare | None,
+        admit: Admit | None,
+        recognised: dict[tuple[str, str | None], Understanding],
     ) -> tuple[list[Reply], bool]:
         lock = self.db.is_postgres
         async with self.db.transaction() as session:
@@ -106,33 +187,50 @@ class ConversationRouter:
                     )
             if prepare is not None:
                 await prepare(session, conversation)
-            text = clean_text(incoming.text)
-            dialog = DialogState.from_json(conversation.state)
-            hint = conversation.locale or locales.language_hint(incoming.locale_hint)
-            understanding = self.recognise(text, hint) if text else None
-            self._settle_language(conversation, dialog, incoming, understanding)
-            lines = [
-                conversations.line(
-                    conversation,
-                    "customer",
-                    self._customer_line(conversation, dialog, incoming, text),
-                )
-            ]
-            with locales.use(conversation.locale):
-                turn = Turn(conversation, incoming, understanding, session, self.services, dialog)
-                await registry.dispatch(turn)
-            for reply in turn.replies:
-                data = reply.to_json()
-                lines.append(
-                    conversations.line(
-                        conversation, "bot", reply.text, data["buttons"], data.get("link")
-                    )
-                )
-            dialog.offered = {b.value: b.label for reply in turn.replies for b in reply.buttons}
-            conversation.state = dialog.to_json()
+            if admit is not None:
+                admit(conversation)
+            replies, lines = await self._answer(conversation, incoming, session, recognised)
             outbound = any(isinstance(row, OutboxMessage) for row in session.new)
             await conversations.save_turn(session, conversation, lines)
-            return turn.replies, outbound
+            return replies, outbound
+
+    async def _answer(
+        self,
+        conversation: Conversation,
+        incoming: Incoming,
+        session: AsyncSession,
+        recognised: dict[tuple[str, str | None], Understanding],
+    ) -> tuple[list[Reply], list[conversations.Line]]:
+        """Settle the language, recognise the message, let the handler answer; the
+        transcript lines to write, and the new dialog state set on the conversation.
+        A message is recognised once, however often the turn is answered."""
+        text = clean_text(incoming.text)
+        dialog = DialogState.from_json(conversation.state)
+        hint = conversation.locale or locales.language_hint(incoming.locale_hint)
+        understanding = None
+        if text:
+            understanding = recognised.get((text, hint))
+            if understanding is None:
+                understanding = recognised[text, hint] = self.recognise(text, hint)
+        self._settle_language(conversation, dialog, incoming, understanding)
+        lines = [
+            conversations.line(
+                conversation, "customer", self._customer_line(conversation, dialog, incoming, text)
+            )
+        ]
+        with locales.use(conversation.locale):
+            turn = Turn(conversation, incoming, understanding, session, self.services, dialog)
+            await registry.dispatch(turn)
+        for reply in turn.replies:
+            data = reply.to_json()
+            lines.append(
+                conversations.line(
+                    conversation, "bot", reply.text, data["buttons"], data.get("link")
+                )
+            )
+        dialog.offered = {b.value: b.label for reply in turn.replies for b in reply.buttons}
+        conversation.state = dialog.to_json()
+        return turn.replies, lines
 
     @staticmethod
     def _settle_language(

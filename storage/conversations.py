@@ -11,7 +11,9 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Insert,
+    Table,
     bindparam,
+    exists,
     insert,
     inspect,
     literal_column,
@@ -152,34 +154,54 @@ _LINE_COLUMNS = ("conversation_id", "seq", "sender", "text", "buttons", "link", 
 
 
 @functools.cache
-def _lines_insert(count: int) -> Insert:
-    """INSERT of `count` transcript lines from a SELECT of bound parameters (`seq_0`,
-    `text_1`, ...): unlike a multi-row VALUES, a statement SQLAlchemy can cache compiled."""
-    table = TranscriptMessage.__table__
-    rows = [
-        select(*(bindparam(f"{name}_{index}", type_=table.c[name].type) for name in _LINE_COLUMNS))
-        for index in range(count)
-    ]
-    source = rows[0] if count == 1 else union_all(*rows)
-    return insert(TranscriptMessage).from_select(list(_LINE_COLUMNS), source)
-
-
-@functools.cache
-def _turn_statement(count: int, changed: tuple[str, ...]) -> Any:
-    """`save_turn`'s statement for `count` lines and these changed attributes, built once
-    (a statement object reused keeps its cache key, which is costly to compute)."""
-    written = _lines_insert(count).returning(literal_column("1")).cte("written")
-    return (
-        update(Conversation)
-        .where(Conversation.id == bindparam("c_id"), Conversation.version == bindparam("c_version"))
+def turn_statement(count: int, changed: tuple[str, ...]) -> Insert:
+    """PostgreSQL: one statement that updates these changed attributes of the conversation
+    if its version is still `c_version` (bumping it, as the ORM would) and, only then,
+    inserts `count` transcript lines. Its row count is `count`, or 0 when the version
+    moved on and nothing was written. The lines are a SELECT of bound parameters (`seq_0`,
+    `text_1`, ...): unlike a multi-row VALUES, a statement SQLAlchemy can cache compiled.
+    Built once (a statement object reused keeps its cache key, which is costly to
+    compute). Its parameters: `turn_params`."""
+    conversation = cast(Table, Conversation.__table__)
+    lines = cast(Table, TranscriptMessage.__table__)
+    updated = (
+        update(conversation)
+        .where(conversation.c.id == bindparam("c_id"))
+        .where(conversation.c.version == bindparam("c_version"))
         .values(
             {
                 **{key: bindparam(f"set_{key}") for key in changed},
-                "version": Conversation.version + 1,
+                "version": conversation.c.version + 1,
             }
         )
-        .add_cte(written)
+        .returning(literal_column("1"))
+        .cte("updated")
     )
+    matched = exists(select(literal_column("1")).select_from(updated))
+    rows = [
+        select(
+            *(bindparam(f"{name}_{index}", type_=lines.c[name].type) for name in _LINE_COLUMNS)
+        ).where(matched)
+        for index in range(count)
+    ]
+    source = rows[0] if count == 1 else union_all(*rows)
+    return insert(lines).from_select(list(_LINE_COLUMNS), source).add_cte(updated)
+
+
+def turn_params(
+    conversation_id: str,
+    version: int,
+    changes: dict[str, Any],
+    lines: Sequence[Line],
+    now: datetime,
+) -> dict[str, Any]:
+    """The parameters of `turn_statement(len(lines), tuple(changes))`."""
+    params: dict[str, Any] = {"c_id": conversation_id, "c_version": version}
+    params.update((f"set_{key}", value) for key, value in changes.items())
+    for index, item in enumerate(lines):
+        for name, value in item.row(conversation_id, now).items():
+            params[f"{name}_{index}"] = value
+    return params
 
 
 async def save_turn(
@@ -188,9 +210,9 @@ async def save_turn(
     """Write a turn's transcript lines and the conversation's changes (its dialog state,
     language, and whatever else the turn changed on it) in the caller's transaction.
 
-    On PostgreSQL, for a conversation already in the database, that is one statement (an
-    INSERT of the lines in a data-modifying WITH, and the UPDATE of the conversation,
-    its version checked and bumped as the ORM would); the conversation is then detached
+    On PostgreSQL, for a conversation already in the database, that is one statement
+    (`turn_statement`: the UPDATE of the conversation, its version checked and bumped as
+    the ORM would, and the INSERT of the lines); the conversation is then detached
     from the session, which has nothing left to write for it. Elsewhere, and for a
     conversation the turn created, the lines join the session, which flushes them.
     """
@@ -199,22 +221,19 @@ async def save_turn(
     if session.get_bind().dialect.name != "postgresql" or not state.persistent or not lines:
         session.add_all(TranscriptMessage(**item.row(conversation.id, now)) for item in lines)
         return
-    params: dict[str, Any] = {"c_id": conversation.id, "c_version": conversation.version}
-    for attr in state.mapper.column_attrs:
-        history = state.attrs[attr.key].history
-        if history.added:
-            params[f"set_{attr.key}"] = history.added[0]
-    changed = tuple(key[4:] for key in params if key.startswith("set_"))
-    for index, item in enumerate(lines):
-        for name, value in item.row(conversation.id, now).items():
-            params[f"{name}_{index}"] = value
+    changes = {
+        attr.key: history.added[0]
+        for attr in state.mapper.column_attrs
+        if (history := state.attrs[attr.key].history).added
+    }
+    params = turn_params(conversation.id, conversation.version, changes, lines, now)
     with session.no_autoflush:
         result = await session.execute(
-            _turn_statement(len(lines), changed),
+            turn_statement(len(lines), tuple(changes)),
             params,
             execution_options={"synchronize_session": False},
         )
-    if cast(CursorResult[Any], result).rowcount != 1:
+    if cast(CursorResult[Any], result).rowcount != len(lines):
         raise StaleDataError(f"conversation changed meanwhile (version {conversation.version})")
     session.expunge(conversation)
 

@@ -29,6 +29,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -148,18 +149,16 @@ class Database:
         # A failed statement's parameters are a customer's text, codes, contact details:
         # they never go into an exception message (and so never into a log line).
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        # The same ceiling as `pool_size` plus as many overflow, but every connection
+        # kept: an overflow connection is closed when handed back, so a web process with
+        # more turns in flight than `pool_size` kept reconnecting under load (a server:
+        # TCP, TLS try, auth, statements prepared again; SQLite: a thread and the pragmas).
+        kept = {"pool_size": 2 * pool_size, "max_overflow": 0, "pool_timeout": self.timeouts.pool}
         if self.backend in ("postgresql", "mysql"):
             # A server can restart under us; a local SQLite file can't, so no ping there.
-            kwargs.update(
-                # The same ceiling as `pool_size` plus as many overflow, but every
-                # connection kept: an overflow connection is closed when handed back, so
-                # a web process with more turns in flight than `pool_size` kept reconnecting
-                # (TCP, TLS try, auth, statements prepared again) under load.
-                pool_size=2 * pool_size,
-                max_overflow=0,
-                pool_timeout=self.timeouts.pool,
-                connect_args=_connect_args(self.backend, self.timeouts),
-            )
+            kwargs.update(kept, connect_args=_connect_args(self.backend, self.timeouts))
+        elif make_url(self.url).database not in (None, "", ":memory:"):
+            kwargs.update(kept)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -169,9 +168,8 @@ class Database:
             event.listen(self.engine.sync_engine, "checkin", ping.returned)
             event.listen(self.engine.sync_engine, "checkout", ping.checkout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._autocommit = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit = async_sessionmaker(self._autocommit_engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
         self._lock_loop: asyncio.AbstractEventLoop | None = None
 
@@ -182,18 +180,52 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        # PostgreSQL; a transaction opened while this task holds the write lock (it would
-        # wait for itself); or the lock stayed busy: a plain deferred transaction.
+        async with (
+            self._sqlite_write() as immediate,
+            self.sessions() as session,
+            session.begin(),
+        ):
+            if immediate:
+                await session.execute(text("BEGIN IMMEDIATE"))
+                session.info[WRITE_LOCKED] = True
+            yield session
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection outside any transaction. On a server each statement commits
+        on its own: no BEGIN and COMMIT round trips around a single statement. On SQLite
+        it reads; `immediate` makes a write transaction of it."""
+        engine = self._autocommit_engine if self.backend != "sqlite" else self.engine
+        async with engine.connect() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def immediate(self, connection: AsyncConnection) -> AsyncIterator[None]:
+        """A write transaction on `connection` (from `connection`, SQLite), taken as
+        `transaction` takes one: the process's write lock, then BEGIN IMMEDIATE.
+        Committed at the end, rolled back on error."""
+        async with self._sqlite_write() as immediate:
+            if immediate:
+                await connection.execute(text("BEGIN IMMEDIATE"))
+            try:
+                yield
+            except BaseException:
+                await connection.rollback()
+                raise
+            await connection.commit()
+
+    @asynccontextmanager
+    async def _sqlite_write(self) -> AsyncIterator[bool]:
+        """On SQLite, hold the process's write lock: True if the transaction should begin
+        IMMEDIATE. False on a server; for a transaction opened while this task holds the
+        lock (it would wait for itself); or when the lock stayed busy (a plain deferred
+        transaction then)."""
         if self.backend != "sqlite" or _in_write.get() or not await self._acquire():
-            async with self.sessions() as session, session.begin():
-                yield session
+            yield False
             return
         token = _in_write.set(True)
         try:
-            async with self.sessions() as session, session.begin():
-                await session.execute(text("BEGIN IMMEDIATE"))
-                session.info[WRITE_LOCKED] = True
-                yield session
+            yield True
         finally:
             _in_write.reset(token)
             self._write_lock.release()

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 import locales
 from bot.channels.kit import text as kit_text
@@ -159,10 +158,10 @@ async def post_message(request: web.Request) -> web.Response:
         raise
     counted = False
 
-    async def admit(_session: AsyncSession, conversation: Conversation) -> None:
+    def admit(conversation: Conversation) -> None:
         nonlocal counted
         _check(request, conversation)
-        if not counted:  # a turn retried after a conflict is still one message
+        if not counted:  # a turn answered again after a conflict is still one message
             counted = True
             _limit(request.app[LIMITS].per_conversation, conversation_id)
 
@@ -175,7 +174,7 @@ async def post_message(request: web.Request) -> web.Response:
     )
     try:
         replies = await request.app[RUNTIME].router.handle(
-            incoming, conversation_id=conversation_id, prepare=admit
+            incoming, conversation_id=conversation_id, admit=admit
         )
     except ConversationNotFound:
         raise web.HTTPNotFound(reason="No such conversation.") from None

@@ -1,0 +1,132 @@
+"""The lean turn: a turn that needs only its conversation is read without a lock and
+written in one step checked against the version read; anything more is answered again
+in a transaction, and nothing is written twice or lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.conversation import ConversationRouter
+from handlers.types import Incoming
+from storage import lean_turn
+from storage.conversations import Line
+from storage.db import Database
+from storage.models import Conversation, TranscriptMessage
+from tests.test_router import Scripted, router_for
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL the engine sends while the block runs."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        sent.append(" ".join(sql.split()).upper())
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _transcript(db: Database, external_id: str) -> list[tuple[int, str, str]]:
+    async with db.sessions() as session:
+        rows = await session.execute(
+            select(TranscriptMessage.seq, TranscriptMessage.sender, TranscriptMessage.text)
+            .join(Conversation, Conversation.id == TranscriptMessage.conversation_id)
+            .where(Conversation.external_id == external_id)
+            .order_by(TranscriptMessage.seq)
+        )
+        return [(seq, sender, text) for seq, sender, text in rows]
+
+
+def _counting(db: Database, script: dict[str, Scripted]) -> tuple[ConversationRouter, list[str]]:
+    router = router_for(db, script)
+    seen: list[str] = []
+    recognise = router.recognise
+
+    def counted(text: str, hint: str | None) -> Any:
+        seen.append(text)
+        return recognise(text, hint)
+
+    router.recognise = counted
+    return router, seen
+
+
+async def test_a_turn_that_needs_only_its_conversation_takes_no_lock(db: Database) -> None:
+    router = router_for(db, {"hello": Scripted("en", "greeting")})
+    await router.handle(Incoming("console", "lean1", text="hello"))  # creates: a transaction
+    with statements(db) as sent:
+        replies = await router.handle(Incoming("console", "lean1", text="hello"))
+    assert replies
+    assert not any("FOR UPDATE" in sql for sql in sent), sent
+    reads = [sql for sql in sent if sql.startswith("SELECT")]
+    assert len(reads) == 1 and "FROM CONVERSATIONS" in reads[0], sent
+    if db.is_postgres:  # the read and one statement that writes everything
+        assert len(sent) == 2 and sent[1].startswith("WITH UPDATED AS (UPDATE CONVERSATIONS"), sent
+    else:
+        assert [sql.split()[0] for sql in sent] == ["SELECT", "BEGIN", "UPDATE", "INSERT"], sent
+    lines = await _transcript(db, "lean1")
+    assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
+    assert [sender for _, sender, _ in lines].count("customer") == 2
+
+
+async def test_a_handler_that_uses_the_database_is_answered_again_in_a_transaction(
+    db: Database,
+) -> None:
+    router, seen = _counting(
+        db, {"hello": Scripted("en", "greeting"), "a human please": Scripted("en", "handover")}
+    )
+    await router.handle(Incoming("console", "lean2", text="hello"))
+    seen.clear()
+    with statements(db) as sent:
+        replies = await router.handle(Incoming("console", "lean2", text="a human please"))
+    assert replies
+    assert seen == ["a human please"], "recognised once, though answered twice"
+    locked = "FOR UPDATE" if db.is_postgres else "BEGIN IMMEDIATE"
+    assert any(locked in sql for sql in sent), sent
+    lines = await _transcript(db, "lean2")
+    assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
+    customer = [text for _, sender, text in lines if sender == "customer"]
+    assert customer == ["hello", "a human please"]
+
+
+async def test_a_conversation_changed_since_it_was_read_is_not_written_over(
+    db: Database,
+) -> None:
+    router = router_for(db, {"hello": Scripted("en", "greeting")})
+    await router.handle(Incoming("console", "lean3", text="hello"))
+    async with db.connection() as connection:
+        loaded = await lean_turn.read(connection, channel="console", external_id="lean3")
+        assert loaded is not None
+        await router.handle(Incoming("console", "lean3", text="hello"))  # another turn writes
+        before = await _transcript(db, "lean3")
+        seq = loaded.conversation.last_seq + 1
+        loaded.conversation.last_seq = seq
+        loaded.conversation.state = {"flow": "erasure"}
+        with pytest.raises(StaleDataError):
+            await lean_turn.save(db, connection, loaded, [Line(seq, "customer", "stale")])
+        assert await _transcript(db, "lean3") == before, "nothing of the stale turn was written"
+        again = await lean_turn.read(connection, channel="console", external_id="lean3")
+    assert again is not None and again.conversation.state.get("flow") != "erasure"
+
+
+async def test_concurrent_turns_of_one_conversation_are_all_kept_in_order(db: Database) -> None:
+    router = router_for(db, {"hello": Scripted("en", "greeting")})
+    await router.handle(Incoming("console", "lean4", text="hello"))
+    texts = [f"message {n}" for n in range(6)]
+    await asyncio.gather(
+        *(router.handle(Incoming("console", "lean4", text=text)) for text in texts)
+    )
+    lines = await _transcript(db, "lean4")
+    assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
+    customer = [text for _, sender, text in lines if sender == "customer"]
+    assert sorted(customer[1:]) == texts, "every message kept once"
