@@ -113,7 +113,9 @@ class ConversationRouter:
         if prepare is None:  # first as a lean turn: no lock, no transaction
             try:
                 replies = await self._lean_turn(incoming, conversation_id, admit, recognised)
-            except StaleDataError:
+            except (StaleDataError, OperationalError) as exc:
+                if not _is_retryable(exc):
+                    raise
                 log.info("conversation turn conflicted; answering it again under a lock")
                 replies = None
             if replies is not None:
