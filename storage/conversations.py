@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Insert,
     Table,
+    Update,
     bindparam,
     exists,
     insert,
@@ -154,17 +155,12 @@ _LINE_COLUMNS = ("conversation_id", "seq", "sender", "text", "buttons", "link", 
 
 
 @functools.cache
-def turn_statement(count: int, changed: tuple[str, ...]) -> Insert:
-    """PostgreSQL: one statement that updates these changed attributes of the conversation
-    if its version is still `c_version` (bumping it, as the ORM would) and, only then,
-    inserts `count` transcript lines. Its row count is `count`, or 0 when the version
-    moved on and nothing was written. The lines are a SELECT of bound parameters (`seq_0`,
-    `text_1`, ...): unlike a multi-row VALUES, a statement SQLAlchemy can cache compiled.
-    Built once (a statement object reused keeps its cache key, which is costly to
-    compute). Its parameters: `turn_params`."""
+def versioned_update(changed: tuple[str, ...]) -> Update:
+    """UPDATE of these changed attributes of conversation `c_id` if its version is still
+    `c_version`, bumping it as the ORM would. Built once (a statement object reused keeps
+    its cache key, which is costly to compute). Its parameters: `turn_params`."""
     conversation = cast(Table, Conversation.__table__)
-    lines = cast(Table, TranscriptMessage.__table__)
-    updated = (
+    return (
         update(conversation)
         .where(conversation.c.id == bindparam("c_id"))
         .where(conversation.c.version == bindparam("c_version"))
@@ -174,9 +170,18 @@ def turn_statement(count: int, changed: tuple[str, ...]) -> Insert:
                 "version": conversation.c.version + 1,
             }
         )
-        .returning(literal_column("1"))
-        .cte("updated")
     )
+
+
+@functools.cache
+def turn_statement(count: int, changed: tuple[str, ...]) -> Insert:
+    """PostgreSQL: one statement that runs `versioned_update(changed)` and, only if it
+    matched, inserts `count` transcript lines. Its row count is `count`, or 0 when the
+    version moved on and nothing was written. The lines are a SELECT of bound parameters
+    (`seq_0`, `text_1`, ...): unlike a multi-row VALUES, a statement SQLAlchemy can cache
+    compiled. Built once, as `versioned_update`. Its parameters: `turn_params`."""
+    lines = cast(Table, TranscriptMessage.__table__)
+    updated = versioned_update(changed).returning(literal_column("1")).cte("updated")
     matched = exists(select(literal_column("1")).select_from(updated))
     rows = [
         select(
@@ -195,7 +200,8 @@ def turn_params(
     lines: Sequence[Line],
     now: datetime,
 ) -> dict[str, Any]:
-    """The parameters of `turn_statement(len(lines), tuple(changes))`."""
+    """The parameters of `turn_statement(len(lines), tuple(changes))`, and with no lines
+    of `versioned_update(tuple(changes))`."""
     params: dict[str, Any] = {"c_id": conversation_id, "c_version": version}
     params.update((f"set_{key}", value) for key, value in changes.items())
     for index, item in enumerate(lines):
@@ -233,9 +239,15 @@ async def save_turn(
             params,
             execution_options={"synchronize_session": False},
         )
-    if cast(CursorResult[Any], result).rowcount != len(lines):
-        raise StaleDataError(f"conversation changed meanwhile (version {conversation.version})")
+    check_written(result, len(lines), conversation.version)
     session.expunge(conversation)
+
+
+def check_written(result: Any, rows: int, version: int) -> None:
+    """Raise `StaleDataError` unless the versioned write touched `rows` rows: the
+    conversation moved on from `version` meanwhile, and nothing was written."""
+    if cast(CursorResult[Any], result).rowcount != rows:
+        raise StaleDataError(f"conversation changed meanwhile (version {version})")
 
 
 async def messages_after(

@@ -201,9 +201,9 @@ class Database:
 
     @asynccontextmanager
     async def immediate(self, connection: AsyncConnection) -> AsyncIterator[None]:
-        """A write transaction on `connection` (from `connection`, SQLite), taken as
-        `transaction` takes one: the process's write lock, then BEGIN IMMEDIATE.
-        Committed at the end, rolled back on error."""
+        """A write transaction on `connection` (one from `Database.connection`), taken as
+        `transaction` takes one: on SQLite the process's write lock, then BEGIN
+        IMMEDIATE. Committed at the end, rolled back on error."""
         async with self._sqlite_write() as immediate:
             if immediate:
                 await connection.execute(text("BEGIN IMMEDIATE"))

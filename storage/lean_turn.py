@@ -3,11 +3,12 @@
 Most messages (a greeting, a question about the policy, thanks) only read the
 conversation and write back its transcript lines and dialog state. Such a turn reads the
 row with no lock and no transaction, and writes everything back in one atomic step
-checked against the version it read: on PostgreSQL one autocommitted statement (the
-UPDATE with the lines' INSERT in a data-modifying WITH); on SQLite one write transaction.
-Both go over one connection (`Database.connection`). If another turn of the
-conversation wrote in between, the version no longer matches,
-nothing is written, and `StaleDataError` tells the caller to answer again.
+checked against the version it read: on PostgreSQL one autocommitted statement
+(`conversations.turn_statement`: the UPDATE in a data-modifying WITH, the lines' INSERT
+only if it matched); on SQLite one write transaction. Both go over one connection
+(`Database.connection`). If another turn of the conversation wrote in between, the
+version no longer matches, nothing is written, and `StaleDataError` tells the caller to
+answer again.
 
 The conversation is handed out as a transient `Conversation` (in no session), so a
 handler edits it as usual; `save` writes what differs from the row that was read.
@@ -18,12 +19,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm.exc import StaleDataError
 
 from storage import conversations
 from storage.conversations import Line
@@ -74,20 +73,6 @@ async def read(
     return Loaded(Conversation(**row), row)
 
 
-@functools.cache
-def _update(changed: tuple[str, ...]) -> Any:
-    return (
-        update(Conversation)
-        .where(Conversation.id == bindparam("c_id"), Conversation.version == bindparam("c_version"))
-        .values(
-            {
-                **{key: bindparam(f"set_{key}") for key in changed},
-                "version": Conversation.version + 1,
-            }
-        )
-    )
-
-
 async def save(
     db: Database, connection: AsyncConnection, loaded: Loaded, lines: Sequence[Line]
 ) -> None:
@@ -106,21 +91,15 @@ async def save(
         params = conversations.turn_params(conversation.id, version, changes, lines, now)
         statement = conversations.turn_statement(len(lines), tuple(changes))
         result = await connection.execute(statement, params)
-        _check(result, len(lines), version)
+        conversations.check_written(result, len(lines), version)
         return
     async with db.immediate(connection):
         result = await connection.execute(
-            _update(tuple(changes)),
-            {"c_id": conversation.id, "c_version": version}
-            | {f"set_{key}": value for key, value in changes.items()},
+            conversations.versioned_update(tuple(changes)),
+            conversations.turn_params(conversation.id, version, changes, (), now),
         )
-        _check(result, 1, version)
+        conversations.check_written(result, 1, version)
         if lines:
             await connection.execute(
                 insert(TranscriptMessage), [item.row(conversation.id, now) for item in lines]
             )
-
-
-def _check(result: Any, rows: int, version: int) -> None:
-    if cast(CursorResult[Any], result).rowcount != rows:
-        raise StaleDataError(f"conversation changed meanwhile (version {version})")
