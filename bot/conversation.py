@@ -145,12 +145,12 @@ class ConversationRouter:
         """The turn when it needs nothing but its conversation (`storage.lean_turn`); None
         when it needs more (a new conversation, or a handler used the database), and the
         caller answers it again in a transaction. Nothing is written then."""
-        async with self.db.connection() as connection:
+        async with self.db.driver() as connection:
             if conversation_id is not None:
-                loaded = await lean_turn.read(connection, conversation_id=conversation_id)
+                loaded = await lean_turn.read(self.db, connection, conversation_id=conversation_id)
             else:
                 loaded = await lean_turn.read(
-                    connection, channel=incoming.channel, external_id=incoming.external_id
+                    self.db, connection, channel=incoming.channel, external_id=incoming.external_id
                 )
             if loaded is None:
                 return None

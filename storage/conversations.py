@@ -174,6 +174,15 @@ def versioned_update(changed: tuple[str, ...]) -> Update:
 
 
 @functools.cache
+def line_insert() -> Insert:
+    """INSERT of one transcript line from the parameters of `Line.row`. Built once."""
+    lines = cast(Table, TranscriptMessage.__table__)
+    return insert(lines).values(
+        {name: bindparam(name, type_=lines.c[name].type) for name in _LINE_COLUMNS}
+    )
+
+
+@functools.cache
 def turn_statement(count: int, changed: tuple[str, ...]) -> Insert:
     """PostgreSQL: one statement that runs `versioned_update(changed)` and, only if it
     matched, inserts `count` transcript lines. Its row count is `count`, or 0 when the
@@ -239,14 +248,14 @@ async def save_turn(
             params,
             execution_options={"synchronize_session": False},
         )
-    check_written(result, len(lines), conversation.version)
+    check_written(cast(CursorResult[Any], result).rowcount, len(lines), conversation.version)
     session.expunge(conversation)
 
 
-def check_written(result: Any, rows: int, version: int) -> None:
+def check_written(written: int, rows: int, version: int) -> None:
     """Raise `StaleDataError` unless the versioned write touched `rows` rows: the
     conversation moved on from `version` meanwhile, and nothing was written."""
-    if cast(CursorResult[Any], result).rowcount != rows:
+    if written != rows:
         raise StaleDataError(f"conversation changed meanwhile (version {version})")
 
 

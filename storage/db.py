@@ -29,12 +29,12 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from storage import sqlite_driver
 
@@ -181,7 +181,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with (
-            self._sqlite_write() as immediate,
+            self.write_lock() as immediate,
             self.sessions() as session,
             session.begin(),
         ):
@@ -191,31 +191,25 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection outside any transaction. On a server each statement commits
-        on its own: no BEGIN and COMMIT round trips around a single statement. On SQLite
-        it reads; `immediate` makes a write transaction of it."""
-        engine = self._autocommit_engine if self.backend != "sqlite" else self.engine
-        async with engine.connect() as connection:
-            yield connection
+    async def driver(self) -> AsyncIterator[Any]:
+        """A pooled connection as its driver's own object (asyncpg's connection, or
+        aiosqlite's), outside any transaction, for the statements `storage.driver_sql`
+        runs without SQLAlchemy's execution. A connection whose statement failed on the
+        way to the server, or was cancelled midway, is closed rather than pooled again."""
+        if self.backend not in ("postgresql", "sqlite"):
+            raise NotImplementedError(f"no driver statements on {self.backend}")
+        pooled = await self.engine.raw_connection()
+        try:
+            yield pooled.driver_connection
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError) or unavailable(exc):
+                await greenlet_spawn(pooled.invalidate)
+            raise
+        finally:
+            await greenlet_spawn(pooled.close)
 
     @asynccontextmanager
-    async def immediate(self, connection: AsyncConnection) -> AsyncIterator[None]:
-        """A write transaction on `connection` (one from `Database.connection`), taken as
-        `transaction` takes one: on SQLite the process's write lock, then BEGIN
-        IMMEDIATE. Committed at the end, rolled back on error."""
-        async with self._sqlite_write() as immediate:
-            if immediate:
-                await connection.execute(text("BEGIN IMMEDIATE"))
-            try:
-                yield
-            except BaseException:
-                await connection.rollback()
-                raise
-            await connection.commit()
-
-    @asynccontextmanager
-    async def _sqlite_write(self) -> AsyncIterator[bool]:
+    async def write_lock(self) -> AsyncIterator[bool]:
         """On SQLite, hold the process's write lock: True if the transaction should begin
         IMMEDIATE. False on a server; for a transaction opened while this task holds the
         lock (it would wait for itself); or when the lock stayed busy (a plain deferred

@@ -3,10 +3,11 @@
 Most messages (a greeting, a question about the policy, thanks) only read the
 conversation and write back its transcript lines and dialog state. Such a turn reads the
 row with no lock and no transaction, and writes everything back in one atomic step
-checked against the version it read: on PostgreSQL one autocommitted statement
-(`conversations.turn_statement`: the UPDATE in a data-modifying WITH, the lines' INSERT
-only if it matched); on SQLite one write transaction. Both go over one connection
-(`Database.connection`). If another turn of the conversation wrote in between, the
+checked against the version it read: on PostgreSQL one statement, which commits on its
+own (`conversations.turn_statement`: the UPDATE in a data-modifying WITH, the lines'
+INSERT only if it matched); on SQLite one write transaction, in one hop to aiosqlite's
+thread. Both go over one pooled connection and run on the driver itself
+(`storage.driver_sql`). If another turn of the conversation wrote in between, the
 version no longer matches, nothing is written, and `StaleDataError` tells the caller to
 answer again.
 
@@ -21,13 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.sql import ClauseElement
 
-from storage import conversations
+from storage import conversations, driver_sql
 from storage.conversations import Line
 from storage.db import Database
-from storage.models import Conversation, TranscriptMessage
+from storage.models import Conversation
 from storage.types import utcnow
 
 _CONVERSATIONS = Conversation.__table__
@@ -53,32 +54,32 @@ def _read(by_id: bool) -> Select[Any]:
 
 
 async def read(
-    connection: AsyncConnection,
+    db: Database,
+    connection: Any,
     *,
     conversation_id: str | None = None,
     channel: str | None = None,
     external_id: str | None = None,
 ) -> Loaded | None:
-    """The conversation with this id (or this channel's external id), or None."""
+    """The conversation with this id (or this channel's external id), or None.
+    `connection` is the driver's (`Database.driver`)."""
     by_id = conversation_id is not None
     params = (
         {"conversation_id": conversation_id}
         if by_id
         else {"channel": channel, "external_id": external_id}
     )
-    found = (await connection.execute(_read(by_id), params)).first()
-    if found is None:
+    fetch_one = driver_sql.pg_fetch_one if db.is_postgres else driver_sql.sqlite_fetch_one
+    row = await fetch_one(connection, _read(by_id), db.engine.dialect, params)
+    if row is None:
         return None
-    row = dict(found._mapping)
     return Loaded(Conversation(**row), row)
 
 
-async def save(
-    db: Database, connection: AsyncConnection, loaded: Loaded, lines: Sequence[Line]
-) -> None:
+async def save(db: Database, connection: Any, loaded: Loaded, lines: Sequence[Line]) -> None:
     """Write the turn's lines and the conversation's changes, or nothing and raise
     `StaleDataError` when the conversation changed since it was read. `connection` is
-    the one `read` used (`Database.connection`)."""
+    the one `read` used."""
     conversation, row = loaded.conversation, loaded.row
     changes = {
         key: getattr(conversation, key)
@@ -86,20 +87,28 @@ async def save(
         if key != "version" and getattr(conversation, key) != row[key]
     }
     now = utcnow()
-    version = row["version"]
-    if db.is_postgres and lines:
-        params = conversations.turn_params(conversation.id, version, changes, lines, now)
-        statement = conversations.turn_statement(len(lines), tuple(changes))
-        result = await connection.execute(statement, params)
-        conversations.check_written(result, len(lines), version)
+    version, dialect = row["version"], db.engine.dialect
+    if db.is_postgres:
+        statement: ClauseElement
+        if lines:  # the UPDATE and the lines' INSERT in one statement
+            statement = conversations.turn_statement(len(lines), tuple(changes))
+            params = conversations.turn_params(conversation.id, version, changes, lines, now)
+        else:
+            statement = conversations.versioned_update(tuple(changes))
+            params = conversations.turn_params(conversation.id, version, changes, (), now)
+        written = await driver_sql.pg_execute(connection, statement, dialect, params)
+        conversations.check_written(written, len(lines) or 1, version)
         return
-    async with db.immediate(connection):
-        result = await connection.execute(
+    steps = [
+        driver_sql.Step(
             conversations.versioned_update(tuple(changes)),
-            conversations.turn_params(conversation.id, version, changes, (), now),
+            [conversations.turn_params(conversation.id, version, changes, (), now)],
+            expect=1,
         )
-        conversations.check_written(result, 1, version)
-        if lines:
-            await connection.execute(
-                insert(TranscriptMessage), [item.row(conversation.id, now) for item in lines]
-            )
+    ]
+    if lines:
+        rows = [item.row(conversation.id, now) for item in lines]
+        steps.append(driver_sql.Step(conversations.line_insert(), rows))
+    async with db.write_lock():
+        written = await driver_sql.sqlite_write(connection, dialect, steps)
+    conversations.check_written(1 if written else 0, 1, version)

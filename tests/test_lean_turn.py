@@ -5,13 +5,14 @@ in a transaction, and nothing is written twice or lost."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.util import await_
 
 from bot.conversation import ConversationRouter
 from handlers.types import Incoming
@@ -22,19 +23,49 @@ from storage.models import Conversation, TranscriptMessage
 from tests.test_router import Scripted, router_for
 
 
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """The SQL the engine sends while the block runs."""
+@asynccontextmanager
+async def statements(db: Database) -> AsyncIterator[list[str]]:
+    """The SQL the database is sent while the block runs, as its driver sends it (the
+    lean turn's statements bypass SQLAlchemy's execution and its events): on SQLite
+    every statement SQLite runs, BEGIN and COMMIT included; on PostgreSQL asyncpg's
+    statements by text (`storage.driver_sql`) and SQLAlchemy's by its events."""
     sent: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+    def record(sql: str) -> None:
         sent.append(" ".join(sql.split()).upper())
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    def logged(query: Any) -> None:
+        record(query.query)
+
+    def checkout(dbapi_connection: Any, *_args: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if db.is_postgres:
+            driver.add_query_logger(logged)
+        else:
+            await_(driver._execute(driver._conn.set_trace_callback, record))
+
+    def checkin(dbapi_connection: Any, *_args: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if db.is_postgres:
+            driver.remove_query_logger(logged)
+        else:
+            await_(driver._execute(driver._conn.set_trace_callback, None))
+
+    def executed(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        record(sql)
+
+    engine = db.engine.sync_engine
+    listeners = [("checkout", checkout), ("checkin", checkin)]
+    if db.is_postgres:
+        listeners.append(("before_cursor_execute", executed))
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
     try:
         yield sent
+        await asyncio.sleep(0)  # asyncpg hands its query log to the loop's next turn
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
 
 
 async def _transcript(db: Database, external_id: str) -> list[tuple[int, str, str]]:
@@ -64,7 +95,7 @@ def _counting(db: Database, script: dict[str, Scripted]) -> tuple[ConversationRo
 async def test_a_turn_that_needs_only_its_conversation_takes_no_lock(db: Database) -> None:
     router = router_for(db, {"hello": Scripted("en", "greeting")})
     await router.handle(Incoming("console", "lean1", text="hello"))  # creates: a transaction
-    with statements(db) as sent:
+    async with statements(db) as sent:
         replies = await router.handle(Incoming("console", "lean1", text="hello"))
     assert replies
     assert not any("FOR UPDATE" in sql for sql in sent), sent
@@ -72,8 +103,10 @@ async def test_a_turn_that_needs_only_its_conversation_takes_no_lock(db: Databas
     assert len(reads) == 1 and "FROM CONVERSATIONS" in reads[0], sent
     if db.is_postgres:  # the read and one statement that writes everything
         assert len(sent) == 2 and sent[1].startswith("WITH UPDATED AS (UPDATE CONVERSATIONS"), sent
-    else:
-        assert [sql.split()[0] for sql in sent] == ["SELECT", "BEGIN", "UPDATE", "INSERT"], sent
+    else:  # the read, then one write transaction
+        verbs = [sql.split()[0] for sql in sent]
+        assert verbs[:3] == ["SELECT", "BEGIN", "UPDATE"] and verbs[-1] == "COMMIT", verbs
+        assert verbs[3:-1] == ["INSERT"] * (1 + len(replies)), verbs  # one per line
     lines = await _transcript(db, "lean1")
     assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
     assert [sender for _, sender, _ in lines].count("customer") == 2
@@ -87,7 +120,7 @@ async def test_a_handler_that_uses_the_database_is_answered_again_in_a_transacti
     )
     await router.handle(Incoming("console", "lean2", text="hello"))
     seen.clear()
-    with statements(db) as sent:
+    async with statements(db) as sent:
         replies = await router.handle(Incoming("console", "lean2", text="a human please"))
     assert replies
     assert seen == ["a human please"], "recognised once, though answered twice"
@@ -104,8 +137,8 @@ async def test_a_conversation_changed_since_it_was_read_is_not_written_over(
 ) -> None:
     router = router_for(db, {"hello": Scripted("en", "greeting")})
     await router.handle(Incoming("console", "lean3", text="hello"))
-    async with db.connection() as connection:
-        loaded = await lean_turn.read(connection, channel="console", external_id="lean3")
+    async with db.driver() as connection:
+        loaded = await lean_turn.read(db, connection, channel="console", external_id="lean3")
         assert loaded is not None
         await router.handle(Incoming("console", "lean3", text="hello"))  # another turn writes
         before = await _transcript(db, "lean3")
@@ -115,7 +148,7 @@ async def test_a_conversation_changed_since_it_was_read_is_not_written_over(
         with pytest.raises(StaleDataError):
             await lean_turn.save(db, connection, loaded, [Line(seq, "customer", "stale")])
         assert await _transcript(db, "lean3") == before, "nothing of the stale turn was written"
-        again = await lean_turn.read(connection, channel="console", external_id="lean3")
+        again = await lean_turn.read(db, connection, channel="console", external_id="lean3")
     assert again is not None and again.conversation.state.get("flow") != "erasure"
 
 
