@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import greenlet_spawn
 
 from storage import sqlite_driver
+from storage.sqlite_loop import LoopConnection
 
 _ASYNC_DRIVERS = {
     "sqlite": f"sqlite+{sqlite_driver.DRIVER}",
@@ -172,6 +173,12 @@ class Database:
         self._autocommit = async_sessionmaker(self._autocommit_engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
         self._lock_loop: asyncio.AbstractEventLoop | None = None
+        database = make_url(self.url).database
+        self._on_loop = (
+            LoopConnection(database, self._checkpoint)
+            if self.backend == "sqlite" and database not in (None, "", ":memory:")
+            else None
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -249,5 +256,17 @@ class Database:
             return False
         return True
 
+    def on_loop(self) -> LoopConnection | None:
+        """SQLite in a file: the connection for statements made on the event loop
+        itself (`storage.sqlite_loop`). None on a server or an in-memory database."""
+        return self._on_loop
+
+    async def _checkpoint(self) -> None:
+        """Copy SQLite's write-ahead log into the database file, off the event loop."""
+        async with self.engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
     async def dispose(self) -> None:
+        if self._on_loop is not None:
+            await self._on_loop.close()
         await self.engine.dispose()

@@ -6,8 +6,9 @@ it: in the web chat's profile under load, 45 % of the process's time on PostgreS
 to the two statements of a lean turn. The lean turn's statements (`storage.lean_turn`)
 are therefore compiled once per dialect by SQLAlchemy, so the SQL and the type handling
 (UTC timestamps, JSON) stay SQLAlchemy's own, and are run on the pooled driver
-connection (`Database.driver`): asyncpg on PostgreSQL; on SQLite the sqlite3
-connection on aiosqlite's thread, a whole write transaction in one hop.
+connection (`Database.driver`): asyncpg on PostgreSQL; on SQLite a connection on the
+event loop itself (`storage.sqlite_loop`), or when that one would have to wait, the
+pooled sqlite3 connection on aiosqlite's thread, a whole write transaction in one hop.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from storage import sqlite_loop
+from storage.sqlite_loop import LoopConnection
 
 Processor = Callable[[Any], Any]
 
@@ -107,24 +111,51 @@ class Step:
 
 
 async def sqlite_fetch_one(
-    connection: Any, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
+    connection: Any,
+    statement: ClauseElement,
+    dialect: Dialect,
+    params: Mapping[str, Any],
+    on_loop: LoopConnection | None = None,
 ) -> dict[str, Any] | None:
-    """The first row of a SELECT, or None, in one hop to aiosqlite's thread."""
+    """The first row of a SELECT, or None: read on the event loop (`on_loop`), or when
+    there is no such connection or it was busy, in one hop to aiosqlite's thread."""
     plan = compiled(statement, dialect)
-    found = await _on_thread(connection, _fetch_one, plan.sql, plan.args(params))
+    args = plan.args(params)
+    found = await _loop_or_thread(connection, on_loop, _fetch_one, plan.sql, args)
     return None if found is None else plan.row(found)
 
 
-async def sqlite_write(connection: Any, dialect: Dialect, steps: Sequence[Step]) -> bool:
-    """BEGIN IMMEDIATE, the steps, COMMIT, in one hop to aiosqlite's thread. False, and
-    nothing written, when a step's row count was not the one it expected. The caller
-    holds the process's write lock (`Database.write_lock`)."""
+async def sqlite_write(
+    connection: Any, dialect: Dialect, steps: Sequence[Step], on_loop: LoopConnection | None = None
+) -> bool:
+    """BEGIN IMMEDIATE, the steps, COMMIT: on the event loop (`on_loop`), or when there
+    is no such connection or the database was busy, in one hop to aiosqlite's thread.
+    False, and nothing written, when a step's row count was not the one it expected.
+    The caller holds the process's write lock (`Database.write_lock`)."""
     work = []
     for step in steps:
         plan = compiled(step.statement, dialect)
         work.append((plan.sql, [plan.args(row) for row in step.rows], step.expect))
-    written: bool = await _on_thread(connection, _write, work)
+    written: bool = await _loop_or_thread(connection, on_loop, _write, work)
     return written
+
+
+async def _loop_or_thread(
+    connection: Any, on_loop: LoopConnection | None, function: Callable[..., Any], *args: Any
+) -> Any:
+    """`function(sqlite3_connection, *args)` on the loop's connection, or where that one
+    would have to wait for a lock, on aiosqlite's thread."""
+    if on_loop is not None:
+        try:
+            done = function(on_loop.connection, *args)
+        except sqlite3.OperationalError as error:
+            if not sqlite_loop.busy(error):
+                raise OperationalError("lean turn statement", None, error) from None
+        else:
+            if function is _write:
+                on_loop.committed()
+            return done
+    return await _on_thread(connection, function, *args)
 
 
 async def _on_thread(connection: Any, function: Callable[..., Any], *args: Any) -> Any:

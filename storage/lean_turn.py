@@ -5,9 +5,9 @@ conversation and write back its transcript lines and dialog state. Such a turn r
 row with no lock and no transaction, and writes everything back in one atomic step
 checked against the version it read: on PostgreSQL one statement, which commits on its
 own (`conversations.turn_statement`: the UPDATE in a data-modifying WITH, the lines'
-INSERT only if it matched); on SQLite one write transaction, in one hop to aiosqlite's
-thread. Both go over one pooled connection and run on the driver itself
-(`storage.driver_sql`). If another turn of the conversation wrote in between, the
+INSERT only if it matched); on SQLite one write transaction, made on the event loop
+(`storage.sqlite_loop`) unless another process is writing. The statements run on the
+driver itself (`storage.driver_sql`). If another turn of the conversation wrote in between, the
 version no longer matches, nothing is written, and `StaleDataError` tells the caller to
 answer again.
 
@@ -70,8 +70,12 @@ async def read(
         if by_id
         else {"channel": channel, "external_id": external_id}
     )
-    fetch_one = driver_sql.pg_fetch_one if db.is_postgres else driver_sql.sqlite_fetch_one
-    row = await fetch_one(connection, _read(by_id), db.engine.dialect, params)
+    statement, dialect = _read(by_id), db.engine.dialect
+    if db.is_postgres:
+        row = await driver_sql.pg_fetch_one(connection, statement, dialect, params)
+    else:
+        on_loop = db.on_loop()
+        row = await driver_sql.sqlite_fetch_one(connection, statement, dialect, params, on_loop)
     if row is None:
         return None
     return Loaded(_transient(row), row)
@@ -120,5 +124,5 @@ async def save(db: Database, connection: Any, loaded: Loaded, lines: Sequence[Li
         rows = [item.row(conversation.id, now) for item in lines]
         steps.append(driver_sql.Step(conversations.line_insert(), rows))
     async with db.write_lock():
-        written = await driver_sql.sqlite_write(connection, dialect, steps)
+        written = await driver_sql.sqlite_write(connection, dialect, steps, db.on_loop())
     conversations.check_written(1 if written else 0, 1, version)

@@ -5,8 +5,11 @@ in a transaction, and nothing is written twice or lost."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +19,7 @@ from sqlalchemy.util import await_
 
 from bot.conversation import ConversationRouter
 from handlers.types import Incoming
-from storage import lean_turn
+from storage import lean_turn, sqlite_loop
 from storage.conversations import Line
 from storage.db import Database
 from storage.models import Conversation, TranscriptMessage
@@ -27,7 +30,8 @@ from tests.test_router import Scripted, router_for
 async def statements(db: Database) -> AsyncIterator[list[str]]:
     """The SQL the database is sent while the block runs, as its driver sends it (the
     lean turn's statements bypass SQLAlchemy's execution and its events): on SQLite
-    every statement SQLite runs, BEGIN and COMMIT included; on PostgreSQL asyncpg's
+    every statement SQLite runs, BEGIN and COMMIT included, on the event loop's
+    connection (`storage.sqlite_loop`) and the pooled ones; on PostgreSQL asyncpg's
     statements by text (`storage.driver_sql`) and SQLAlchemy's by its events."""
     sent: list[str] = []
 
@@ -58,14 +62,20 @@ async def statements(db: Database) -> AsyncIterator[list[str]]:
     listeners = [("checkout", checkout), ("checkin", checkin)]
     if db.is_postgres:
         listeners.append(("before_cursor_execute", executed))
+    on_loop = db.on_loop()  # SQLite's statements made on the event loop
+    reader = on_loop.connection if on_loop is not None else None
     for name, listener in listeners:
         event.listen(engine, name, listener)
+    if reader is not None:
+        reader.set_trace_callback(record)
     try:
         yield sent
         await asyncio.sleep(0)  # asyncpg hands its query log to the loop's next turn
     finally:
         for name, listener in listeners:
             event.remove(engine, name, listener)
+        if reader is not None:
+            reader.set_trace_callback(None)
 
 
 async def _transcript(db: Database, external_id: str) -> list[tuple[int, str, str]]:
@@ -163,3 +173,52 @@ async def test_concurrent_turns_of_one_conversation_are_all_kept_in_order(db: Da
     assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
     customer = [text for _, sender, text in lines if sender == "customer"]
     assert sorted(customer[1:]) == texts, "every message kept once"
+
+
+async def test_a_sqlite_write_that_would_wait_for_another_writer_waits_on_a_thread(
+    db: Database,
+) -> None:
+    on_loop = db.on_loop()
+    if on_loop is None:
+        pytest.skip("SQLite's statements on the event loop")
+    router = router_for(db, {"hello": Scripted("en", "greeting")})
+    await router.handle(Incoming("console", "lean5", text="hello"))
+    async with db.driver() as connection:
+        loaded = await lean_turn.read(db, connection, channel="console", external_id="lean5")
+        assert loaded is not None
+        seq = loaded.conversation.last_seq + 1
+        loaded.conversation.last_seq = seq
+        other = sqlite3.connect(on_loop.path, isolation_level=None)  # another process writes
+        other.execute("BEGIN IMMEDIATE")
+        save = lean_turn.save(db, connection, loaded, [Line(seq, "customer", "waited")])
+        saving = asyncio.create_task(save)
+        for _ in range(3):
+            await asyncio.sleep(0)  # let the save run up to where it waits
+        assert not saving.done(), "the event loop's connection refused at once; a thread waits"
+        other.execute("COMMIT")
+        other.close()
+        await saving
+    lines = await _transcript(db, "lean5")
+    assert lines[-1] == (seq, "customer", "waited")
+
+
+async def test_sqlite_commits_on_the_event_loop_are_checkpointed_off_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    on_loop = db.on_loop()
+    if on_loop is None:
+        pytest.skip("SQLite's statements on the event loop")
+    monkeypatch.setattr(sqlite_loop, "CHECKPOINT_EVERY", 3)
+    router = router_for(db, {"hello": Scripted("en", "greeting")})
+    await router.handle(Incoming("console", "lean6", text="hello"))  # creates: not on the loop
+    for _ in range(3):
+        await router.handle(Incoming("console", "lean6", text="hello"))
+    await on_loop.settled()
+    copy = tmp_path / "database-file-only.db"  # what the database file holds, without the log
+    shutil.copyfile(on_loop.path, copy)
+    written = sqlite3.connect(copy)
+    try:
+        (count,) = written.execute("SELECT count(*) FROM transcript_messages").fetchone()
+    finally:
+        written.close()
+    assert count == len(await _transcript(db, "lean6")) > 0
