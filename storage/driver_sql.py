@@ -84,7 +84,10 @@ async def pg_fetch_one(
 ) -> dict[str, Any] | None:
     """The first row of a SELECT, or None."""
     plan = compiled(statement, dialect)
-    found = await connection.fetchrow(plan.sql, *plan.args(params))
+    try:
+        found = await connection.fetchrow(plan.sql, *plan.args(params))
+    except Exception as error:
+        raise _as_sqlalchemy(error) from None
     return None if found is None else plan.row(found)
 
 
@@ -93,8 +96,19 @@ async def pg_execute(
 ) -> int:
     """Run one statement (it commits on its own); the number of rows it wrote."""
     plan = compiled(statement, dialect)
-    status: str = await connection.execute(plan.sql, *plan.args(params))
+    try:
+        status: str = await connection.execute(plan.sql, *plan.args(params))
+    except Exception as error:
+        raise _as_sqlalchemy(error) from None
     return int(status.rpartition(" ")[2] or 0)  # "INSERT 0 3", "UPDATE 1"
+
+
+def _as_sqlalchemy(error: Exception) -> Exception:
+    """A deadlock or serialization failure (SQLSTATE class 40) as SQLAlchemy raises it,
+    so the caller answers the turn again as on SQLAlchemy's path; anything else as is."""
+    if str(getattr(error, "sqlstate", "")).startswith("40"):
+        return OperationalError("lean turn statement", None, error)
+    return error
 
 
 # --- SQLite (sqlite3 on aiosqlite's thread) ---------------------------------------------

@@ -12,14 +12,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.util import await_
 
+from bot import conversation as conversation_module
 from bot.conversation import ConversationRouter
 from handlers.types import Incoming
-from storage import lean_turn, sqlite_loop
+from storage import driver_sql, lean_turn, sqlite_loop
 from storage.conversations import Line
 from storage.db import Database
 from storage.models import Conversation, TranscriptMessage
@@ -222,3 +225,12 @@ async def test_sqlite_commits_on_the_event_loop_are_checkpointed_off_it(
     finally:
         written.close()
     assert count == len(await _transcript(db, "lean6")) > 0
+
+
+def test_a_deadlock_on_the_driver_is_answered_again_as_on_sqlalchemys_path() -> None:
+    deadlock = asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
+    raised = driver_sql._as_sqlalchemy(deadlock)
+    assert isinstance(raised, OperationalError) and raised.orig is deadlock
+    assert conversation_module._is_retryable(raised)
+    unique = asyncpg.exceptions.UniqueViolationError("duplicate key")
+    assert driver_sql._as_sqlalchemy(unique) is unique, "a refused statement stays a bug"
