@@ -7,8 +7,9 @@ that was acknowledged.
 
 Most turns need nothing from the database but the conversation: they run first as a
 lean turn (`storage.lean_turn`: read with no lock, written back in one step checked
-against the version read). The moment a handler reaches for the session, or the version
-changed meanwhile, the turn is dropped unwritten and answered again in one transaction,
+against the version read); a web chat turn starts from the row its process wrote last
+(`lean_turn.Recent`) when it has one. The moment a handler reaches for the session, or
+the version changed meanwhile, the turn is dropped unwritten and answered again in one transaction,
 the conversation locked on PostgreSQL (on PostgreSQL the save is then one statement:
 `conversations.save_turn`). A channel whose own work must share the turn's transaction
 (`prepare`) always gets the transaction.
@@ -70,7 +71,8 @@ _NO_SESSION = cast(AsyncSession, _NoSession())
 
 
 class ConversationRouter:
-    """Routes turns to handlers; holds no per-conversation state in memory."""
+    """Routes turns to handlers. Its only memory of a conversation is `recent`: the rows
+    it wrote last, a starting point the database's version check confirms or refuses."""
 
     def __init__(
         self,
@@ -84,6 +86,8 @@ class ConversationRouter:
         self.recognise = recognise
         # Called after a turn that queued an SMS/email commits, so it is sent promptly.
         self.on_outbound = on_outbound
+        # The rows of the conversations this process answered last (web chat, by id).
+        self.recent = lean_turn.Recent()
 
     async def handle(
         self,
@@ -147,7 +151,9 @@ class ConversationRouter:
         caller answers it again in a transaction. Nothing is written then."""
         async with self.db.driver() as connection:
             if conversation_id is not None:
-                loaded = await lean_turn.read(self.db, connection, conversation_id=conversation_id)
+                loaded = self.recent.take(conversation_id) or await lean_turn.read(
+                    self.db, connection, conversation_id=conversation_id
+                )
             else:
                 loaded = await lean_turn.read(
                     self.db, connection, channel=incoming.channel, external_id=incoming.external_id
@@ -162,7 +168,9 @@ class ConversationRouter:
                 )
             except NeedsTransaction:
                 return None
-            await lean_turn.save(self.db, connection, loaded, lines)
+            row = await lean_turn.save(self.db, connection, loaded, lines)
+        if conversation_id is not None:
+            self.recent.keep(conversation_id, row)
         return replies
 
     async def _turn(

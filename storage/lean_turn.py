@@ -18,7 +18,9 @@ handler edits it as usual; `save` writes what differs from the row that was read
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,10 +92,12 @@ def _transient(row: Mapping[str, Any]) -> Conversation:
     return conversation
 
 
-async def save(db: Database, connection: Any, loaded: Loaded, lines: Sequence[Line]) -> None:
+async def save(
+    db: Database, connection: Any, loaded: Loaded, lines: Sequence[Line]
+) -> dict[str, Any]:
     """Write the turn's lines and the conversation's changes, or nothing and raise
     `StaleDataError` when the conversation changed since it was read. `connection` is
-    the one `read` used."""
+    the one `read` used. The row as it now is in the database."""
     conversation, row = loaded.conversation, loaded.row
     changes = {
         key: getattr(conversation, key)
@@ -112,7 +116,7 @@ async def save(db: Database, connection: Any, loaded: Loaded, lines: Sequence[Li
             params = conversations.turn_params(conversation.id, version, changes, (), now)
         written = await driver_sql.pg_execute(connection, statement, dialect, params)
         conversations.check_written(written, len(lines) or 1, version)
-        return
+        return {**row, **changes, "version": version + 1}
     steps = [
         driver_sql.Step(
             conversations.versioned_update(tuple(changes)),
@@ -126,3 +130,39 @@ async def save(db: Database, connection: Any, loaded: Loaded, lines: Sequence[Li
     async with db.write_lock():
         written = await driver_sql.sqlite_write(connection, dialect, steps, db.on_loop())
     conversations.check_written(1 if written else 0, 1, version)
+    return {**row, **changes, "version": version + 1}
+
+
+class Recent:
+    """The conversation rows this process wrote last, so that the next turn of the same
+    conversation starts from one without reading it (a round trip of a turn's three).
+
+    A kept row is only a starting point: the turn's write is checked against its version,
+    and every change to a conversation bumps that (the bot's own writes, and the data
+    map's through migration 0012's trigger). A row that another process, an erasure or
+    the retention job changed since is never written over: the turn is answered again
+    from the database. A row is kept for at most `seconds`, and at most `size` of them:
+    a dialog state can hold personal data, and an erased one must not linger."""
+
+    def __init__(
+        self, size: int = 2000, seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.size, self.seconds, self.clock = size, seconds, clock
+        self._rows: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+
+    def take(self, conversation_id: str) -> Loaded | None:
+        """The kept row of this conversation, handed out once (a turn running beside
+        it reads the database), or None."""
+        kept = self._rows.pop(conversation_id, None)
+        if kept is None or self.clock() - kept[0] > self.seconds:
+            return None
+        return Loaded(_transient(kept[1]), kept[1])
+
+    def keep(self, conversation_id: str, row: dict[str, Any]) -> None:
+        self._rows[conversation_id] = (self.clock(), row)
+        self._rows.move_to_end(conversation_id)
+        while len(self._rows) > self.size:
+            self._rows.popitem(last=False)
+
+    def drop(self, conversation_id: str) -> None:
+        self._rows.pop(conversation_id, None)

@@ -265,3 +265,69 @@ async def test_a_conversation_changed_by_anyone_else_is_not_written_over(db: Dat
             )
         ).scalar_one()
     assert state == {}, "the erased state stays erased"
+
+
+async def _opened(db: Database, router: ConversationRouter, external_id: str) -> str:
+    """A conversation's id, after its first turn."""
+    await router.handle(Incoming("console", external_id, text="hello"))
+    async with db.sessions() as session:
+        found = await session.execute(
+            select(Conversation.id).where(Conversation.external_id == external_id)
+        )
+        return found.scalar_one()
+
+
+async def test_the_next_web_chat_turn_starts_from_the_row_its_process_wrote(
+    db: Database,
+) -> None:
+    router = router_for(db, {"hello": Scripted("en", "greeting")})
+    conversation_id = await _opened(db, router, "lean8")
+    await router.handle(Incoming("console", "lean8", text="hello"), conversation_id=conversation_id)
+    async with statements(db) as sent:
+        replies = await router.handle(
+            Incoming("console", "lean8", text="hello"), conversation_id=conversation_id
+        )
+    assert replies
+    assert not any(sql.startswith("SELECT") for sql in sent), sent
+    lines = await _transcript(db, "lean8")
+    assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
+    assert [sender for _, sender, _ in lines].count("customer") == 3
+
+
+async def test_a_kept_row_changed_since_by_anyone_else_is_not_written_over(db: Database) -> None:
+    unclear = Scripted("en", "erasure", 0.4, (("access", 0.35), ("portability", 0.2)))
+    router = router_for(db, {"hello": Scripted("en", "greeting"), "hmm data": unclear})
+    conversation_id = await _opened(db, router, "lean9")
+    await router.handle(Incoming("console", "lean9", text="hello"), conversation_id=conversation_id)
+    async with db.transaction() as session:  # the data map's way: no version of its own
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(state={"language_locked": True}, locale="da")
+            .execution_options(synchronize_session=False)
+        )
+    unsure = Incoming("console", "lean9", text="hmm data")  # holds the message: a new state
+    await router.handle(unsure, conversation_id=conversation_id)
+    async with db.sessions() as session:
+        conversation = await session.get(Conversation, conversation_id)
+    assert conversation is not None
+    assert conversation.locale == "da" and conversation.state.get("language_locked") is True
+    assert conversation.state.get("held"), "the turn was answered, from the changed row"
+    lines = await _transcript(db, "lean9")
+    assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
+
+
+def test_kept_rows_expire_and_are_bounded() -> None:
+    now = [0.0]
+    recent = lean_turn.Recent(size=2, seconds=60.0, clock=lambda: now[0])
+    row = {"id": "a", "state": {}, "version": 1}
+    recent.keep("a", row)
+    taken = recent.take("a")
+    assert taken is not None and taken.row == row and taken.conversation.version == 1
+    assert recent.take("a") is None, "handed out once"
+    recent.keep("a", row)
+    now[0] = 61.0
+    assert recent.take("a") is None, "a dialog state is not kept past its time"
+    for name in ("a", "b", "c"):
+        recent.keep(name, {**row, "id": name})
+    assert recent.take("a") is None and recent.take("c") is not None
