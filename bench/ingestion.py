@@ -13,7 +13,8 @@ Timed, against the product (every channel configured: web chat, Slack, Telegram)
 - peak RSS of the web process after all of it, Telegram updates included
   (`bench.telegram_load`: customers in private chats, each reply sent to the stand-in).
 Baselines, answering the same requests in the same run: a bare aiohttp handler (web
-chat) and a slack-bolt AsyncApp whose listener only acks (Slack events).
+chat; the best of three runs of each, run in turns) and a slack-bolt AsyncApp whose
+listener only acks (Slack events).
 Goals: web chat >= 0.1 x bare aiohttp; web chat p99 < 50 ms at 200/s; Slack acknowledged
 with p99 < 100 ms at 1x and 2x capacity; web process RSS < 200 MB.
 """
@@ -38,6 +39,7 @@ CONVERSATIONS = 200
 TEXTS = ("hej", "hvad gemmer I om mig?", "tak for hjælpen", "hello, what data do you keep?")
 CONCURRENCY = 16
 RATE = 200.0
+ROUNDS = 3  # max-load runs of each server, in turns (`_alternated`)
 
 
 @dataclass
@@ -130,6 +132,23 @@ def _env(url: str, stand_in: StandIn, data_dir: Path) -> dict[str, str]:
     return env
 
 
+async def _alternated(
+    bare: Server, product: Server, chat: list[list[Any]], seconds: float, folder: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The best of ROUNDS max-load runs of each server (of `seconds` / 2 each), run in
+    turns. On a shared machine the baseline alone moved by up to 2x between runs a
+    minute apart; a neighbour only ever slows a run down, so the best run of each,
+    taken from the same minutes, gives the fairest ratio."""
+    best: dict[str, dict[str, Any]] = {}
+    for _ in range(ROUNDS):
+        for name, server in (("bare aiohttp", bare), ("web chat", product)):
+            result = await load(_max_spec(server.port, chat, seconds / 2), folder)
+            expect(result, name)
+            if name not in best or result["per_second"] > best[name]["per_second"]:
+                best[name] = result
+    return best["bare aiohttp"], best["web chat"]
+
+
 async def run(backend: str, scratch: seeding.Scratch, *, quick: bool) -> list[Figure]:
     sizes = QUICK if quick else FULL
     url = await scratch.create("ingestion")
@@ -154,14 +173,10 @@ async def _measure(
         conversations = await open_conversations(product, CONVERSATIONS)
         chat = webchat_requests(conversations, CONVERSATIONS * len(TEXTS))
         async with Server("bare", env) as bare:
-            progress(f"{tag}: bare aiohttp baseline")
-            bare_max = await load(_max_spec(bare.port, chat, sizes.seconds), folder)
-            expect(bare_max, "bare aiohttp")
+            progress(f"{tag}: web chat and the bare aiohttp baseline, {ROUNDS} rounds each")
+            bare_max, chat_max = await _alternated(bare, product, chat, sizes.seconds, folder)
             bare_rate = await load(_rate_spec(bare.port, chat, sizes.rate_seconds), folder)
             bare_rss = peak_rss_mb(bare.pid)
-        progress(f"{tag}: web chat through the web process")
-        chat_max = await load(_max_spec(product.port, chat, sizes.seconds), folder)
-        expect(chat_max, "web chat")
         chat_rate = await load(_rate_spec(product.port, chat, sizes.rate_seconds), folder)
         expect(chat_rate, "web chat at 200/s")
         slack = await slack_load.measure_product(product, stand_in, sizes.rate_seconds, folder, tag)
