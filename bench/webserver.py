@@ -86,6 +86,10 @@ async def serve(mode: str) -> None:
         site = web.TCPSite(runner, "127.0.0.1", int(shared), reuse_port=True)
     await site.start()
     port = runner.addresses[0][1]
+    if mode == "product":
+        from bot.server import freeze_startup_objects
+
+        freeze_startup_objects()  # as the web process does once started
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
