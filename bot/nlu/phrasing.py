@@ -45,18 +45,30 @@ def wants_to_know(tokens: Sequence[str], start: int, end: int, inside: Sequence[
     return any(a in _KNOW and b in _WH for a, b in pairwise(words))
 
 
-_KEPT_AFTER = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_after"])
-_KEPT_BEFORE = tuple(tuple(p.split()) for p in _DETAILS["purpose_kept_before"])
+def _by_word(phrases: list[str], index: int) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Phrases grouped by their first (index 0) or last (index -1) word: a purpose is
+    compared only with the phrases that can start or end beside it."""
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        words = tuple(phrase.split())
+        grouped.setdefault(words[index], []).append(words)
+    return {word: tuple(group) for word, group in grouped.items()}
+
+
+_KEPT_AFTER = _by_word(_DETAILS["purpose_kept_after"], 0)
+_KEPT_BEFORE = _by_word(_DETAILS["purpose_kept_before"], -1)
+_NOT_BEFORE = frozenset({"the", "den", "det"})
 
 
 def kept(tokens: Sequence[str], start: int, end: int) -> bool:
     """Whether the purpose at tokens[start:end] is named as one to keep: "X er ok", "X is
     fine", "keep (the) X", "except X"."""
-    after = tuple(tokens[end : end + 4])
-    if any(after[: len(p)] == p for p in _KEPT_AFTER):
-        return True
-    before = tuple(t for t in tokens[max(0, start - 3) : start] if t not in ("the", "den", "det"))
-    return any(before[-len(p) :] == p for p in _KEPT_BEFORE)
+    if end < len(tokens) and tokens[end] in _KEPT_AFTER:
+        after = tuple(tokens[end : end + 4])
+        if any(after[: len(p)] == p for p in _KEPT_AFTER[tokens[end]]):
+            return True
+    before = tuple(t for t in tokens[max(0, start - 3) : start] if t not in _NOT_BEFORE)
+    return bool(before) and any(before[-len(p) :] == p for p in _KEPT_BEFORE.get(before[-1], ()))
 
 
 _WH_CONCEPTS = frozenset({"WHAT_Q", "WHERE_Q", "WHO_Q"})
