@@ -59,6 +59,12 @@ class Rules:
             | {c for combo in self.combos for group in combo.groups for c, _neg in group}
             | {c for combo in self.combos for c in combo.none}
         )
+        # the scores every message starts from, and the intents of privacy matters
+        self.start = dict.fromkeys(self.intents, 0.0)
+        for intent, value in self.prior.items():
+            self.start[intent] += value
+        self.privacy = tuple(i for i in self.intents if i not in ("greeting", "other"))
+        self.order = {name: i for i, name in enumerate(self.intents)}
         self.privacy_floor = float(data["privacy_floor"])
         self.greeting_damping = float(data["greeting_damping"])
         self.fallback_below = float(data["fallback_below"])
@@ -96,42 +102,45 @@ RULES = Rules(load_json("rules.json"))
 INTENTS = RULES.intents
 
 
-def score(cues: Sequence[Cue]) -> Scores:
-    """Sum cue weights (negated cues per the `negated` table), then add combinations."""
+def _strongest(cues: Sequence[Cue]) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """The strongest scale of each weighing concept, plain and negated, and the text of
+    its first cue."""
     positive: dict[str, float] = {}
     negative: dict[str, float] = {}
     texts: dict[str, str] = {}
     relevant = RULES.relevant
     for cue in cues:
-        if cue.concept not in relevant:
+        concept = cue.concept
+        if concept not in relevant:
             continue  # details that weigh for no intent (acts, purposes, fields...)
         if cue.described:
             continue  # "not spammers" describes: it asks neither for nor against
         bucket = negative if cue.negated else positive
-        if cue.scale > bucket.get(cue.concept, 0.0):
-            bucket[cue.concept] = cue.scale
-            texts.setdefault(cue.concept, cue.text)
-    totals = dict.fromkeys(RULES.intents, 0.0)
-    for intent, value in RULES.prior.items():
-        totals[intent] += value
+        if cue.scale > bucket.get(concept, 0.0):
+            bucket[concept] = cue.scale
+            if concept not in texts:
+                texts[concept] = cue.text
+    return positive, negative, texts
+
+
+def score(cues: Sequence[Cue]) -> Scores:
+    """Sum cue weights (negated cues per the `negated` table), then add combinations."""
+    positive, negative, texts = _strongest(cues)
+    totals = RULES.start.copy()
     contributions: list[tuple[str, str, float]] = []
+    weights = RULES.weights
     for concept, scale in positive.items():
-        _add(totals, contributions, texts[concept], RULES.weights.get(concept, {}), scale)
+        if concept in weights:
+            _add(totals, contributions, texts[concept], weights[concept], scale)
+    negated_weights = RULES.negated
     for concept, scale in negative.items():
-        if concept not in positive:
-            _add(totals, contributions, texts[concept], RULES.negated.get(concept, {}), scale)
-    present = {c: s for c, s in negative.items() if c in RULES.keeps}
+        if concept not in positive and concept in negated_weights:
+            _add(totals, contributions, texts[concept], negated_weights[concept], scale)
+    keeps = RULES.keeps
+    present = {c: s for c, s in negative.items() if c in keeps}
     present.update(positive)
-    candidates: set[int] = set()
-    for concept in (*present, *negative):
-        candidates.update(RULES.combo_index.get(concept, ()))
-    for number in sorted(candidates):
-        combo = RULES.combos[number]
-        amount = _combo_scale(combo, present, negative)
-        if amount and not _one_word(combo, present, negative, cues):
-            label = "+".join(_member(group, present, negative) for group in combo.groups)
-            _add(totals, contributions, label, RULES.combo_adds[number], amount)
-    top_privacy = max(v for k, v in totals.items() if k not in ("greeting", "other"))
+    _add_combos(totals, contributions, present, negative, cues)
+    top_privacy = max([totals[k] for k in RULES.privacy])
     if top_privacy >= RULES.privacy_floor:
         totals["greeting"] *= RULES.greeting_damping
     # overlay details ("bruge til" of a purposes question) are no negated intent cue
@@ -147,8 +156,31 @@ def _add(
     scale: float,
 ) -> None:
     for intent, weight in weights.items():
-        totals[intent] += weight * scale
-        contributions.append((text, intent, weight * scale))
+        amount = weight * scale
+        totals[intent] += amount
+        contributions.append((text, intent, amount))
+
+
+def _add_combos(
+    totals: dict[str, float],
+    contributions: list[tuple[str, str, float]],
+    present: dict[str, float],
+    negative: dict[str, float],
+    cues: Sequence[Cue],
+) -> None:
+    """Add the combinations whose every group is present, in the order of rules.json;
+    only those indexed by a concept of the message are tried."""
+    candidates: set[int] = set()
+    index = RULES.combo_index
+    for concept in (*present, *negative):
+        if concept in index:
+            candidates.update(index[concept])
+    for number in sorted(candidates):
+        combo = RULES.combos[number]
+        amount = _combo_scale(combo, present, negative)
+        if amount and not _one_word(combo, present, negative, cues):
+            label = "+".join(_member(group, present, negative) for group in combo.groups)
+            _add(totals, contributions, label, RULES.combo_adds[number], amount)
 
 
 def _member(
@@ -162,17 +194,20 @@ def _member(
 
 
 def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, float]) -> float:
-    if any(c in present for c in combo.none):
-        return 0.0
+    for concept in combo.none:
+        if concept in present:
+            return 0.0
     weakest = math.inf
     for group in combo.groups:
         best = 0.0
         for concept, only_negated in group:
-            source = negative if only_negated else present
-            best = max(best, source.get(concept, 0.0))
+            value = (negative if only_negated else present).get(concept, 0.0)
+            if value > best:
+                best = value
         if not best:
             return 0.0
-        weakest = min(weakest, best)
+        if best < weakest:
+            weakest = best
     return weakest
 
 
@@ -192,20 +227,21 @@ def _one_word(
     is no second meaning of its word: "sælger I ...?" asks (QFORM) about selling."""
     if len(combo.groups) < 2:
         return False
-    seen: set[tuple[int, int]] = set()
-    for group in combo.groups:
-        used = {c for c, only_negated in group if c in (negative if only_negated else present)}
-        if used & SENTENCE_FORMS:
-            return False
-        seen.update((cue.start, cue.end) for cue in cues if cue.concept in used)
-        if len(seen) > 1:
-            return False
+    used = {
+        concept
+        for group in combo.groups
+        for concept, only_negated in group
+        if concept in (negative if only_negated else present)
+    }
+    if not used.isdisjoint(SENTENCE_FORMS):
+        return False
+    seen = {(cue.start, cue.end) for cue in cues if cue.concept in used}
     return len(seen) == 1 and all(end - start == 1 for start, end in seen)
 
 
 def ranked(totals: dict[str, float]) -> list[tuple[str, float]]:
     """Intents by score, best first; ties keep the stable INTENTS order."""
-    order = {name: i for i, name in enumerate(RULES.intents)}
+    order = RULES.order
     return sorted(totals.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
 
