@@ -71,12 +71,13 @@ class TokenPattern:
         return cls(frozenset(exact), tuple(prefixes), tuple(suffixes), tuple(infixes))
 
     def matches(self, token: str) -> bool:
-        return (
-            token in self.exact
-            or any(token.startswith(p) for p in self.prefixes)
-            or any(token.endswith(s) and token != s for s in self.suffixes)
-            or any(i in token for i in self.infixes)
-        )
+        if token in self.exact or token.startswith(self.prefixes):
+            return True
+        if self.suffixes and token.endswith(self.suffixes):
+            for suffix in self.suffixes:
+                if token.endswith(suffix) and token != suffix:
+                    return True
+        return bool(self.infixes) and any(infix in token for infix in self.infixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Phrase:
     parts: tuple[TokenPattern | None, ...]
     text: str
     needs: tuple[frozenset[str], ...] = ()
+    words: int = 0  # how many parts are words, not gaps: longer phrases win
 
     def possible(self, words: frozenset[str]) -> bool:
         """False when some exact-only part has none of its words in `words`."""
@@ -99,10 +101,6 @@ class Phrase:
             if need.isdisjoint(words):
                 return False
         return True
-
-    @property
-    def words(self) -> int:
-        return sum(1 for p in self.parts if p is not None)
 
 
 def _tokens_of(pattern: str) -> list[str]:
@@ -184,7 +182,8 @@ class Lexicon:
                     key=len,  # the most selective group first
                 )
             )
-            phrase = Phrase(concept, language, parts, " ".join(words), needs)
+            size = sum(1 for p in parts if p is not None)
+            phrase = Phrase(concept, language, parts, " ".join(words), needs, size)
             first = parts[0]
             assert first is not None, pattern
             overlay = concept in self.overlay
