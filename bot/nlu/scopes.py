@@ -74,6 +74,16 @@ DISMISS_SCALE = float(_RULES["dismiss_scale"])
 _DISMISS_FIRST = frozenset({*DISMISS_BEFORE, *DISMISS_AFTER})
 _LATER_FIRST = frozenset(LATER)
 _HEDGE_FIRST = frozenset(HEDGES)
+# the words at which structure() does anything: any other word is passed over at once
+_TRIGGERS = frozenset(
+    {SENTENCE, QUESTION}
+    | TEMPORAL
+    | _HEDGE_FIRST
+    | _DISMISS_FIRST
+    | _LATER_FIRST
+    | _FIRST_WORDS
+    | SENDING_VERBS
+)
 
 
 def sequence_at(tokens: Sequence[str], at: int, options: Sequences) -> int:
@@ -111,6 +121,9 @@ def structure(tokens: Sequence[str]) -> Structure:
     at = 0
     while at < size:
         token = tokens[at]
+        if token not in _TRIGGERS:
+            at += 1
+            continue
         if token in (SENTENCE, QUESTION):
             sentence_negated = False
             at += 1
