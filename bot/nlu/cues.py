@@ -8,12 +8,14 @@ Each cue carries the negation and scale of its place (`bot.nlu.scopes`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from bot.nlu import forms
 from bot.nlu.lexicon import (
     GAP_WORDS,
     LEXICON,
+    Hit,
     Phrase,
     TokenPattern,
     load_json,
@@ -100,10 +102,7 @@ def _phrase_starts(tokens: Sequence[str]) -> list[_Starts]:
         if at == last or token in BOUNDARIES or tokens[at + 1] in BOUNDARIES:
             starts.append(_NO_PHRASES)
         else:
-            second = tokens[at + 1]
-            starts.append(
-                (phrase_candidates(token, second), phrase_candidates(token, second, True))
-            )
+            starts.append(phrase_candidates(token, tokens[at + 1]))
     return starts
 
 
@@ -173,18 +172,25 @@ def _match_words(
     for at, token in enumerate(tokens):
         if token in BOUNDARIES:
             continue
-        seen: set[str] = set()
-        for hit in token_hits(token, at not in negators):
+        for hit in _word_hits(token, at not in negators, language):
             concept = hit.concept
-            if concept in seen or (hit.how == FUZZY and foreign(hit.language, language)):
-                continue
-            seen.add(concept)
             group = family.get(concept)
             if consumed[at] if group is None else at in taken.get(group, ()):
                 continue
             if concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
                 continue  # "my employees" are not a request for a person
             cues.append(place.word_cue(concept, at, hit.language, hit.how))
+
+
+@lru_cache(maxsize=65536)
+def _word_hits(token: str, fuzzy_allowed: bool, language: str | None) -> tuple[Hit, ...]:
+    """The first hit of each concept a word evokes, without typos of a pattern of another
+    language than `language`; the same for every place the word stands."""
+    found: dict[str, Hit] = {}
+    for hit in token_hits(token, fuzzy_allowed):
+        if hit.concept not in found and not (hit.how == FUZZY and foreign(hit.language, language)):
+            found[hit.concept] = hit
+    return tuple(found.values())
 
 
 class _Placer:
@@ -225,18 +231,17 @@ class _Placer:
         start, end = positions[0], positions[-1] + 1
         if end == start + 1:
             return self.word_cue(concept, start, language, how)
-        span = range(start, end)
-        negated = any(self.negated[p] for p in span) and not any(p in self.negators for p in span)
+        negated = True in self.negated[start:end] and self.negators.isdisjoint(range(start, end))
         return Cue(
             concept,
             start,
             end,
-            " ".join(self.tokens[p] for p in positions),
+            " ".join([self.tokens[p] for p in positions]),
             language,
             how,
             negated,
-            1.0 if concept in UNSCALED else min(self.scale[p] for p in span),
-            any(self.later[p] for p in span),
+            1.0 if concept in UNSCALED else min(self.scale[start:end]),
+            True in self.later[start:end],
             self._described(concept, start, end),
         )
 

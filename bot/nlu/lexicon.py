@@ -281,9 +281,14 @@ def phrases_starting(token: str, overlay: bool = False) -> tuple[Phrase, ...]:
 
 
 @lru_cache(maxsize=65536)
-def phrase_candidates(first: str, second: str, overlay: bool = False) -> tuple[Phrase, ...]:
-    """Phrases starting with `first` whose second part may be `second` (or is a gap):
-    looked up per word pair, so a common first word ("hvad", "what") costs little."""
+def phrase_candidates(first: str, second: str) -> tuple[tuple[Phrase, ...], tuple[Phrase, ...]]:
+    """Phrases of the intent concepts and of the overlay starting with `first` whose second
+    part may be `second` (or is a gap): looked up per word pair, so a common first word
+    ("hvad", "what") costs little, and once for both layers."""
+    return _candidates(first, second, False), _candidates(first, second, True)
+
+
+def _candidates(first: str, second: str, overlay: bool) -> tuple[Phrase, ...]:
     return tuple(
         p
         for p in phrases_starting(first, overlay)
