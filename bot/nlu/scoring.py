@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import LEXICON, load_json
@@ -18,12 +19,16 @@ class Combo:
     """Extra score when every group in `groups` has a present member and nothing in `none`."""
 
     groups: tuple[tuple[tuple[str, bool], ...], ...]  # (concept, only-negated)
-    none: tuple[str, ...]
+    none: frozenset[str]
     add: tuple[tuple[str, float], ...]
+    # per group, its members looked up among the present and among the negated concepts;
+    # and all of them: set operations that test a combination without a loop per member
+    members: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
+    plain: frozenset[str] = frozenset()
+    negated: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Scores:
+class Scores(NamedTuple):
     """Intent scores plus what produced them, for the explanation."""
 
     by_intent: dict[str, float]
@@ -64,7 +69,6 @@ class Rules:
         for intent, value in self.prior.items():
             self.start[intent] += value
         self.privacy = tuple(i for i in self.intents if i not in ("greeting", "other"))
-        self.order = {name: i for i, name in enumerate(self.intents)}
         self.privacy_floor = float(data["privacy_floor"])
         self.greeting_damping = float(data["greeting_damping"])
         self.fallback_below = float(data["fallback_below"])
@@ -95,7 +99,16 @@ def _combo(raw: dict[str, Any]) -> Combo:
         for group in raw["all"]
     )
     add = tuple((intent, float(w)) for intent, w in raw["add"].items())
-    return Combo(groups, tuple(raw.get("none", ())), add)
+    members = tuple(
+        (
+            frozenset(c for c, only_negated in group if not only_negated),
+            frozenset(c for c, only_negated in group if only_negated),
+        )
+        for group in groups
+    )
+    plain = frozenset().union(*(p for p, _n in members))
+    negated = frozenset().union(*(n for _p, n in members))
+    return Combo(groups, frozenset(raw.get("none", ())), add, members, plain, negated)
 
 
 RULES = Rules(load_json("rules.json"))
@@ -194,8 +207,12 @@ def _member(
 
 
 def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, float]) -> float:
-    for concept in combo.none:
-        if concept in present:
+    """The weakest of the groups' strongest members; 0 when a group has none (most tried
+    combinations: tested first with set operations) or a `none` concept is present."""
+    if not combo.none.isdisjoint(present):
+        return 0.0
+    for plain, negated in combo.members:
+        if plain.isdisjoint(present) and negated.isdisjoint(negative):
             return 0.0
     weakest = math.inf
     for group in combo.groups:
@@ -227,12 +244,7 @@ def _one_word(
     is no second meaning of its word: "sælger I ...?" asks (QFORM) about selling."""
     if len(combo.groups) < 2:
         return False
-    used = {
-        concept
-        for group in combo.groups
-        for concept, only_negated in group
-        if concept in (negative if only_negated else present)
-    }
+    used = combo.plain.intersection(present) | combo.negated.intersection(negative)
     if not used.isdisjoint(SENTENCE_FORMS):
         return False
     seen = {(cue.start, cue.end) for cue in cues if cue.concept in used}
@@ -241,8 +253,11 @@ def _one_word(
 
 def ranked(totals: dict[str, float]) -> list[tuple[str, float]]:
     """Intents by score, best first; ties keep the stable INTENTS order."""
-    order = RULES.order
-    return sorted(totals.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+    # in the INTENTS order, a stable sort by score alone keeps that order among ties
+    in_order = [(name, totals[name]) for name in RULES.intents if name in totals]
+    if len(in_order) != len(totals):
+        raise KeyError(f"unknown intents: {set(totals) - set(RULES.intents)}")
+    return sorted(in_order, key=itemgetter(1), reverse=True)
 
 
 def confidence(ranking: Sequence[tuple[str, float]]) -> float:
