@@ -21,7 +21,7 @@ from bot.nlu.cues import OBJECT_NOUNS, Cue
 from bot.nlu.lexicon import load_json
 from bot.nlu.scopes import LATER_SCALE
 from bot.nlu.scoring import RULES, ranked, score
-from bot.nlu.text import folded, is_word
+from bot.nlu.text import BOUNDARIES, folded, is_word
 
 _DETAILS = load_json("rules.json")["details"]
 
@@ -63,6 +63,8 @@ GROUNDS: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 Part = tuple[int, int]
+# the tokens that end a part: one test per token instead of three
+_CUTS = BOUNDARIES | SPLITTERS | REASON_AFTER
 
 
 def parts(tokens: Sequence[str]) -> list[tuple[Part, bool]]:
@@ -72,7 +74,7 @@ def parts(tokens: Sequence[str]) -> list[tuple[Part, bool]]:
     start = 0
     because = False
     for at, token in enumerate(tokens):
-        if not is_word(token) or token in SPLITTERS or token in REASON_AFTER:
+        if token in _CUTS:  # a boundary, a joining word or a reason word
             if at > start:
                 spans.append(((start, at), because or _reason_follows(tokens, at)))
                 because = False
@@ -109,8 +111,12 @@ def requested(
     recipient = intent == "recipient"
     if recipient:
         cues = recipients.as_recipient(cues)
-    spans = [(span, reason) for span, reason in parts(tokens) if not reason]
-    acting = [span for span, _reason in spans if _has_action(cues, span, not recipient)]
+    actions = _action_starts(cues, not recipient)
+    acting = [
+        (start, end)
+        for (start, end), reason in parts(tokens)
+        if not reason and any(start <= at < end for at in actions)
+    ]
     if len(acting) <= 1 and intent in RIGHTS:
         # one request at most: the message's intent (the common case, kept cheap)
         return (intent,), {}
@@ -254,15 +260,14 @@ def _polite(tokens: Sequence[str], start: int, end: int) -> bool:
     return bool(POLITE & set(words)) or bool(pairs & ASKING_YOU)
 
 
-def _has_action(cues: Sequence[Cue], span: Part, objects_ask: bool = True) -> bool:
-    start, end = span
-    return any(
-        start <= c.start < end
-        and c.concept in ANY_ACTION
-        and _stands(c)
-        and (objects_ask or not _bare_object(c))
+def _action_starts(cues: Sequence[Cue], objects_ask: bool = True) -> list[int]:
+    """Where the cues that ask for an action of some right stand (found once, then
+    looked up per part)."""
+    return [
+        c.start
         for c in cues
-    )
+        if c.concept in ANY_ACTION and _stands(c) and (objects_ask or not _bare_object(c))
+    ]
 
 
 def _acts(right: str, cues: Sequence[Cue], wanted: bool, objects_ask: bool = True) -> int | None:
