@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import CLAUSE, QUESTION, SENTENCE, folded, is_word
+from bot.nlu.text import BOUNDARIES, CLAUSE, QUESTION, SENTENCE, folded, is_word
 
 _RULES = load_json("rules.json")["structure"]
 
@@ -89,7 +89,7 @@ def _question_form(tokens: Sequence[str]) -> list[Form]:
     """
     start = True
     for at, token in enumerate(tokens):
-        if not is_word(token):
+        if token in BOUNDARIES:
             start = token != CLAUSE or start
             continue
         if not start:

@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Any
 
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import is_word, tokenise
+from bot.nlu.text import BOUNDARIES, is_word, tokenise
 
 GRAM = 4
 ALPHA = 0.05
@@ -96,7 +96,7 @@ class NgramModel:
     def posterior(self, tokens: Sequence[str]) -> list[tuple[str, float]]:
         """Intents with their probabilities, best first (ties keep the intents order)."""
         totals = list(self.priors)
-        words = [t for t in tokens if is_word(t)]
+        words = [t for t in tokens if t not in BOUNDARIES]
         for word in words:
             _add(totals, _token_vector(word))
         for a, b in pairwise(words):

@@ -170,7 +170,7 @@ def requested(
 
 def short(tokens: Sequence[str]) -> bool:
     """True for a reply short enough to be the answer to a question ("alt", "my email")."""
-    return sum(1 for t in tokens if is_word(t)) <= ANSWER_WORDS
+    return sum(1 for t in tokens if t not in BOUNDARIES) <= ANSWER_WORDS
 
 
 def field(cues: Sequence[Cue], spans: Sequence[Part]) -> str | None:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from bot.nlu.cues import Cue
 from bot.nlu.language import LanguageVerdict
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import MAX_CHARS, is_word
+from bot.nlu.text import BOUNDARIES, MAX_CHARS
 
 _DETAILS = load_json("rules.json")["details"]
 
@@ -65,7 +65,7 @@ def language_sure(verdict: LanguageVerdict, tokens: Sequence[str], danish_letter
     """True when the text alone shows its language clearly enough to switch to it."""
     if verdict.from_hint:
         return False
-    words = sum(1 for t in tokens if is_word(t))
+    words = sum(1 for t in tokens if t not in BOUNDARIES)
     if verdict.language == "da":
         cues, strength, against = verdict.danish_cues, verdict.danish, verdict.english
     else:
