@@ -192,7 +192,7 @@ def _add_combos(
         combo = RULES.combos[number]
         amount = _combo_scale(combo, present, negative)
         if amount and not _one_word(combo, present, negative, cues):
-            label = "+".join(_member(group, present, negative) for group in combo.groups)
+            label = "+".join([_member(group, present, negative) for group in combo.groups])
             _add(totals, contributions, label, RULES.combo_adds[number], amount)
 
 
@@ -244,11 +244,17 @@ def _one_word(
     is no second meaning of its word: "sælger I ...?" asks (QFORM) about selling."""
     if len(combo.groups) < 2:
         return False
-    used = combo.plain.intersection(present) | combo.negated.intersection(negative)
-    if not used.isdisjoint(SENTENCE_FORMS):
-        return False
-    seen = {(cue.start, cue.end) for cue in cues if cue.concept in used}
-    return len(seen) == 1 and all(end - start == 1 for start, end in seen)
+    plain, negated = combo.plain, combo.negated
+    seen: tuple[int, int] | None = None
+    for cue in cues:  # every concept a group uses has a cue
+        concept = cue.concept
+        if (concept in plain and concept in present) or (
+            concept in negated and concept in negative
+        ):
+            if concept in SENTENCE_FORMS or (seen is not None and seen != (cue.start, cue.end)):
+                return False  # a sentence form, or a second place
+            seen = (cue.start, cue.end)
+    return seen is not None and seen[1] - seen[0] == 1
 
 
 def ranked(totals: dict[str, float]) -> list[tuple[str, float]]:
