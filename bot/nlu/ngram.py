@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import pairwise
+from operator import add
 from typing import Any
 
 from bot.nlu.lexicon import load_json
@@ -111,8 +112,8 @@ class NgramModel:
 
 
 def _add(totals: list[float], vector: Sequence[float]) -> None:
-    for i, value in enumerate(vector):
-        totals[i] += value
+    """Add `vector` to `totals` element by element (in C: map over operator.add)."""
+    totals[:] = map(add, totals, vector)
 
 
 MODEL = NgramModel(load_json("ngram.json"))
