@@ -112,6 +112,8 @@ def requested(
     if recipient:
         cues = recipients.as_recipient(cues)
     actions = _action_starts(cues, not recipient)
+    if not actions:  # no part can ask for anything
+        return ((intent,), {}) if intent in RIGHTS else ((), {})
     acting = [
         (start, end)
         for (start, end), reason in parts(tokens)
@@ -135,12 +137,12 @@ def requested(
         ranking = ranked(score([*inside, *background]).by_intent)
         if recipient:  # what a recipient asks of the controllers it names
             ranking = [(name, value) for name, value in ranking if name in RIGHTS]
-        top = ranking[0][1]
+        least = max(SEGMENT_MIN, TIE * ranking[0][1])
         asked = [
             (first, name)
             for name, value in ranking
             if name in RIGHTS
-            and value >= max(SEGMENT_MIN, TIE * top)
+            and value >= least
             and (first := _acts(name, inside, wanted, not recipient)) is not None
         ]
         named = {name for _first, name in asked}
