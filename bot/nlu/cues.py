@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 from typing import NamedTuple
 
 from bot.nlu import forms
@@ -96,13 +97,14 @@ _NO_PHRASES: _Starts = ((), ())
 def _phrase_starts(tokens: Sequence[str]) -> list[_Starts]:
     """Per position, the intent and overlay phrases that may start there: looked up once
     for both layers, and only where a second word follows before any boundary."""
-    starts: list[_Starts] = []
-    last = len(tokens) - 1
-    for at, token in enumerate(tokens):
-        if at == last or token in BOUNDARIES or tokens[at + 1] in BOUNDARIES:
-            starts.append(_NO_PHRASES)
-        else:
-            starts.append(phrase_candidates(token, tokens[at + 1]))
+    starts = [
+        _NO_PHRASES
+        if first in BOUNDARIES or second in BOUNDARIES
+        else phrase_candidates(first, second)
+        for first, second in pairwise(tokens)
+    ]
+    if tokens:
+        starts.append(_NO_PHRASES)  # the last word has none after it
     return starts
 
 
@@ -152,8 +154,10 @@ def find_cues(tokens: Sequence[str], language: str | None = None) -> list[Cue]:
         ]
     requests = [(c.start, c.end) for c in cues if c.concept == "REQUEST"]
     cues.extend(
-        place.cue(concept, range(start, end), "", "structure")
-        for concept, start, end in forms.sentence_cues(tokens, requests)
+        [
+            place.cue(concept, range(start, end), "", "structure")
+            for concept, start, end in forms.sentence_cues(tokens, requests)
+        ]
     )
     return cues
 

@@ -267,15 +267,16 @@ def ranked(totals: dict[str, float]) -> list[tuple[str, float]]:
 
 
 def confidence(ranking: Sequence[tuple[str, float]]) -> float:
-    """Logistic in the winner's margin and strength, lowered by strong rivals."""
+    """Logistic in the winner's margin and strength, lowered by strong rivals; `ranking`
+    is best first (`ranked`)."""
     c = RULES.conf
     top = ranking[0][1]
     second = ranking[1][1] if len(ranking) > 1 else 0.0
-    rivals = sum(
-        1
-        for name, value in ranking[1:]
-        if value >= c["rival_min"] and name not in ("greeting", "other")
-    )
+    rivals = 0
+    for name, value in ranking[1:]:
+        if value < c["rival_min"]:
+            break  # best first: no rival follows
+        rivals += name not in ("greeting", "other")
     logit = c["margin"] * (top - second) + c["strength"] * top + c["bias"]
     logit -= c["rival_penalty"] * rivals
     value = 1.0 / (1.0 + math.exp(-logit))
@@ -285,13 +286,15 @@ def confidence(ranking: Sequence[tuple[str, float]]) -> float:
 def alternatives(
     ranking: Sequence[tuple[str, float]], conf: float, limit: int = 3
 ) -> tuple[tuple[str, float], ...]:
-    """Runner-up intents with scores on the confidence scale."""
+    """Runner-up intents with scores on the confidence scale; `ranking` is best first."""
     top = ranking[0][1]
+    if top <= 0:
+        return ()
     minimum = RULES.conf["alternative_min"]
     found: list[tuple[str, float]] = []
     for name, value in ranking[1:]:
-        if value < minimum or top <= 0:
-            continue
+        if value < minimum:
+            break  # best first: the rest are lower still
         found.append((name, round(conf * value / top, 3)))
         if len(found) == limit:
             break
