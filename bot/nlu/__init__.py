@@ -107,6 +107,11 @@ def _own_sending(tokens: Sequence[str], cues: Sequence[Cue]) -> bool:
     )
 
 
+def _story(tokens: Sequence[str]) -> bool:
+    """A message long enough to tell a story (counted only when it matters)."""
+    return sum(1 for t in tokens if t.isalpha()) >= STORY_WORDS
+
+
 def _without(intent: str, ranking: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
     """Runner-ups after the intent changed: the former intent leads, the new one goes."""
     return tuple(o for o in ranking if o[0] != intent)[:3]
@@ -167,8 +172,7 @@ def recognise(text: str, hint: str | None = None) -> Recognition:
             explanation += f"; unsure, n-grams chose {guess} ({probability:.2f}) over {intent}"
             others = ((intent, round(conf, 3)), *(o for o in others if o[0] != guess))[:3]
             intent = guess
-    story = sum(1 for t in tokens if t.isalpha()) >= STORY_WORDS
-    if story and conf < RULES.fallback_below and intent not in slots.ASKING:
+    if conf < RULES.fallback_below and intent not in slots.ASKING and _story(tokens):
         wanted, _where = slots.requested(tokens, cues, "question")
         if wanted:  # a long story the rules can't place, whose parts want rights done
             explanation += f"; its parts ask for {', '.join(wanted)}, not {intent}"

@@ -13,10 +13,11 @@ a deletion request take?" is a question about deadlines, not "how long will this
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import QUESTION, SENTENCE, fold, folded, is_word
+from bot.nlu.text import BOUNDARIES, QUESTION, SENTENCE, fold, folded, is_word
 
 _DETAILS = load_json("rules.json")["details"]
 
@@ -57,12 +58,12 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
     `intent` is what the rules read: courtesies ("tak", "ok", "bye") only count as the
     act of a message that asks for nothing else ("kundeservice tak" asks for a person).
     """
-    words = [i for i, t in enumerate(tokens) if is_word(t)]
+    words = [i for i, t in enumerate(tokens) if t not in BOUNDARIES]
     if not words:
         return None
     concepts = {c.concept for c in cues}
     found: dict[str, Cue] = {}
-    for cue in sorted(cues, key=lambda c: c.start):  # each act where first said
+    for cue in sorted(cues, key=attrgetter("start")):  # each act where first said
         act = ACT_CONCEPTS.get(cue.concept)
         if act in COURTESIES and intent not in PLAIN:
             continue

@@ -8,12 +8,15 @@ Each cue carries the negation and scale of its place (`bot.nlu.scopes`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from typing import NamedTuple
 
 from bot.nlu import forms
 from bot.nlu.lexicon import (
     GAP_WORDS,
     LEXICON,
+    Hit,
     Phrase,
     TokenPattern,
     load_json,
@@ -21,7 +24,7 @@ from bot.nlu.lexicon import (
     token_hits,
 )
 from bot.nlu.scopes import structure
-from bot.nlu.text import folded, is_word
+from bot.nlu.text import BOUNDARIES, folded
 
 _RULES = load_json("rules.json")["structure"]
 
@@ -33,6 +36,8 @@ POSSESSIVE_BLOCKS = frozenset(_RULES["possessive_blocks"])
 # than the objecting: "no more newsletters" asks, "we're not spammers" describes
 OBJECT_NOUNS = frozenset(_RULES["object_nouns"])
 FUZZY = "fuzzy"  # how a typo's cue was found
+# concepts whose family keeps full weight under hedges and sequences
+UNSCALED = frozenset(c for c, family in LEXICON.family.items() if family in LEXICON.unscaled)
 
 
 def foreign(pattern_language: str, language: str | None) -> bool:
@@ -40,9 +45,11 @@ def foreign(pattern_language: str, language: str | None) -> bool:
     return bool(language and pattern_language and pattern_language != language)
 
 
-@dataclass(frozen=True, slots=True)
-class Cue:
-    """A concept found at tokens [start, end); `scale` weighs it, `negated` flips it."""
+class Cue(NamedTuple):
+    """A concept found at tokens [start, end); `scale` weighs it, `negated` flips it.
+
+    A named tuple rather than a frozen dataclass: a message makes dozens of cues, and a
+    frozen dataclass takes several times as long to build (`_replace` changes one)."""
 
     concept: str
     start: int
@@ -59,47 +66,60 @@ class Cue:
 
 
 def _match_parts(
-    tokens: Sequence[str], parts: Sequence[TokenPattern | None], at: int
+    tokens: Sequence[str], parts: Sequence[TokenPattern | None], at: int, index: int = 1
 ) -> list[int] | None:
-    """Positions of the literal words of `parts` matched from `at`, or None."""
-    if not parts:
+    """Positions of the literal words of `parts[index:]` matched from `at`, or None.
+
+    Parts are read by index rather than by slicing: a slice per word was half the cost."""
+    if index == len(parts):
         return []
-    head, rest = parts[0], parts[1:]
+    head = parts[index]
     if head is None:
         for skip in range(GAP_WORDS + 1):
             pos = at + skip
-            if skip and (pos - 1 >= len(tokens) or not is_word(tokens[pos - 1])):
+            if skip and (pos - 1 >= len(tokens) or tokens[pos - 1] in BOUNDARIES):
                 return None
-            found = _match_parts(tokens, rest, pos)
+            found = _match_parts(tokens, parts, pos, index + 1)
             if found is not None:
                 return found
         return None
-    if at >= len(tokens) or not is_word(tokens[at]) or not head.matches(tokens[at]):
+    if at >= len(tokens) or tokens[at] in BOUNDARIES or not head.matches(tokens[at]):
         return None
-    found = _match_parts(tokens, rest, at + 1)
+    found = _match_parts(tokens, parts, at + 1, index + 1)
     return None if found is None else [at, *found]
 
 
-def _next_word(tokens: Sequence[str], at: int) -> str:
-    following = tokens[at + 1] if at + 1 < len(tokens) else ""
-    return following if following and is_word(following) else ""
+# the intent and the overlay phrases that may start at a position
+_Starts = tuple[tuple[Phrase, ...], tuple[Phrase, ...]]
+_NO_PHRASES: _Starts = ((), ())
+
+
+def _phrase_starts(tokens: Sequence[str]) -> list[_Starts]:
+    """Per position, the intent and overlay phrases that may start there: looked up once
+    for both layers, and only where a second word follows before any boundary."""
+    starts = [
+        _NO_PHRASES
+        if first in BOUNDARIES or second in BOUNDARIES
+        else phrase_candidates(first, second)
+        for first, second in pairwise(tokens)
+    ]
+    if tokens:
+        starts.append(_NO_PHRASES)  # the last word has none after it
+    return starts
 
 
 def _phrase_at(
-    tokens: Sequence[str], at: int, words: frozenset[str]
+    tokens: Sequence[str], at: int, words: frozenset[str], candidates: tuple[Phrase, ...]
 ) -> tuple[list[Phrase], list[int]] | None:
     """The longest phrases matching at `at`; several concepts may share the same words."""
     chosen: list[Phrase] = []
     where: list[int] = []
-    second = _next_word(tokens, at)
-    if not second:
-        return None  # a phrase needs a second word before any boundary
-    for phrase in phrase_candidates(tokens[at], second):
+    for phrase in candidates:
         if chosen and phrase.words < chosen[0].words:
             break
         if not phrase.possible(words):
             continue
-        found = _match_parts(tokens, phrase.parts[1:], at + 1)
+        found = _match_parts(tokens, phrase.parts, at + 1)
         if found is None:
             continue
         positions = [at, *found]
@@ -123,24 +143,10 @@ def find_cues(tokens: Sequence[str], language: str | None = None) -> list[Cue]:
     place = _Placer(tokens, *structure(tokens))
     cues: list[Cue] = []
     words = frozenset(tokens)
-    consumed = _match_phrases(place, words, cues)
-    taken = _match_overlay_phrases(place, words, cues)
-    family = LEXICON.family
-    negators = place.negators
-    for at, token in enumerate(tokens):
-        if not is_word(token):
-            continue
-        seen: set[str] = set()
-        for hit in token_hits(token, at not in negators):
-            if hit.concept in seen or (hit.how == FUZZY and foreign(hit.language, language)):
-                continue
-            seen.add(hit.concept)
-            group = family.get(hit.concept)
-            if consumed[at] if group is None else at in taken.get(group, ()):
-                continue
-            if hit.concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
-                continue  # "my employees" are not a request for a person
-            cues.append(place.cue(hit.concept, (at,), hit.language, hit.how))
+    starts = _phrase_starts(tokens)
+    consumed = _match_phrases(place, words, cues, starts)
+    taken = _match_overlay_phrases(place, words, cues, starts)
+    _match_words(place, cues, consumed, taken, language)
     framing = forms.framing_verbs(tokens)
     if framing:  # "I'd like to *know* whether...": the frame of a question, no wish to see
         cues = [
@@ -148,10 +154,47 @@ def find_cues(tokens: Sequence[str], language: str | None = None) -> list[Cue]:
         ]
     requests = [(c.start, c.end) for c in cues if c.concept == "REQUEST"]
     cues.extend(
-        place.cue(concept, range(start, end), "", "structure")
-        for concept, start, end in forms.sentence_cues(tokens, requests)
+        [
+            place.cue(concept, range(start, end), "", "structure")
+            for concept, start, end in forms.sentence_cues(tokens, requests)
+        ]
     )
     return cues
+
+
+def _match_words(
+    place: _Placer,
+    cues: list[Cue],
+    consumed: list[bool],
+    taken: dict[str, set[int]],
+    language: str | None,
+) -> None:
+    """Add the cues of single words not consumed by a phrase of their layer (family)."""
+    tokens = place.tokens
+    family = LEXICON.family
+    negators = place.negators
+    for at, token in enumerate(tokens):
+        if token in BOUNDARIES:
+            continue
+        for hit in _word_hits(token, at not in negators, language):
+            concept = hit.concept
+            group = family.get(concept)
+            if consumed[at] if group is None else at in taken.get(group, ()):
+                continue
+            if concept in POSSESSIVE_BLOCKS and at and tokens[at - 1] in POSSESSIVES:
+                continue  # "my employees" are not a request for a person
+            cues.append(place.word_cue(concept, at, hit.language, hit.how))
+
+
+@lru_cache(maxsize=65536)
+def _word_hits(token: str, fuzzy_allowed: bool, language: str | None) -> tuple[Hit, ...]:
+    """The first hit of each concept a word evokes, without typos of a pattern of another
+    language than `language`; the same for every place the word stands."""
+    found: dict[str, Hit] = {}
+    for hit in token_hits(token, fuzzy_allowed):
+        if hit.concept not in found and not (hit.how == FUZZY and foreign(hit.language, language)):
+            found[hit.concept] = hit
+    return tuple(found.values())
 
 
 class _Placer:
@@ -173,36 +216,36 @@ class _Placer:
         self.later = later
         self.described = described
 
+    def word_cue(self, concept: str, at: int, language: str, how: str) -> Cue:
+        """The cue of one word, the common case."""
+        return Cue(
+            concept,
+            at,
+            at + 1,
+            self.tokens[at],
+            language,
+            how,
+            self.negated[at] and at not in self.negators,
+            1.0 if concept in UNSCALED else self.scale[at],
+            self.later[at],
+            concept in OBJECT_NOUNS and at in self.described,
+        )
+
     def cue(self, concept: str, positions: Sequence[int], language: str, how: str) -> Cue:
         start, end = positions[0], positions[-1] + 1
-        if end == start + 1:  # one word, the common case
-            unscaled = LEXICON.family.get(concept) in LEXICON.unscaled
-            negated = self.negated[start] and start not in self.negators
-            return Cue(
-                concept,
-                start,
-                end,
-                self.tokens[start],
-                language,
-                how,
-                negated,
-                1.0 if unscaled else self.scale[start],
-                self.later[start],
-                self._described(concept, start, end),
-            )
-        span = range(start, end)
-        negated = any(self.negated[p] for p in span) and not any(p in self.negators for p in span)
-        unscaled = LEXICON.family.get(concept) in LEXICON.unscaled
+        if end == start + 1:
+            return self.word_cue(concept, start, language, how)
+        negated = True in self.negated[start:end] and self.negators.isdisjoint(range(start, end))
         return Cue(
             concept,
             start,
             end,
-            " ".join(self.tokens[p] for p in positions),
+            " ".join([self.tokens[p] for p in positions]),
             language,
             how,
             negated,
-            1.0 if unscaled else min(self.scale[p] for p in span),
-            any(self.later[p] for p in span),
+            1.0 if concept in UNSCALED else min(self.scale[start:end]),
+            True in self.later[start:end],
             self._described(concept, start, end),
         )
 
@@ -213,14 +256,16 @@ class _Placer:
         return any(p in self.described for p in range(start, end))
 
 
-def _match_phrases(place: _Placer, words: frozenset[str], cues: list[Cue]) -> list[bool]:
+def _match_phrases(
+    place: _Placer, words: frozenset[str], cues: list[Cue], starts: list[_Starts]
+) -> list[bool]:
     """Add the intent concepts' phrase cues, longest first; the words they consumed."""
     tokens = place.tokens
     consumed = [False] * len(tokens)
-    for at, token in enumerate(tokens):
-        if consumed[at] or not is_word(token):
+    for at, (candidates, _overlay) in enumerate(starts):
+        if not candidates or consumed[at]:
             continue
-        found = _phrase_at(tokens, at, words)
+        found = _phrase_at(tokens, at, words, candidates)
         if found is None:
             continue
         phrases, positions = found
@@ -234,28 +279,25 @@ def _match_phrases(place: _Placer, words: frozenset[str], cues: list[Cue]) -> li
 
 
 def _match_overlay_phrases(
-    place: _Placer, words: frozenset[str], cues: list[Cue]
+    place: _Placer, words: frozenset[str], cues: list[Cue], starts: list[_Starts]
 ) -> dict[str, set[int]]:
     """Add the overlay phrase cues, longest first within each family; the words each
     family consumed."""
     tokens = place.tokens
     taken: dict[str, set[int]] = {}
     family = LEXICON.family
-    for at, token in enumerate(tokens):
-        if not is_word(token):
-            continue
-        second = _next_word(tokens, at)
-        if not second:
+    for at, (_intent, candidates) in enumerate(starts):
+        if not candidates:
             continue
         matched: set[str] = set()
-        for phrase in phrase_candidates(token, second, True):
+        for phrase in candidates:
             if not phrase.possible(words):
                 continue  # most candidates lack a word they need: the cheap test first
             group = family[phrase.concept]
             used = taken.setdefault(group, set())
             if group in matched or at in used:
                 continue
-            found = _match_parts(tokens, phrase.parts[1:], at + 1)
+            found = _match_parts(tokens, phrase.parts, at + 1)
             if found is None or any(p in used for p in found):
                 continue
             matched.add(group)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import CLAUSE, QUESTION, SENTENCE, folded, is_word
+from bot.nlu.text import BOUNDARIES, CLAUSE, QUESTION, SENTENCE, folded, is_word
 
 _RULES = load_json("rules.json")["structure"]
 
@@ -19,6 +19,11 @@ QUESTION_AUX = folded(_RULES["question_aux"])
 QUESTION_STARTERS = folded(_RULES["question_starters"])
 QUESTION_LEADS = folded(_RULES["question_leads"])
 QUESTION_TAGS = tuple(tuple(tag.split()) for tag in folded(_RULES["question_tags"]))
+# the tags by their last word: a sentence end is compared only with tags ending in its word
+_TAGS_BY_LAST: dict[str, tuple[tuple[str, ...], ...]] = {
+    last: tuple(tag for tag in QUESTION_TAGS if tag[-1] == last)
+    for last in {tag[-1] for tag in QUESTION_TAGS}
+}
 QUESTION_WORDS = folded(_RULES["question_words"])
 AUX_FOLLOWERS = folded(_RULES["question_aux_followers"])
 POSSESSIVES = folded(_RULES["possessives"])
@@ -64,8 +69,12 @@ def _question_aux(tokens: Sequence[str]) -> list[Form]:
         if token == CLAUSE:
             start = True
             continue
-        following = tokens[at + 1] if at + 1 < len(tokens) else ""
-        if start and token in QUESTION_AUX and following in AUX_FOLLOWERS:
+        if (
+            start
+            and token in QUESTION_AUX
+            and at + 1 < len(tokens)
+            and tokens[at + 1] in AUX_FOLLOWERS
+        ):
             found.append(("Q_AUX", at, at + 1))
         start = start and token in QUESTION_WORDS
     return found
@@ -80,15 +89,16 @@ def _question_form(tokens: Sequence[str]) -> list[Form]:
     """
     start = True
     for at, token in enumerate(tokens):
-        if not is_word(token):
+        if token in BOUNDARIES:
             start = token != CLAUSE or start
             continue
         if not start:
             continue
         if token in QUESTION_LEADS:
             continue
-        following = tokens[at + 1] if at + 1 < len(tokens) else ""
-        if token in QUESTION_STARTERS or (following == "i" and token.endswith("r")):
+        if token in QUESTION_STARTERS or (
+            token.endswith("r") and at + 1 < len(tokens) and tokens[at + 1] == "i"
+        ):
             return [("QFORM", at, at + 1)]
         start = False
     if QUESTION in tokens:
@@ -106,7 +116,7 @@ def _question_tag(tokens: Sequence[str]) -> int | None:
     for end in range(1, len(tokens) + 1):
         if end < len(tokens) and tokens[end] != SENTENCE:
             continue
-        for tag in QUESTION_TAGS:
+        for tag in _TAGS_BY_LAST.get(tokens[end - 1], ()):
             if end >= len(tag) and tuple(tokens[end - len(tag) : end]) == tag:
                 return end - len(tag)
     return None
@@ -117,6 +127,8 @@ def _embedded_questions(tokens: Sequence[str]) -> list[tuple[int, int]]:
     *whether* you share data", "please explain *what* you use cookies for", "fortæl mig,
     *hvor* længe..."; not "tell me how." (nothing is asked after the question word)."""
     found: list[tuple[int, int]] = []
+    if EMBEDDING_VERBS.isdisjoint(tokens):
+        return found  # most messages: no verb to look after
     for at, token in enumerate(tokens):
         if token not in EMBEDDING_VERBS:
             continue
@@ -147,6 +159,8 @@ def _of_mine(tokens: Sequence[str], at: int) -> bool:
 
 def _possessive(tokens: Sequence[str]) -> list[Form]:
     """A MINE cue when the customer speaks of something of theirs ("my", "mine", "vores")."""
+    if POSSESSIVES.isdisjoint(tokens):
+        return []
     for at, token in enumerate(tokens):
         if token in POSSESSIVES:
             return [("MINE", at, at + 1)]
@@ -157,6 +171,8 @@ def _named_sender(tokens: Sequence[str]) -> list[Form]:
     """A SENDER_BIZ cue for messages from someone named: "beskeder fra Annas Bageri",
     "texts from Dr Jensen"; not "sms'er fra jer", "a message from you", "from a ..."
     (what follows an article is read by the lexicon: "fra et bageri")."""
+    if MESSAGE_NOUNS.isdisjoint(tokens):
+        return []
     for at in range(len(tokens) - 2):
         if (
             tokens[at] in MESSAGE_NOUNS

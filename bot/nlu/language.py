@@ -9,19 +9,19 @@ all the caller's hint decides, else English.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.nlu.lexicon import load_json, token_hits
-from bot.nlu.text import fold, is_word
+from bot.nlu.text import BOUNDARIES, fold
 
 LANGUAGES = ("da", "en")
 DEFAULT = "en"
 
 
-@dataclass(frozen=True, slots=True)
-class LanguageVerdict:
-    """The chosen language with the evidence behind it."""
+class LanguageVerdict(NamedTuple):
+    """The chosen language with the evidence behind it (a named tuple: one per message,
+    built faster than a frozen dataclass)."""
 
     language: str
     danish: float
@@ -106,7 +106,7 @@ def detect(
     danish_cues = danish_letter_words
     english_cues = 0
     for token in tokens:
-        if not is_word(token):
+        if token in BOUNDARIES:
             continue
         da, en = word_evidence(token)
         danish += da
@@ -143,7 +143,7 @@ def _describes(before: Sequence[str], window: Sequence[str]) -> bool:
 
 def requested_language(tokens: Sequence[str]) -> str | None:
     """'english please', 'skriv på dansk', 'dansk' → the language asked for, else None."""
-    words = [t for t in tokens if is_word(t)]
+    words = [t for t in tokens if t not in BOUNDARIES]
     for index, word in enumerate(words):
         target = EVIDENCE.names.get(word)
         if target is None:

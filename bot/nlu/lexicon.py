@@ -71,12 +71,13 @@ class TokenPattern:
         return cls(frozenset(exact), tuple(prefixes), tuple(suffixes), tuple(infixes))
 
     def matches(self, token: str) -> bool:
-        return (
-            token in self.exact
-            or any(token.startswith(p) for p in self.prefixes)
-            or any(token.endswith(s) and token != s for s in self.suffixes)
-            or any(i in token for i in self.infixes)
-        )
+        if token in self.exact or token.startswith(self.prefixes):
+            return True
+        if self.suffixes and token.endswith(self.suffixes):
+            for suffix in self.suffixes:
+                if token.endswith(suffix) and token != suffix:
+                    return True
+        return bool(self.infixes) and any(infix in token for infix in self.infixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Phrase:
     parts: tuple[TokenPattern | None, ...]
     text: str
     needs: tuple[frozenset[str], ...] = ()
+    words: int = 0  # how many parts are words, not gaps: longer phrases win
 
     def possible(self, words: frozenset[str]) -> bool:
         """False when some exact-only part has none of its words in `words`."""
@@ -99,10 +101,6 @@ class Phrase:
             if need.isdisjoint(words):
                 return False
         return True
-
-    @property
-    def words(self) -> int:
-        return sum(1 for p in self.parts if p is not None)
 
 
 def _tokens_of(pattern: str) -> list[str]:
@@ -184,7 +182,8 @@ class Lexicon:
                     key=len,  # the most selective group first
                 )
             )
-            phrase = Phrase(concept, language, parts, " ".join(words), needs)
+            size = sum(1 for p in parts if p is not None)
+            phrase = Phrase(concept, language, parts, " ".join(words), needs, size)
             first = parts[0]
             assert first is not None, pattern
             overlay = concept in self.overlay
@@ -282,9 +281,14 @@ def phrases_starting(token: str, overlay: bool = False) -> tuple[Phrase, ...]:
 
 
 @lru_cache(maxsize=65536)
-def phrase_candidates(first: str, second: str, overlay: bool = False) -> tuple[Phrase, ...]:
-    """Phrases starting with `first` whose second part may be `second` (or is a gap):
-    looked up per word pair, so a common first word ("hvad", "what") costs little."""
+def phrase_candidates(first: str, second: str) -> tuple[tuple[Phrase, ...], tuple[Phrase, ...]]:
+    """Phrases of the intent concepts and of the overlay starting with `first` whose second
+    part may be `second` (or is a gap): looked up per word pair, so a common first word
+    ("hvad", "what") costs little, and once for both layers."""
+    return _candidates(first, second, False), _candidates(first, second, True)
+
+
+def _candidates(first: str, second: str, overlay: bool) -> tuple[Phrase, ...]:
     return tuple(
         p
         for p in phrases_starting(first, overlay)

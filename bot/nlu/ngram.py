@@ -19,10 +19,11 @@ import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import pairwise
+from operator import add
 from typing import Any
 
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import is_word, tokenise
+from bot.nlu.text import BOUNDARIES, is_word, tokenise
 
 GRAM = 4
 ALPHA = 0.05
@@ -96,7 +97,7 @@ class NgramModel:
     def posterior(self, tokens: Sequence[str]) -> list[tuple[str, float]]:
         """Intents with their probabilities, best first (ties keep the intents order)."""
         totals = list(self.priors)
-        words = [t for t in tokens if is_word(t)]
+        words = [t for t in tokens if t not in BOUNDARIES]
         for word in words:
             _add(totals, _token_vector(word))
         for a, b in pairwise(words):
@@ -111,8 +112,8 @@ class NgramModel:
 
 
 def _add(totals: list[float], vector: Sequence[float]) -> None:
-    for i, value in enumerate(vector):
-        totals[i] += value
+    """Add `vector` to `totals` element by element (in C: map over operator.add)."""
+    totals[:] = map(add, totals, vector)
 
 
 MODEL = NgramModel(load_json("ngram.json"))

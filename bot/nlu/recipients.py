@@ -9,7 +9,6 @@ with the messages received as what "stop" and "no more" are about ("make it stop
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import load_json
@@ -34,7 +33,7 @@ def as_recipient(cues: Sequence[Cue]) -> list[Cue]:
     kept: list[Cue] = []
     for cue in cues:
         if cue.concept in ASKS:
-            kept.append(replace(cue, concept=ASKS[cue.concept]))
+            kept.append(cue._replace(concept=ASKS[cue.concept]))
         elif cue.concept not in RECIPIENT_CUES and not any(
             t.start <= cue.start and cue.end <= t.end for t in telling
         ):

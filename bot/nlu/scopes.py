@@ -22,8 +22,16 @@ from bot.nlu.text import QUESTION, SENTENCE, fold, folded, is_word
 _RULES = load_json("rules.json")["structure"]
 
 
-def _phrases(words: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(fold(w).split()) for w in words)
+# word sequences by their first word: a position is compared only with those it can start
+Sequences = dict[str, tuple[tuple[str, ...], ...]]
+
+
+def _phrases(words: Sequence[str]) -> Sequences:
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for word in words:
+        phrase = tuple(fold(word).split())
+        grouped.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(group) for first, group in grouped.items()}
 
 
 NEGATORS = _phrases(_RULES["negators"])
@@ -56,24 +64,37 @@ TEMPORAL_SCALE = float(_RULES["temporal_scale"])
 CONTRAST_SCALE = float(_RULES["contrast_scale"])
 LATER = _phrases(_RULES["later"])
 LATER_SCALE = float(_RULES["later_scale"])
-_FIRST_WORDS = frozenset(p[0] for p in (*NEGATORS, *CONTRAST))
+_FIRST_WORDS = frozenset({*NEGATORS, *CONTRAST})
 HEDGES = _phrases(_RULES["hedges"])
 HEDGE_SCALE = float(_RULES["hedge_scale"])
 HEDGE_WORDS = int(_RULES["hedge_words"])
 DISMISS_BEFORE = _phrases(_RULES["dismiss_before"])
 DISMISS_AFTER = _phrases(_RULES["dismiss_after"])
 DISMISS_SCALE = float(_RULES["dismiss_scale"])
-_DISMISS_FIRST = frozenset(p[0] for p in (*DISMISS_BEFORE, *DISMISS_AFTER))
-_LATER_FIRST = frozenset(p[0] for p in LATER)
-_HEDGE_FIRST = frozenset(p[0] for p in HEDGES)
+_DISMISS_FIRST = frozenset({*DISMISS_BEFORE, *DISMISS_AFTER})
+_LATER_FIRST = frozenset(LATER)
+_HEDGE_FIRST = frozenset(HEDGES)
+# the words at which structure() does anything: any other word is passed over at once
+_TRIGGERS = frozenset(
+    {SENTENCE, QUESTION}
+    | TEMPORAL
+    | _HEDGE_FIRST
+    | _DISMISS_FIRST
+    | _LATER_FIRST
+    | _FIRST_WORDS
+    | SENDING_VERBS
+)
 
 
-def sequence_at(tokens: Sequence[str], at: int, options: tuple[tuple[str, ...], ...]) -> int:
+def sequence_at(tokens: Sequence[str], at: int, options: Sequences) -> int:
     """Length of the longest option starting at `at`, 0 if none."""
+    group = options.get(tokens[at]) if at < len(tokens) else None
+    if group is None:
+        return 0
     best = 0
-    for option in options:
-        if tuple(tokens[at : at + len(option)]) == option:
-            best = max(best, len(option))
+    for option in group:
+        if len(option) > best and tuple(tokens[at : at + len(option)]) == option:
+            best = len(option)
     return best
 
 
@@ -100,6 +121,9 @@ def structure(tokens: Sequence[str]) -> Structure:
     at = 0
     while at < size:
         token = tokens[at]
+        if token not in _TRIGGERS:
+            at += 1
+            continue
         if token in (SENTENCE, QUESTION):
             sentence_negated = False
             at += 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import LEXICON, load_json
@@ -18,12 +19,16 @@ class Combo:
     """Extra score when every group in `groups` has a present member and nothing in `none`."""
 
     groups: tuple[tuple[tuple[str, bool], ...], ...]  # (concept, only-negated)
-    none: tuple[str, ...]
+    none: frozenset[str]
     add: tuple[tuple[str, float], ...]
+    # per group, its members looked up among the present and among the negated concepts;
+    # and all of them: set operations that test a combination without a loop per member
+    members: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
+    plain: frozenset[str] = frozenset()
+    negated: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Scores:
+class Scores(NamedTuple):
     """Intent scores plus what produced them, for the explanation."""
 
     by_intent: dict[str, float]
@@ -59,6 +64,11 @@ class Rules:
             | {c for combo in self.combos for group in combo.groups for c, _neg in group}
             | {c for combo in self.combos for c in combo.none}
         )
+        # the scores every message starts from, and the intents of privacy matters
+        self.start = dict.fromkeys(self.intents, 0.0)
+        for intent, value in self.prior.items():
+            self.start[intent] += value
+        self.privacy = tuple(i for i in self.intents if i not in ("greeting", "other"))
         self.privacy_floor = float(data["privacy_floor"])
         self.greeting_damping = float(data["greeting_damping"])
         self.fallback_below = float(data["fallback_below"])
@@ -89,49 +99,61 @@ def _combo(raw: dict[str, Any]) -> Combo:
         for group in raw["all"]
     )
     add = tuple((intent, float(w)) for intent, w in raw["add"].items())
-    return Combo(groups, tuple(raw.get("none", ())), add)
+    members = tuple(
+        (
+            frozenset(c for c, only_negated in group if not only_negated),
+            frozenset(c for c, only_negated in group if only_negated),
+        )
+        for group in groups
+    )
+    plain = frozenset().union(*(p for p, _n in members))
+    negated = frozenset().union(*(n for _p, n in members))
+    return Combo(groups, frozenset(raw.get("none", ())), add, members, plain, negated)
 
 
 RULES = Rules(load_json("rules.json"))
 INTENTS = RULES.intents
 
 
-def score(cues: Sequence[Cue]) -> Scores:
-    """Sum cue weights (negated cues per the `negated` table), then add combinations."""
+def _strongest(cues: Sequence[Cue]) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """The strongest scale of each weighing concept, plain and negated, and the text of
+    its first cue."""
     positive: dict[str, float] = {}
     negative: dict[str, float] = {}
     texts: dict[str, str] = {}
     relevant = RULES.relevant
     for cue in cues:
-        if cue.concept not in relevant:
+        concept = cue.concept
+        if concept not in relevant:
             continue  # details that weigh for no intent (acts, purposes, fields...)
         if cue.described:
             continue  # "not spammers" describes: it asks neither for nor against
         bucket = negative if cue.negated else positive
-        if cue.scale > bucket.get(cue.concept, 0.0):
-            bucket[cue.concept] = cue.scale
-            texts.setdefault(cue.concept, cue.text)
-    totals = dict.fromkeys(RULES.intents, 0.0)
-    for intent, value in RULES.prior.items():
-        totals[intent] += value
+        if cue.scale > bucket.get(concept, 0.0):
+            bucket[concept] = cue.scale
+            if concept not in texts:
+                texts[concept] = cue.text
+    return positive, negative, texts
+
+
+def score(cues: Sequence[Cue]) -> Scores:
+    """Sum cue weights (negated cues per the `negated` table), then add combinations."""
+    positive, negative, texts = _strongest(cues)
+    totals = RULES.start.copy()
     contributions: list[tuple[str, str, float]] = []
+    weights = RULES.weights
     for concept, scale in positive.items():
-        _add(totals, contributions, texts[concept], RULES.weights.get(concept, {}), scale)
+        if concept in weights:
+            _add(totals, contributions, texts[concept], weights[concept], scale)
+    negated_weights = RULES.negated
     for concept, scale in negative.items():
-        if concept not in positive:
-            _add(totals, contributions, texts[concept], RULES.negated.get(concept, {}), scale)
-    present = {c: s for c, s in negative.items() if c in RULES.keeps}
+        if concept not in positive and concept in negated_weights:
+            _add(totals, contributions, texts[concept], negated_weights[concept], scale)
+    keeps = RULES.keeps
+    present = {c: s for c, s in negative.items() if c in keeps}
     present.update(positive)
-    candidates: set[int] = set()
-    for concept in (*present, *negative):
-        candidates.update(RULES.combo_index.get(concept, ()))
-    for number in sorted(candidates):
-        combo = RULES.combos[number]
-        amount = _combo_scale(combo, present, negative)
-        if amount and not _one_word(combo, present, negative, cues):
-            label = "+".join(_member(group, present, negative) for group in combo.groups)
-            _add(totals, contributions, label, RULES.combo_adds[number], amount)
-    top_privacy = max(v for k, v in totals.items() if k not in ("greeting", "other"))
+    _add_combos(totals, contributions, present, negative, cues)
+    top_privacy = max([totals[k] for k in RULES.privacy])
     if top_privacy >= RULES.privacy_floor:
         totals["greeting"] *= RULES.greeting_damping
     # overlay details ("bruge til" of a purposes question) are no negated intent cue
@@ -147,8 +169,31 @@ def _add(
     scale: float,
 ) -> None:
     for intent, weight in weights.items():
-        totals[intent] += weight * scale
-        contributions.append((text, intent, weight * scale))
+        amount = weight * scale
+        totals[intent] += amount
+        contributions.append((text, intent, amount))
+
+
+def _add_combos(
+    totals: dict[str, float],
+    contributions: list[tuple[str, str, float]],
+    present: dict[str, float],
+    negative: dict[str, float],
+    cues: Sequence[Cue],
+) -> None:
+    """Add the combinations whose every group is present, in the order of rules.json;
+    only those indexed by a concept of the message are tried."""
+    candidates: set[int] = set()
+    index = RULES.combo_index
+    for concept in (*present, *negative):
+        if concept in index:
+            candidates.update(index[concept])
+    for number in sorted(candidates):
+        combo = RULES.combos[number]
+        amount = _combo_scale(combo, present, negative)
+        if amount and not _one_word(combo, present, negative, cues):
+            label = "+".join([_member(group, present, negative) for group in combo.groups])
+            _add(totals, contributions, label, RULES.combo_adds[number], amount)
 
 
 def _member(
@@ -162,17 +207,24 @@ def _member(
 
 
 def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, float]) -> float:
-    if any(c in present for c in combo.none):
+    """The weakest of the groups' strongest members; 0 when a group has none (most tried
+    combinations: tested first with set operations) or a `none` concept is present."""
+    if not combo.none.isdisjoint(present):
         return 0.0
+    for plain, negated in combo.members:
+        if plain.isdisjoint(present) and negated.isdisjoint(negative):
+            return 0.0
     weakest = math.inf
     for group in combo.groups:
         best = 0.0
         for concept, only_negated in group:
-            source = negative if only_negated else present
-            best = max(best, source.get(concept, 0.0))
+            value = (negative if only_negated else present).get(concept, 0.0)
+            if value > best:
+                best = value
         if not best:
             return 0.0
-        weakest = min(weakest, best)
+        if best < weakest:
+            weakest = best
     return weakest
 
 
@@ -192,33 +244,39 @@ def _one_word(
     is no second meaning of its word: "sælger I ...?" asks (QFORM) about selling."""
     if len(combo.groups) < 2:
         return False
-    seen: set[tuple[int, int]] = set()
-    for group in combo.groups:
-        used = {c for c, only_negated in group if c in (negative if only_negated else present)}
-        if used & SENTENCE_FORMS:
-            return False
-        seen.update((cue.start, cue.end) for cue in cues if cue.concept in used)
-        if len(seen) > 1:
-            return False
-    return len(seen) == 1 and all(end - start == 1 for start, end in seen)
+    plain, negated = combo.plain, combo.negated
+    seen: tuple[int, int] | None = None
+    for cue in cues:  # every concept a group uses has a cue
+        concept = cue.concept
+        if (concept in plain and concept in present) or (
+            concept in negated and concept in negative
+        ):
+            if concept in SENTENCE_FORMS or (seen is not None and seen != (cue.start, cue.end)):
+                return False  # a sentence form, or a second place
+            seen = (cue.start, cue.end)
+    return seen is not None and seen[1] - seen[0] == 1
 
 
 def ranked(totals: dict[str, float]) -> list[tuple[str, float]]:
     """Intents by score, best first; ties keep the stable INTENTS order."""
-    order = {name: i for i, name in enumerate(RULES.intents)}
-    return sorted(totals.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+    # in the INTENTS order, a stable sort by score alone keeps that order among ties
+    in_order = [(name, totals[name]) for name in RULES.intents if name in totals]
+    if len(in_order) != len(totals):
+        raise KeyError(f"unknown intents: {set(totals) - set(RULES.intents)}")
+    return sorted(in_order, key=itemgetter(1), reverse=True)
 
 
 def confidence(ranking: Sequence[tuple[str, float]]) -> float:
-    """Logistic in the winner's margin and strength, lowered by strong rivals."""
+    """Logistic in the winner's margin and strength, lowered by strong rivals; `ranking`
+    is best first (`ranked`)."""
     c = RULES.conf
     top = ranking[0][1]
     second = ranking[1][1] if len(ranking) > 1 else 0.0
-    rivals = sum(
-        1
-        for name, value in ranking[1:]
-        if value >= c["rival_min"] and name not in ("greeting", "other")
-    )
+    rivals = 0
+    for name, value in ranking[1:]:
+        if value < c["rival_min"]:
+            break  # best first: no rival follows
+        rivals += name not in ("greeting", "other")
     logit = c["margin"] * (top - second) + c["strength"] * top + c["bias"]
     logit -= c["rival_penalty"] * rivals
     value = 1.0 / (1.0 + math.exp(-logit))
@@ -228,13 +286,15 @@ def confidence(ranking: Sequence[tuple[str, float]]) -> float:
 def alternatives(
     ranking: Sequence[tuple[str, float]], conf: float, limit: int = 3
 ) -> tuple[tuple[str, float], ...]:
-    """Runner-up intents with scores on the confidence scale."""
+    """Runner-up intents with scores on the confidence scale; `ranking` is best first."""
     top = ranking[0][1]
+    if top <= 0:
+        return ()
     minimum = RULES.conf["alternative_min"]
     found: list[tuple[str, float]] = []
     for name, value in ranking[1:]:
-        if value < minimum or top <= 0:
-            continue
+        if value < minimum:
+            break  # best first: the rest are lower still
         found.append((name, round(conf * value / top, 3)))
         if len(found) == limit:
             break

@@ -28,6 +28,12 @@ _DANISH_LETTERS = re.compile(r"[æøå]")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")  # "heeej", "pleeease": one letter
 _ORDINAL_DOT = re.compile(r"(?<=\d)\.(?=\s+[a-zæøå])")  # "den 12. maj": no sentence end
 MAX_CHARS = 4000
+# the boundary marker of each punctuation token, by its first character
+_MARKS = {
+    "?": QUESTION,
+    **dict.fromkeys(".!;:", SENTENCE),
+    **dict.fromkeys(",()[]/\u2013\u2014-+&", CLAUSE),
+}
 
 
 @lru_cache(maxsize=4096)
@@ -51,28 +57,25 @@ def tokenise(text: str) -> list[str]:
     text = text[:MAX_CHARS]
     if "@" in text or "http" in text or "www." in text:
         text = _ADDRESSES.sub(r" \1", text)
-    text = _ORDINAL_DOT.sub("", text)
-    folded = _STRETCHED.sub(r"\1", _APOSTROPHE.sub("", _E_MAIL.sub("e", fold(text))))
+    if "." in text:
+        text = _ORDINAL_DOT.sub("", text)
+    folded = fold(text)
+    if "e-" in folded:
+        folded = _E_MAIL.sub("e", folded)
+    if "'" in folded:
+        folded = _APOSTROPHE.sub("", folded)
+    folded = _STRETCHED.sub(r"\1", folded)
     tokens: list[str] = []
-    for match in _TOKEN.finditer(folded):
-        token = match.group()
-        if token[0] == "?":
-            token = QUESTION
-        elif token[0] in ".!;:":
-            token = SENTENCE
-        elif not token[0].isalnum() and len(token) == 1 and not _is_emoji(token):
-            token = CLAUSE
-        if token in BOUNDARIES and tokens and tokens[-1] in BOUNDARIES:
-            if token == CLAUSE:
-                continue
-            tokens[-1] = token
-            continue
-        tokens.append(token)
+    for token in _TOKEN.findall(folded):
+        mark = _MARKS.get(token[0])
+        if mark is None:  # a word or an emoji
+            tokens.append(token)
+        elif tokens and tokens[-1] in BOUNDARIES:
+            if mark != CLAUSE:
+                tokens[-1] = mark
+        else:
+            tokens.append(mark)
     return tokens
-
-
-def _is_emoji(char: str) -> bool:
-    return "\U0001f300" <= char <= "\U0001faff" or "\u2600" <= char <= "\u27bf"
 
 
 def is_word(token: str) -> bool:
@@ -82,4 +85,7 @@ def is_word(token: str) -> bool:
 
 def danish_letter_words(text: str) -> int:
     """How many words of the raw text contain æ, ø or å: strong evidence of Danish."""
-    return sum(1 for word in text[:MAX_CHARS].casefold().split() if _DANISH_LETTERS.search(word))
+    text = text[:MAX_CHARS].casefold()
+    if _DANISH_LETTERS.search(text) is None:
+        return 0  # most messages: no word to look at
+    return sum(1 for word in text.split() if _DANISH_LETTERS.search(word))

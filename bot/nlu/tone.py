@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from bot.nlu.cues import Cue
 from bot.nlu.language import LanguageVerdict
 from bot.nlu.lexicon import load_json
-from bot.nlu.text import MAX_CHARS, is_word
+from bot.nlu.text import BOUNDARIES, MAX_CHARS
 
 _DETAILS = load_json("rules.json")["details"]
 
@@ -41,19 +41,31 @@ def upset(text: str, cues: Sequence[Cue]) -> bool:
     if any(c.concept == "UPSET" and not c.negated for c in cues):
         return True
     text = text[:MAX_CHARS]
-    calm = _CALM.search(text) is not None
-    heated = any(c.negated or c.concept in HEAT for c in cues)
-    if (_INDIGNANT.search(text) or (_EXCLAIMED.search(text) and heated)) and not calm:
-        return True
-    shouted = [w for w in _CAPITALS.findall(text) if w not in ACRONYMS]
-    return len(shouted) >= CAPS_WORDS or (len(shouted) == 1 and "!" in text and not calm)
+    if "!" in text:  # "?!" and "!!" need one, and so does a single shouted word
+        heated = any(c.negated or c.concept in HEAT for c in cues)
+        if _INDIGNANT.search(text) or (heated and _EXCLAIMED.search(text)):
+            return not _calm(text) or _shouting(text) >= CAPS_WORDS
+        shouted = _shouting(text)
+        return shouted >= CAPS_WORDS or (shouted == 1 and not _calm(text))
+    return _shouting(text) >= CAPS_WORDS
+
+
+def _calm(text: str) -> bool:
+    return _CALM.search(text) is not None
+
+
+def _shouting(text: str) -> int:
+    """How many words are in capitals and no acronym."""
+    if text.islower():
+        return 0  # no capital letter at all (most messages)
+    return sum(1 for w in _CAPITALS.findall(text) if w not in ACRONYMS)
 
 
 def language_sure(verdict: LanguageVerdict, tokens: Sequence[str], danish_letters: int) -> bool:
     """True when the text alone shows its language clearly enough to switch to it."""
     if verdict.from_hint:
         return False
-    words = sum(1 for t in tokens if is_word(t))
+    words = sum(1 for t in tokens if t not in BOUNDARIES)
     if verdict.language == "da":
         cues, strength, against = verdict.danish_cues, verdict.danish, verdict.english
     else:
