@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
 
 SENTENCE = "."
 QUESTION = "?"
@@ -36,9 +35,9 @@ _MARKS = {
 }
 
 
-@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Casefold, fold Danish letters and drop accents; used on lexicon and input alike."""
+    """Casefold, fold Danish letters and drop accents; used on lexicon and input alike.
+    Not cached: a cache by the whole text would keep customers' messages in memory."""
     text = text.casefold().translate(_DANISH)
     if not text.isascii():
         text = "".join(
