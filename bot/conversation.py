@@ -240,6 +240,7 @@ class ConversationRouter:
             )
         dialog.offered = {b.value: b.label for reply in turn.replies for b in reply.buttons}
         conversation.state = dialog.to_json()
+        conversations.touch(conversation)
         return turn.replies, lines
 
     @staticmethod
@@ -251,19 +252,20 @@ class ConversationRouter:
     ) -> None:
         """The customer's own words decide; an explicit request sticks; one word in the
         other language ("ok", "yes") does not switch a conversation; hints fill gaps."""
+        locale = conversation.locale
         if understanding is not None and understanding.language_request:
-            conversation.locale = understanding.language_request
+            locale = understanding.language_request
             dialog.language_locked = True
         elif (
             understanding is not None
             and not dialog.language_locked
-            and (conversation.locale is None or understanding.language_sure)
+            and (locale is None or understanding.language_sure)
         ):
-            conversation.locale = understanding.language
-        elif conversation.locale is None:
-            conversation.locale = (
-                locales.language_hint(incoming.locale_hint) or locales.DEFAULT_LANGUAGE
-            )
+            locale = understanding.language
+        elif locale is None:
+            locale = locales.language_hint(incoming.locale_hint) or locales.DEFAULT_LANGUAGE
+        if locale != conversation.locale:  # an unchanged one costs the ORM's bookkeeping
+            conversation.locale = locale
 
     @staticmethod
     def _customer_line(

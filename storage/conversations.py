@@ -139,9 +139,9 @@ def line(
     link: dict[str, str] | None = None,
 ) -> Line:
     """The next message of the conversation, numbered now (so its place in the transcript
-    is where the turn said it), written by `save_turn`."""
+    is where the turn said it), written by `save_turn`. (The turn marks the conversation
+    updated once, when it is done: `touch`.)"""
     conversation.last_seq += 1
-    conversation.updated_at = utcnow()
     return Line(
         conversation.last_seq,
         sender,
@@ -149,6 +149,12 @@ def line(
         list(buttons) if buttons else None,
         dict(link) if link else None,
     )
+
+
+def touch(conversation: Conversation) -> None:
+    """Mark the conversation updated now (once a turn, not once a line: every change of
+    an attribute of a mapped object costs the ORM's bookkeeping)."""
+    conversation.updated_at = utcnow()
 
 
 _LINE_COLUMNS = ("conversation_id", "seq", "sender", "text", "buttons", "link", "created_at")
