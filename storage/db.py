@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import greenlet_spawn
 
 from storage import sqlite_driver
-from storage.sqlite_loop import LoopConnection
+from storage.sqlite_loop import LoopConnection, PooledOnThread
 
 _ASYNC_DRIVERS = {
     "sqlite": f"sqlite+{sqlite_driver.DRIVER}",
@@ -199,11 +199,22 @@ class Database:
 
     @asynccontextmanager
     async def driver(self) -> AsyncIterator[Any]:
-        """A pooled connection as its driver's own object (asyncpg's connection, or
-        aiosqlite's), outside any transaction, for the statements `storage.driver_sql`
-        runs without SQLAlchemy's execution. A connection whose statement failed on the
-        way to the server, or was cancelled midway, is closed rather than pooled again."""
-        if self.backend not in ("postgresql", "sqlite"):
+        """A pooled connection as its driver's own object (asyncpg's connection; on
+        SQLite an aiosqlite one, taken from the pool only when a statement cannot run on
+        the event loop's own connection: `PooledOnThread`), outside any transaction,
+        for the statements `storage.driver_sql` runs without SQLAlchemy's execution.
+        A connection whose statement failed on the way to the server, or was cancelled
+        midway, is closed rather than pooled again."""
+        if self.backend == "sqlite":  # checked out only if a statement needs its thread
+            on_thread = PooledOnThread(self.engine)
+            try:
+                yield on_thread
+            except BaseException as exc:
+                await on_thread.release(invalidate=isinstance(exc, asyncio.CancelledError))
+                raise
+            await on_thread.release(invalidate=False)
+            return
+        if self.backend != "postgresql":
             raise NotImplementedError(f"no driver statements on {self.backend}")
         pooled = await self.engine.raw_connection()
         try:

@@ -25,7 +25,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from storage import sqlite_loop
-from storage.sqlite_loop import LoopConnection
+from storage.sqlite_loop import LoopConnection, PooledOnThread
 
 Processor = Callable[[Any], Any]
 
@@ -89,6 +89,18 @@ async def pg_fetch_one(
     except Exception as error:
         raise _as_sqlalchemy(error) from None
     return None if found is None else plan.row(found)
+
+
+async def pg_fetch_value(
+    connection: Any, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
+) -> Any:
+    """The first column of the first row (of a RETURNING) as the driver hands it back:
+    for plain values (a count), with no type of SQLAlchemy's to convert it."""
+    plan = compiled(statement, dialect)
+    try:
+        return await connection.fetchval(plan.sql, *plan.args(params))
+    except Exception as error:
+        raise _as_sqlalchemy(error) from None
 
 
 async def pg_execute(
@@ -172,11 +184,11 @@ async def _loop_or_thread(
     return await _on_thread(connection, function, *args)
 
 
-async def _on_thread(connection: Any, function: Callable[..., Any], *args: Any) -> Any:
+async def _on_thread(connection: PooledOnThread, function: Callable[..., Any], *args: Any) -> Any:
     """Run `function(sqlite3_connection, *args)` on aiosqlite's thread; its errors as
     SQLAlchemy's (a busy database is an `OperationalError`, as on SQLAlchemy's path)."""
     try:
-        return await connection._execute(function, connection._conn, *args)
+        return await connection.run(function, *args)
     except sqlite3.OperationalError as error:
         raise OperationalError("lean turn statement", None, error) from None
 

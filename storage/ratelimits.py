@@ -17,6 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import driver_sql
+from storage.db import Database
 from storage.security_models import RateLimitCounter
 
 
@@ -39,6 +41,20 @@ async def add_hit(session: AsyncSession, bucket: str, expires_at: datetime, n: i
     stmt = _upsert(session.get_bind().dialect.name)
     found = await session.execute(stmt, {"bucket": bucket, "expires_at": expires_at, "n": n})
     return int(found.scalar_one())
+
+
+async def count_hits(db: Database, bucket: str, expires_at: datetime, n: int = 1) -> int:
+    """`add_hit` in its own transaction: on PostgreSQL one statement on the driver
+    (`storage.driver_sql`), as it runs for many web chat requests."""
+    params = {"bucket": bucket, "expires_at": expires_at, "n": n}
+    if db.is_postgres:
+        async with db.driver() as connection:
+            dialect = db.engine.dialect
+            return int(
+                await driver_sql.pg_fetch_value(connection, _upsert("postgresql"), dialect, params)
+            )
+    async with db.autocommit() as session:
+        return await add_hit(session, bucket, expires_at, n)
 
 
 async def hits(session: AsyncSession, bucket: str) -> int:

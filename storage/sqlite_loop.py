@@ -19,6 +19,11 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 CHECKPOINT_EVERY = 500  # commits on the loop between checkpoints (SQLite's own: ~1,000 pages)
 log = logging.getLogger(__name__)
@@ -69,6 +74,31 @@ class LoopConnection:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+class PooledOnThread:
+    """A pooled aiosqlite connection, checked out at its first use: for the statements
+    that must wait for the database on a thread; most turns never need one."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pooled: PoolProxiedConnection | None = None
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(sqlite3_connection, *args)` on the connection's thread."""
+        if self._pooled is None:
+            self._pooled = await self._engine.raw_connection()
+        connection = self._pooled.driver_connection
+        assert connection is not None
+        return await connection._execute(function, connection._conn, *args)
+
+    async def release(self, *, invalidate: bool) -> None:
+        """Hand the connection back to the pool (closed first if `invalidate`)."""
+        if self._pooled is not None:
+            if invalidate:
+                await greenlet_spawn(self._pooled.invalidate)
+            await greenlet_spawn(self._pooled.close)
+            self._pooled = None
 
 
 def busy(error: sqlite3.OperationalError) -> bool:

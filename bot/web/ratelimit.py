@@ -115,14 +115,12 @@ class SharedLimiter:
             if held.seen >= self.limit:
                 return self._wait(ends, now)
             claim = min(self.lease, max(1, (self.limit - held.seen) // LEASE_SHARE))
-            async with db.autocommit() as session:  # each statement atomic on its own
-                count = await ratelimits.add_hit(
-                    session, bucket, ends + timedelta(seconds=1), claim
-                )
-                if time.monotonic() - self._purged_at > PURGE_EVERY:
-                    self._purged_at = time.monotonic()
+            count = await ratelimits.count_hits(db, bucket, ends + timedelta(seconds=1), claim)
+            if time.monotonic() - self._purged_at > PURGE_EVERY:
+                self._purged_at = time.monotonic()
+                async with db.autocommit() as session:
                     await ratelimits.purge(session, now)
-                    self._forget_ended(index)
+                self._forget_ended(index)
             granted = min(claim, max(self.limit - (count - claim), 0))
             held.seen = count
             held.left = max(granted - 1, 0)
