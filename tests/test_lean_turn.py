@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -46,25 +46,23 @@ async def statements(db: Database) -> AsyncIterator[list[str]]:
     def logged(query: Any) -> None:
         record(query.query)
 
-    def checkout(dbapi_connection: Any, *_args: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if db.is_postgres:
-            driver.add_query_logger(logged)
-        else:
-            await_(driver._execute(driver._conn.set_trace_callback, record))
+    def tracing(on: bool) -> Callable[..., None]:
+        """Start (checkout) or stop (checkin) tracing a pooled connection."""
 
-    def checkin(dbapi_connection: Any, *_args: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if db.is_postgres:
-            driver.remove_query_logger(logged)
-        else:
-            await_(driver._execute(driver._conn.set_trace_callback, None))
+        def listener(dbapi_connection: Any, *_args: Any) -> None:
+            driver = dbapi_connection.driver_connection
+            if db.is_postgres:
+                (driver.add_query_logger if on else driver.remove_query_logger)(logged)
+            else:
+                await_(driver._execute(driver._conn.set_trace_callback, record if on else None))
+
+        return listener
 
     def executed(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
         record(sql)
 
     engine = db.engine.sync_engine
-    listeners = [("checkout", checkout), ("checkin", checkin)]
+    listeners = [("checkout", tracing(True)), ("checkin", tracing(False))]
     if db.is_postgres:
         listeners.append(("before_cursor_execute", executed))
     on_loop = db.on_loop()  # SQLite's statements made on the event loop
