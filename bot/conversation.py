@@ -9,10 +9,10 @@ Most turns need nothing from the database but the conversation: they run first a
 lean turn (`storage.lean_turn`: read with no lock, written back in one step checked
 against the version read); a web chat turn starts from the row its process wrote last
 (`lean_turn.Recent`) when it has one. The moment a handler reaches for the session, or
-the version changed meanwhile, the turn is dropped unwritten and answered again in one transaction,
-the conversation locked on PostgreSQL (on PostgreSQL the save is then one statement:
-`conversations.save_turn`). A channel whose own work must share the turn's transaction
-(`prepare`) always gets the transaction.
+the version changed meanwhile, the turn is dropped unwritten and answered again in one
+transaction, the conversation locked on PostgreSQL (on PostgreSQL the save is then one
+statement: `conversations.save_turn`). A channel whose own work must share the turn's
+transaction (`prepare`) always gets the transaction.
 """
 
 from __future__ import annotations

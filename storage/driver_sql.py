@@ -123,7 +123,7 @@ def _as_sqlalchemy(error: Exception) -> Exception:
     return error
 
 
-# --- SQLite (sqlite3 on aiosqlite's thread) ---------------------------------------------
+# --- SQLite (the event loop's own connection, or a pooled one's thread) -----------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +178,7 @@ async def _loop_or_thread(
             if not sqlite_loop.busy(error):
                 raise OperationalError("lean turn statement", None, error) from None
         else:
-            if function is _write:
+            if function is _write and done:  # a commit made on the loop
                 on_loop.committed()
             return done
     return await _on_thread(connection, function, *args)

@@ -7,9 +7,9 @@ checked against the version it read: on PostgreSQL one statement, which commits 
 own (`conversations.turn_statement`: the UPDATE in a data-modifying WITH, the lines'
 INSERT only if it matched); on SQLite one write transaction, made on the event loop
 (`storage.sqlite_loop`) unless another process is writing. The statements run on the
-driver itself (`storage.driver_sql`). If another turn of the conversation wrote in between, the
-version no longer matches, nothing is written, and `StaleDataError` tells the caller to
-answer again.
+driver itself (`storage.driver_sql`). If another turn of the conversation wrote in
+between, the version no longer matches, nothing is written, and `StaleDataError` tells
+the caller to answer again.
 
 The conversation is handed out as a transient `Conversation` (in no session), so a
 handler edits it as usual; `save` writes what differs from the row that was read.
