@@ -148,27 +148,50 @@ class ConversationRouter:
     ) -> list[Reply] | None:
         """The turn when it needs nothing but its conversation (`storage.lean_turn`); None
         when it needs more (a new conversation, or a handler used the database), and the
-        caller answers it again in a transaction. Nothing is written then."""
+        caller answers it again in a transaction. Nothing is written then. A kept row that
+        turns out stale (another process answered the conversation since) costs one
+        refused write: the turn is answered again from a fresh read, still lean."""
         async with self.db.driver() as connection:
+            kept = self.recent.take(conversation_id) if conversation_id is not None else None
+            if kept is not None:
+                try:
+                    return await self._lean_answer(
+                        connection, kept, incoming, conversation_id, admit, recognised
+                    )
+                except StaleDataError:
+                    log.info("kept conversation row was stale; reading it")
             if conversation_id is not None:
-                loaded = self.recent.take(conversation_id) or await lean_turn.read(
-                    self.db, connection, conversation_id=conversation_id
-                )
+                loaded = await lean_turn.read(self.db, connection, conversation_id=conversation_id)
             else:
                 loaded = await lean_turn.read(
                     self.db, connection, channel=incoming.channel, external_id=incoming.external_id
                 )
             if loaded is None:
                 return None
-            if admit is not None:
-                admit(loaded.conversation)
-            try:
-                replies, lines = await self._answer(
-                    loaded.conversation, incoming, _NO_SESSION, recognised
-                )
-            except NeedsTransaction:
-                return None
-            row = await lean_turn.save(self.db, connection, loaded, lines)
+            return await self._lean_answer(
+                connection, loaded, incoming, conversation_id, admit, recognised
+            )
+
+    async def _lean_answer(
+        self,
+        connection: Any,
+        loaded: lean_turn.Loaded,
+        incoming: Incoming,
+        conversation_id: str | None,
+        admit: Admit | None,
+        recognised: dict[tuple[str, str | None], Understanding],
+    ) -> list[Reply] | None:
+        """Answer from `loaded` and write it back checked against its version; None when
+        the handler needs the database."""
+        if admit is not None:
+            admit(loaded.conversation)
+        try:
+            replies, lines = await self._answer(
+                loaded.conversation, incoming, _NO_SESSION, recognised
+            )
+        except NeedsTransaction:
+            return None
+        row = await lean_turn.save(self.db, connection, loaded, lines)
         if conversation_id is not None:
             self.recent.keep(conversation_id, row)
         return replies

@@ -329,3 +329,30 @@ def test_kept_rows_expire_and_are_bounded() -> None:
     for name in ("a", "b", "c"):
         recent.keep(name, {**row, "id": name})
     assert recent.take("a") is None and recent.take("c") is not None
+
+
+async def test_a_kept_row_another_process_moved_on_from_is_read_again_not_locked(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two web processes, one conversation: a turn that finds its kept row stale costs one
+    refused write and is answered from a fresh read, still lean (no transaction)."""
+    here = router_for(db, {"hello": Scripted("en", "greeting")})
+    there = router_for(db, {"hello": Scripted("en", "greeting")})
+    conversation_id = await _opened(db, here, "lean10")
+    message = Incoming("console", "lean10", text="hello")
+    await here.handle(message, conversation_id=conversation_id)  # kept here
+    await there.handle(message, conversation_id=conversation_id)  # moves the version on
+    locked: list[str | None] = []
+    turn = here._turn
+
+    async def spied(*args: Any) -> Any:
+        locked.append(args[1])
+        return await turn(*args)
+
+    monkeypatch.setattr(here, "_turn", spied)
+    await here.handle(message, conversation_id=conversation_id)
+    assert locked == [], "answered lean, from a fresh read"
+    lines = await _transcript(db, "lean10")
+    assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
+    assert [sender for _, sender, _ in lines].count("customer") == 4
+    assert here.recent.take(conversation_id) is not None, "the fresh row is kept again"
