@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -84,10 +84,7 @@ async def pg_fetch_one(
 ) -> dict[str, Any] | None:
     """The first row of a SELECT, or None."""
     plan = compiled(statement, dialect)
-    try:
-        found = await connection.fetchrow(plan.sql, *plan.args(params))
-    except Exception as error:
-        raise _as_sqlalchemy(error) from None
+    found = await _pg(connection.fetchrow, plan, params)
     return None if found is None else plan.row(found)
 
 
@@ -96,23 +93,25 @@ async def pg_fetch_value(
 ) -> Any:
     """The first column of the first row (of a RETURNING) as the driver hands it back:
     for plain values (a count), with no type of SQLAlchemy's to convert it."""
-    plan = compiled(statement, dialect)
-    try:
-        return await connection.fetchval(plan.sql, *plan.args(params))
-    except Exception as error:
-        raise _as_sqlalchemy(error) from None
+    return await _pg(connection.fetchval, compiled(statement, dialect), params)
 
 
 async def pg_execute(
     connection: Any, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
 ) -> int:
     """Run one statement (it commits on its own); the number of rows it wrote."""
-    plan = compiled(statement, dialect)
+    status: str = await _pg(connection.execute, compiled(statement, dialect), params)
+    return int(status.rpartition(" ")[2] or 0)  # "INSERT 0 3", "UPDATE 1"
+
+
+async def _pg(
+    call: Callable[..., Awaitable[Any]], plan: Compiled, params: Mapping[str, Any]
+) -> Any:
+    """`call(sql, *args)` on asyncpg, its errors as `_as_sqlalchemy` says."""
     try:
-        status: str = await connection.execute(plan.sql, *plan.args(params))
+        return await call(plan.sql, *plan.args(params))
     except Exception as error:
         raise _as_sqlalchemy(error) from None
-    return int(status.rpartition(" ")[2] or 0)  # "INSERT 0 3", "UPDATE 1"
 
 
 def _as_sqlalchemy(error: Exception) -> Exception:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, inspect, select
-from sqlalchemy.sql import ClauseElement
 
 from storage import conversations, driver_sql
 from storage.conversations import Line
@@ -95,9 +94,12 @@ def _transient(row: Mapping[str, Any]) -> Conversation:
 async def save(
     db: Database, connection: Any, loaded: Loaded, lines: Sequence[Line]
 ) -> dict[str, Any]:
-    """Write the turn's lines and the conversation's changes, or nothing and raise
-    `StaleDataError` when the conversation changed since it was read. `connection` is
-    the one `read` used. The row as it now is in the database."""
+    """Write the turn's lines (a turn has at least the customer's) and the conversation's
+    changes, or nothing and raise `StaleDataError` when the conversation changed since
+    it was read. `connection` is the one `read` used. The row as it now is in the
+    database."""
+    if not lines:
+        raise ValueError("a turn writes at least the customer's line")
     conversation, row = loaded.conversation, loaded.row
     changes = {
         key: getattr(conversation, key)
@@ -106,27 +108,19 @@ async def save(
     }
     now = utcnow()
     version, dialect = row["version"], db.engine.dialect
-    if db.is_postgres:
-        statement: ClauseElement
-        if lines:  # the UPDATE and the lines' INSERT in one statement
-            statement = conversations.turn_statement(len(lines), tuple(changes))
-            params = conversations.turn_params(conversation.id, version, changes, lines, now)
-        else:
-            statement = conversations.versioned_update(tuple(changes))
-            params = conversations.turn_params(conversation.id, version, changes, (), now)
+    if db.is_postgres:  # the UPDATE and the lines' INSERT in one statement
+        statement = conversations.turn_statement(len(lines), tuple(changes))
+        params = conversations.turn_params(conversation.id, version, changes, lines, now)
         written = await driver_sql.pg_execute(connection, statement, dialect, params)
-        conversations.check_written(written, len(lines) or 1, version)
+        conversations.check_written(written, len(lines), version)
         return {**row, **changes, "version": version + 1}
+    update = conversations.turn_params(conversation.id, version, changes, (), now)
     steps = [
+        driver_sql.Step(conversations.versioned_update(tuple(changes)), [update], expect=1),
         driver_sql.Step(
-            conversations.versioned_update(tuple(changes)),
-            [conversations.turn_params(conversation.id, version, changes, (), now)],
-            expect=1,
-        )
+            conversations.line_insert(), [item.row(conversation.id, now) for item in lines]
+        ),
     ]
-    if lines:
-        rows = [item.row(conversation.id, now) for item in lines]
-        steps.append(driver_sql.Step(conversations.line_insert(), rows))
     async with db.write_lock():
         written = await driver_sql.sqlite_write(connection, dialect, steps, db.on_loop())
     conversations.check_written(1 if written else 0, 1, version)

@@ -60,7 +60,7 @@ class LoopConnection:
         try:
             await self._checkpoint()
         except Exception as exc:  # the next one is due soon; SQLite's own readers are unharmed
-            log.warning("SQLite checkpoint failed: %s", type(exc).__name__)
+            log.warning("SQLite checkpoint failed: %s", type(exc).__name__, exc_info=True)
         finally:
             self._running = None
 
