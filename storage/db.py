@@ -34,9 +34,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util import greenlet_spawn
 
 from storage import sqlite_driver
+from storage.held_connections import HeldConnections, OnDemand
 from storage.sqlite_loop import LoopConnection, PooledOnThread
 
 _ASYNC_DRIVERS = {
@@ -179,6 +179,13 @@ class Database:
             if self.backend == "sqlite" and database not in (None, "", ":memory:")
             else None
         )
+        # a quarter of the pool at most, so sessions always find connections there
+        self._held = HeldConnections(
+            self.engine,
+            size=max(1, pool_size // 2),
+            ping_after_idle=ping_after_idle,
+            ping_timeout=self.timeouts.connect,
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -199,32 +206,38 @@ class Database:
 
     @asynccontextmanager
     async def driver(self) -> AsyncIterator[Any]:
-        """A pooled connection as its driver's own object (asyncpg's connection; on
-        SQLite an aiosqlite one, taken from the pool only when a statement cannot run on
-        the event loop's own connection: `PooledOnThread`), outside any transaction,
-        for the statements `storage.driver_sql` runs without SQLAlchemy's execution.
-        A connection whose statement failed on the way to the server, or was cancelled
-        midway, is closed rather than pooled again."""
-        if self.backend == "sqlite":  # checked out only if a statement needs its thread
-            on_thread = PooledOnThread(self.engine)
-            try:
-                yield on_thread
-            except BaseException as exc:
-                await on_thread.release(invalidate=isinstance(exc, asyncio.CancelledError))
-                raise
-            await on_thread.release(invalidate=False)
-            return
-        if self.backend != "postgresql":
+        """A connection for the statements `storage.driver_sql` runs without SQLAlchemy's
+        execution, outside any transaction, taken at the first statement only: on
+        PostgreSQL an asyncpg connection kept between uses (`storage.held_connections`);
+        on SQLite an aiosqlite one from the pool, for a statement that cannot run on the
+        event loop's own connection (`PooledOnThread`). A connection whose statement
+        failed on the way to the server, or was cancelled midway, is closed rather than
+        used again."""
+        if self.backend == "sqlite":
+            handle: PooledOnThread | OnDemand = PooledOnThread(self.engine)
+        elif self.backend == "postgresql":
+            handle = OnDemand(self._held)
+        else:
             raise NotImplementedError(f"no driver statements on {self.backend}")
-        pooled = await self.engine.raw_connection()
         try:
-            yield pooled.driver_connection
+            yield handle
         except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError) or unavailable(exc):
-                await greenlet_spawn(pooled.invalidate)
+            await handle.release(broken=self._breaks(exc))
             raise
-        finally:
-            await greenlet_spawn(pooled.close)
+        await handle.release(broken=False)
+
+    def _breaks(self, exc: BaseException) -> bool:
+        """Whether a driver connection is unusable after `exc`: a statement cancelled
+        midway, or (on a server) the connection lost; not a deadlock or serialization
+        failure the statement met (SQLSTATE class 40, raised as `OperationalError`)."""
+        if isinstance(exc, asyncio.CancelledError):
+            return True
+        conflict = str(getattr(getattr(exc, "orig", None), "sqlstate", "")).startswith("40")
+        return self.is_postgres and not conflict and unavailable(exc)
+
+    async def release_driver_connections(self) -> None:
+        """Return the connections held for driver statements to the pool (PostgreSQL)."""
+        await self._held.hand_back()
 
     @asynccontextmanager
     async def write_lock(self) -> AsyncIterator[bool]:
@@ -278,6 +291,7 @@ class Database:
             await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def dispose(self) -> None:
+        await self._held.hand_back()
         if self._on_loop is not None:
             await self._on_loop.close()
         await self.engine.dispose()

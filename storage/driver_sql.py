@@ -5,10 +5,11 @@ events, result objects) cost the web process more CPU than the database spent ru
 it: in the web chat's profile under load, 45 % of the process's time on PostgreSQL went
 to the two statements of a lean turn. The lean turn's statements (`storage.lean_turn`)
 are therefore compiled once per dialect by SQLAlchemy, so the SQL and the type handling
-(UTC timestamps, JSON) stay SQLAlchemy's own, and are run on the pooled driver
-connection (`Database.driver`): asyncpg on PostgreSQL; on SQLite a connection on the
-event loop itself (`storage.sqlite_loop`), or when that one would have to wait, the
-pooled sqlite3 connection on aiosqlite's thread, a whole write transaction in one hop.
+(UTC timestamps, JSON) stay SQLAlchemy's own, and are run on the driver's connection
+(`Database.driver`): on PostgreSQL an asyncpg connection kept between uses
+(`storage.held_connections`); on SQLite a connection on the event loop itself
+(`storage.sqlite_loop`), or when that one would have to wait, the pooled sqlite3
+connection on aiosqlite's thread, a whole write transaction in one hop.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from storage import sqlite_loop
+from storage.held_connections import OnDemand
 from storage.sqlite_loop import LoopConnection, PooledOnThread
 
 Processor = Callable[[Any], Any]
@@ -80,27 +82,29 @@ def compiled(statement: ClauseElement, dialect: Dialect) -> Compiled:
 
 
 async def pg_fetch_one(
-    connection: Any, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
+    connection: OnDemand, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     """The first row of a SELECT, or None."""
     plan = compiled(statement, dialect)
-    found = await _pg(connection.fetchrow, plan, params)
+    found = await _pg((await connection.connection()).fetchrow, plan, params)
     return None if found is None else plan.row(found)
 
 
 async def pg_fetch_value(
-    connection: Any, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
+    connection: OnDemand, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
 ) -> Any:
     """The first column of the first row (of a RETURNING) as the driver hands it back:
     for plain values (a count), with no type of SQLAlchemy's to convert it."""
-    return await _pg(connection.fetchval, compiled(statement, dialect), params)
+    fetch = (await connection.connection()).fetchval
+    return await _pg(fetch, compiled(statement, dialect), params)
 
 
 async def pg_execute(
-    connection: Any, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
+    connection: OnDemand, statement: ClauseElement, dialect: Dialect, params: Mapping[str, Any]
 ) -> int:
     """Run one statement (it commits on its own); the number of rows it wrote."""
-    status: str = await _pg(connection.execute, compiled(statement, dialect), params)
+    execute = (await connection.connection()).execute
+    status: str = await _pg(execute, compiled(statement, dialect), params)
     return int(status.rpartition(" ")[2] or 0)  # "INSERT 0 3", "UPDATE 1"
 
 
@@ -115,10 +119,17 @@ async def _pg(
 
 
 def _as_sqlalchemy(error: Exception) -> Exception:
-    """A deadlock or serialization failure (SQLSTATE class 40) as SQLAlchemy raises it,
-    so the caller answers the turn again as on SQLAlchemy's path; anything else as is."""
+    """A driver error as SQLAlchemy's asyncpg dialect raises it, where the caller treats
+    it by its kind: a deadlock or serialization failure (SQLSTATE class 40) as an
+    `OperationalError`, answered again; a connection found closed or lost (asyncpg
+    raises an interface or internal client error, depending on when it noticed) as an
+    `InterfaceError`, a database unavailable (503). Anything else as is."""
+    import asyncpg  # only ever called on PostgreSQL: a SQLite deployment never imports it
+
     if str(getattr(error, "sqlstate", "")).startswith("40"):
         return OperationalError("lean turn statement", None, error)
+    if isinstance(error, asyncpg.InterfaceError | asyncpg.InternalClientError | OSError):
+        return InterfaceError("lean turn statement", None, error)
     return error
 
 

@@ -92,10 +92,10 @@ class PooledOnThread:
         assert connection is not None
         return await connection._execute(function, connection._conn, *args)
 
-    async def release(self, *, invalidate: bool) -> None:
-        """Hand the connection back to the pool (closed first if `invalidate`)."""
+    async def release(self, *, broken: bool) -> None:
+        """Hand the connection back to the pool (closed first if `broken`)."""
         if self._pooled is not None:
-            if invalidate:
+            if broken:
                 await greenlet_spawn(self._pooled.invalidate)
             await greenlet_spawn(self._pooled.close)
             self._pooled = None

@@ -67,6 +67,7 @@ async def statements(db: Database) -> AsyncIterator[list[str]]:
         listeners.append(("before_cursor_execute", executed))
     on_loop = db.on_loop()  # SQLite's statements made on the event loop
     reader = on_loop.connection if on_loop is not None else None
+    await db.release_driver_connections()  # so every connection used is checked out anew
     for name, listener in listeners:
         event.listen(engine, name, listener)
     if reader is not None:
@@ -74,6 +75,7 @@ async def statements(db: Database) -> AsyncIterator[list[str]]:
     try:
         yield sent
         await asyncio.sleep(0)  # asyncpg hands its query log to the loop's next turn
+        await db.release_driver_connections()  # checked in: the tracing stops
     finally:
         for name, listener in listeners:
             event.remove(engine, name, listener)
