@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
 from storage import sqlite_driver
 from storage.held_connections import HeldConnections, OnDemand
 from storage.sqlite_loop import LoopConnection, PooledOnThread
+from storage.write_lock import WriteLock
 
 _ASYNC_DRIVERS = {
     "sqlite": f"sqlite+{sqlite_driver.DRIVER}",
@@ -171,7 +172,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._autocommit = async_sessionmaker(self._autocommit_engine, expire_on_commit=False)
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriteLock()
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         database = make_url(self.url).database
         self._on_loop = (
@@ -192,10 +193,11 @@ class Database:
         return self.backend == "postgresql"
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
+        On SQLite an `urgent` one goes before the process's other waiting writers."""
         async with (
-            self.write_lock() as immediate,
+            self.write_lock(urgent=urgent) as immediate,
             self.sessions() as session,
             session.begin(),
         ):
@@ -240,12 +242,12 @@ class Database:
         await self._held.hand_back()
 
     @asynccontextmanager
-    async def write_lock(self) -> AsyncIterator[bool]:
-        """On SQLite, hold the process's write lock: True if the transaction should begin
-        IMMEDIATE. False on a server; for a transaction opened while this task holds the
-        lock (it would wait for itself); or when the lock stayed busy (a plain deferred
-        transaction then)."""
-        if self.backend != "sqlite" or _in_write.get() or not await self._acquire():
+    async def write_lock(self, *, urgent: bool = False) -> AsyncIterator[bool]:
+        """On SQLite, hold the process's write lock (`storage.write_lock`; `urgent`: before
+        the other waiters): True if the transaction should begin IMMEDIATE. False on a
+        server; for a transaction opened while this task holds the lock (it would wait
+        for itself); or when the lock stayed busy (a plain deferred transaction then)."""
+        if self.backend != "sqlite" or _in_write.get() or not await self._acquire(urgent):
             yield False
             return
         token = _in_write.set(True)
@@ -267,14 +269,14 @@ class Database:
         async with self._autocommit() as session:
             yield session
 
-    async def _acquire(self) -> bool:
+    async def _acquire(self, urgent: bool) -> bool:
         """The in-process write lock; False (go on without it) after LOCK_WAIT seconds."""
         loop = asyncio.get_running_loop()
-        if self._lock_loop is not loop:  # an asyncio lock belongs to one event loop
-            self._write_lock, self._lock_loop = asyncio.Lock(), loop
+        if self._lock_loop is not loop:  # its futures belong to one event loop
+            self._write_lock, self._lock_loop = WriteLock(), loop
         try:
             async with asyncio.timeout(LOCK_WAIT):
-                await self._write_lock.acquire()
+                await self._write_lock.acquire(urgent=urgent)
         except TimeoutError:
             log.info("SQLite write lock busy for %.0fs; relying on busy_timeout", LOCK_WAIT)
             return False

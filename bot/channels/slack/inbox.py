@@ -185,12 +185,13 @@ class Inbox:
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncSession | AsyncConnection]:
         """PostgreSQL: a connection that commits each statement by itself (no BEGIN, no
-        COMMIT round trips). SQLite: a transaction after the process's other writers."""
+        COMMIT round trips). SQLite: a transaction before the process's other waiting
+        writers (an acknowledgement waits for it; the turns it would queue behind do not)."""
         if self.db.is_postgres:
             async with self.db.engine.connect() as connection:
                 yield await connection.execution_options(isolation_level="AUTOCOMMIT")
         else:
-            async with self.db.transaction() as session:
+            async with self.db.transaction(urgent=True) as session:
                 yield session
 
     def refused(self) -> None:
