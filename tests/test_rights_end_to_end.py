@@ -201,7 +201,7 @@ async def test_objection_needs_no_agent_and_withdraws_consents_at_once(
                 .join(Person, Person.account_id == Consent.account_id)
                 .where(Person.email == BEN)
             )
-            return dict(found.tuples().all())
+            return {purpose: granted for purpose, granted in found}
 
     assert True in (await granted()).values(), "the demo seed gives Ben consents to withdraw"
     chat = await verified_request(client, runtime, "I object to tracking and profiling", BEN)
