@@ -8,7 +8,6 @@ Each cue carries the negation and scale of its place (`bot.nlu.scopes`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -16,13 +15,14 @@ from bot.nlu import forms
 from bot.nlu.lexicon import (
     GAP_WORDS,
     LEXICON,
+    PHRASE_CANDIDATES,
     Hit,
     Phrase,
     TokenPattern,
     load_json,
-    phrase_candidates,
     token_hits,
 )
+from bot.nlu.memo import WordMemo
 from bot.nlu.scopes import structure
 from bot.nlu.text import BOUNDARIES, folded
 
@@ -100,7 +100,7 @@ def _phrase_starts(tokens: Sequence[str]) -> list[_Starts]:
     starts = [
         _NO_PHRASES
         if first in BOUNDARIES or second in BOUNDARIES
-        else phrase_candidates(first, second)
+        else PHRASE_CANDIDATES[first, second]
         for first, second in pairwise(tokens)
     ]
     if tokens:
@@ -173,10 +173,11 @@ def _match_words(
     tokens = place.tokens
     family = LEXICON.family
     negators = place.negators
+    plain, negator = _hits_of(True, language), _hits_of(False, language)
     for at, token in enumerate(tokens):
         if token in BOUNDARIES:
             continue
-        for hit in _word_hits(token, at not in negators, language):
+        for hit in (negator if at in negators else plain)[token]:
             concept = hit.concept
             group = family.get(concept)
             if consumed[at] if group is None else at in taken.get(group, ()):
@@ -186,7 +187,20 @@ def _match_words(
             cues.append(place.word_cue(concept, at, hit.language, hit.how))
 
 
-@lru_cache(maxsize=65536)
+# a word's hits, per (typos allowed, language): `_word_hits` cached
+_HITS: dict[tuple[bool, str | None], WordMemo[str, tuple[Hit, ...]]] = {}
+
+
+def _hits_of(fuzzy_allowed: bool, language: str | None) -> WordMemo[str, tuple[Hit, ...]]:
+    """The cached hits of words read with or without typos, for `language`."""
+    memo = _HITS.get((fuzzy_allowed, language))
+    if memo is None:
+        memo = _HITS[fuzzy_allowed, language] = WordMemo(
+            lambda token: _word_hits(token, fuzzy_allowed, language)
+        )
+    return memo
+
+
 def _word_hits(token: str, fuzzy_allowed: bool, language: str | None) -> tuple[Hit, ...]:
     """The first hit of each concept a word evokes, without typos of a pattern of another
     language than `language`; the same for every place the word stands."""
