@@ -113,6 +113,8 @@ def _combo(raw: dict[str, Any]) -> Combo:
 
 RULES = Rules(load_json("rules.json"))
 INTENTS = RULES.intents
+# the scores of the privacy intents, read in one call
+_PRIVACY = itemgetter(*RULES.privacy)
 
 
 def _strongest(cues: Sequence[Cue]) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
@@ -145,19 +147,24 @@ def score(cues: Sequence[Cue]) -> Scores:
     for concept, scale in positive.items():
         if concept in weights:
             _add(totals, contributions, texts[concept], weights[concept], scale)
-    negated_weights = RULES.negated
-    for concept, scale in negative.items():
-        if concept not in positive and concept in negated_weights:
-            _add(totals, contributions, texts[concept], negated_weights[concept], scale)
-    keeps = RULES.keeps
-    present = {c: s for c, s in negative.items() if c in keeps}
-    present.update(positive)
+    if negative:  # most messages negate nothing
+        negated_weights = RULES.negated
+        for concept, scale in negative.items():
+            if concept not in positive and concept in negated_weights:
+                _add(totals, contributions, texts[concept], negated_weights[concept], scale)
+        keeps = RULES.keeps
+        present = {c: s for c, s in negative.items() if c in keeps}
+        present.update(positive)
+    else:
+        present = positive
     _add_combos(totals, contributions, present, negative, cues)
-    top_privacy = max([totals[k] for k in RULES.privacy])
-    if top_privacy >= RULES.privacy_floor:
+    if max(_PRIVACY(totals)) >= RULES.privacy_floor:
         totals["greeting"] *= RULES.greeting_damping
     # overlay details ("bruge til" of a purposes question) are no negated intent cue
-    negated = tuple(texts[c] for c in negative if c not in positive and c not in LEXICON.overlay)
+    overlay = LEXICON.overlay
+    negated = tuple(
+        [texts[c] for c in negative if c not in positive and c not in overlay] if negative else ()
+    )
     return Scores(totals, tuple(contributions), negated)
 
 
@@ -183,49 +190,49 @@ def _add_combos(
 ) -> None:
     """Add the combinations whose every group is present, in the order of rules.json;
     only those indexed by a concept of the message are tried."""
-    candidates: set[int] = set()
     index = RULES.combo_index
-    for concept in (*present, *negative):
-        if concept in index:
-            candidates.update(index[concept])
-    for number in sorted(candidates):
-        combo = RULES.combos[number]
-        amount = _combo_scale(combo, present, negative)
-        if amount and not _one_word(combo, present, negative, cues):
-            label = "+".join([_member(group, present, negative) for group in combo.groups])
+    found = [index[c] for c in present if c in index]
+    if negative:
+        found.extend([index[c] for c in negative if c in index])
+    if not found:
+        return
+    combos = RULES.combos
+    for number in sorted(set().union(*found)):
+        combo = combos[number]
+        matched = _matched(combo, present, negative)
+        if matched is not None and not _one_word(combo, present, negative, cues):
+            amount, label = matched
             _add(totals, contributions, label, RULES.combo_adds[number], amount)
 
 
-def _member(
-    group: tuple[tuple[str, bool], ...], present: dict[str, float], negative: dict[str, float]
-) -> str:
-    """The concept of a combination group that the message has, for the explanation."""
-    for concept, only_negated in group:
-        if concept in (negative if only_negated else present):
-            return concept
-    return group[0][0]
-
-
-def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, float]) -> float:
-    """The weakest of the groups' strongest members; 0 when a group has none (most tried
-    combinations: tested first with set operations) or a `none` concept is present."""
+def _matched(
+    combo: Combo, present: dict[str, float], negative: dict[str, float]
+) -> tuple[float, str] | None:
+    """The weakest of the groups' strongest members, and the groups' first members the
+    message has joined by "+"; None when a group has none (most tried combinations:
+    tested first with set operations) or a `none` concept is present."""
     if not combo.none.isdisjoint(present):
-        return 0.0
+        return None
     for plain, negated in combo.members:
         if plain.isdisjoint(present) and negated.isdisjoint(negative):
-            return 0.0
+            return None
     weakest = math.inf
+    names: list[str] = []
     for group in combo.groups:
         best = 0.0
+        first = ""
         for concept, only_negated in group:
             value = (negative if only_negated else present).get(concept, 0.0)
             if value > best:
                 best = value
+            if not first and value:
+                first = concept  # scales are above 0: a value is a member the message has
         if not best:
-            return 0.0
+            return None
         if best < weakest:
             weakest = best
-    return weakest
+        names.append(first)
+    return weakest, "+".join(names)
 
 
 # cues made from the form of a sentence (bot.nlu.forms), placed on one of its words
