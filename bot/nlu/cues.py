@@ -97,12 +97,7 @@ _NO_PHRASES: _Starts = ((), ())
 def _phrase_starts(tokens: Sequence[str]) -> list[_Starts]:
     """Per position, the intent and overlay phrases that may start there: looked up once
     for both layers, and only where a second word follows before any boundary."""
-    starts = [
-        _NO_PHRASES
-        if first in BOUNDARIES or second in BOUNDARIES
-        else PHRASE_CANDIDATES[first, second]
-        for first, second in pairwise(tokens)
-    ]
+    starts = list(map(PHRASE_CANDIDATES.__getitem__, pairwise(tokens)))
     if tokens:
         starts.append(_NO_PHRASES)  # the last word has none after it
     return starts

@@ -21,7 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.nlu.memo import WordMemo
-from bot.nlu.text import fold
+from bot.nlu.text import BOUNDARIES, fold
 
 GAP = "~"
 GAP_WORDS = 4
@@ -291,9 +291,9 @@ def phrase_candidates(first: str, second: str) -> Candidates:
     return _candidates(first, second, False), _candidates(first, second, True)
 
 
-# `phrase_candidates` by (first, second) word pair
+# `phrase_candidates` by (first, second) word pair; none across a boundary marker
 PHRASE_CANDIDATES: WordMemo[tuple[str, str], Candidates] = WordMemo(
-    lambda pair: phrase_candidates(*pair)
+    lambda pair: ((), ()) if BOUNDARIES.intersection(pair) else phrase_candidates(*pair)
 )
 
 
