@@ -7,9 +7,10 @@ Each cue carries the negation and scale of its place (`bot.nlu.scopes`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from bot.nlu import forms
 from bot.nlu.lexicon import (
@@ -63,6 +64,11 @@ class Cue(NamedTuple):
     # an object noun the message describes ("we're not spammers", "we sent our
     # newsletter out"): it asks neither for nor against anything
     described: bool = False
+
+
+# `Cue(...)` runs the named tuple's generated `__new__`, a Python function; building the
+# tuple directly with all ten fields takes half as long
+_new_cue = cast("Callable[[tuple[Any, ...]], Cue]", partial(tuple.__new__, Cue))
 
 
 def _match_parts(
@@ -227,17 +233,19 @@ class _Placer:
 
     def word_cue(self, concept: str, at: int, language: str, how: str) -> Cue:
         """The cue of one word, the common case."""
-        return Cue(
-            concept,
-            at,
-            at + 1,
-            self.tokens[at],
-            language,
-            how,
-            self.negated[at] and at not in self.negators,
-            1.0 if concept in UNSCALED else self.scale[at],
-            self.later[at],
-            concept in OBJECT_NOUNS and at in self.described,
+        return _new_cue(
+            (
+                concept,
+                at,
+                at + 1,
+                self.tokens[at],
+                language,
+                how,
+                self.negated[at] and at not in self.negators,
+                1.0 if concept in UNSCALED else self.scale[at],
+                self.later[at],
+                concept in OBJECT_NOUNS and at in self.described,
+            )
         )
 
     def cue(self, concept: str, positions: Sequence[int], language: str, how: str) -> Cue:
@@ -245,17 +253,19 @@ class _Placer:
         if end == start + 1:
             return self.word_cue(concept, start, language, how)
         negated = True in self.negated[start:end] and self.negators.isdisjoint(range(start, end))
-        return Cue(
-            concept,
-            start,
-            end,
-            " ".join([self.tokens[p] for p in positions]),
-            language,
-            how,
-            negated,
-            1.0 if concept in UNSCALED else min(self.scale[start:end]),
-            True in self.later[start:end],
-            self._described(concept, start, end),
+        return _new_cue(
+            (
+                concept,
+                start,
+                end,
+                " ".join([self.tokens[p] for p in positions]),
+                language,
+                how,
+                negated,
+                1.0 if concept in UNSCALED else min(self.scale[start:end]),
+                True in self.later[start:end],
+                self._described(concept, start, end),
+            )
         )
 
     def _described(self, concept: str, start: int, end: int) -> bool:
