@@ -53,11 +53,14 @@ class Rules:
                 self.negated[concept] = {i: float(w) for i, w in rule.items()}
         self.keeps = frozenset(c for c, r in data["negated"].items() if r == KEEP)
         self.combos = tuple(_combo(raw) for raw in data["combos"])
-        index: dict[str, list[int]] = {}
+        # concept -> (combination, the concepts of a second group it needs)
+        index: dict[str, list[tuple[int, frozenset[str]]]] = {}
         for number, combo in enumerate(self.combos):
-            for concept, _only_negated in _index_group(combo):
-                index.setdefault(concept, []).append(number)
-        self.combo_index = {c: tuple(numbers) for c, numbers in index.items()}
+            first, second = _index_groups(combo)
+            needed = frozenset(concept for concept, _only_negated in second)
+            for concept, _only_negated in first:
+                index.setdefault(concept, []).append((number, needed))
+        self.combo_index = {c: tuple(entries) for c, entries in index.items()}
         self.combo_adds = tuple(dict(combo.add) for combo in self.combos)
         self.relevant = frozenset(
             {*self.weights, *self.negated}
@@ -85,12 +88,19 @@ class Rules:
 COMMON = frozenset({"QFORM", "QMARK", "MINE", "WANT", "DATA", "Q_AUX"})
 
 
-def _index_group(combo: Combo) -> tuple[tuple[str, bool], ...]:
-    """The group a combination is indexed by: every member of it is needed anyway."""
-    for group in combo.groups:
-        if not any(concept in COMMON for concept, _neg in group):
-            return group
-    return combo.groups[0]
+Group = tuple[tuple[str, bool], ...]
+
+
+def _index_groups(combo: Combo) -> tuple[Group, Group]:
+    """The group a combination is indexed by, and a second group whose concepts the
+    message must have too (the first again when there is no other): every member of a
+    group is needed anyway, so the least common groups are chosen."""
+    order = sorted(
+        range(len(combo.groups)),
+        key=lambda at: any(concept in COMMON for concept, _neg in combo.groups[at]),
+    )
+    first = combo.groups[order[0]]
+    return first, combo.groups[order[1]] if len(order) > 1 else first
 
 
 def _combo(raw: dict[str, Any]) -> Combo:
@@ -191,13 +201,19 @@ def _add_combos(
     """Add the combinations whose every group is present, in the order of rules.json;
     only those indexed by a concept of the message are tried."""
     index = RULES.combo_index
-    found = [index[c] for c in present if c in index]
-    if negative:
-        found.extend([index[c] for c in negative if c in index])
-    if not found:
+    have = present.keys() | negative.keys()
+    # a cheap first test: the message has some concept of two of the groups
+    candidates = {
+        number
+        for concept in have
+        if concept in index
+        for number, needed in index[concept]
+        if not needed.isdisjoint(have)
+    }
+    if not candidates:
         return
     combos = RULES.combos
-    for number in sorted(set().union(*found)):
+    for number in sorted(candidates):
         combo = combos[number]
         matched = _matched(combo, present, negative)
         if matched is not None and not _one_word(combo, present, negative, cues):
