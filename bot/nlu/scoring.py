@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import LEXICON, load_json
@@ -34,6 +35,10 @@ class Scores(NamedTuple):
     by_intent: dict[str, float]
     contributions: tuple[tuple[str, str, float], ...]  # (cue text, intent, amount)
     negated: tuple[str, ...]
+
+
+# built as a tuple directly: the named tuple's generated `__new__` is a Python function
+_new_scores = cast("Callable[[tuple[Any, ...]], Scores]", partial(tuple.__new__, Scores))
 
 
 class Rules:
@@ -175,7 +180,7 @@ def score(cues: Sequence[Cue]) -> Scores:
     negated = tuple(
         [texts[c] for c in negative if c not in positive and c not in overlay] if negative else ()
     )
-    return Scores(totals, tuple(contributions), negated)
+    return _new_scores((totals, tuple(contributions), negated))
 
 
 def _add(
