@@ -145,6 +145,8 @@ def _describes(before: Sequence[str], window: Sequence[str]) -> bool:
 
 def requested_language(tokens: Sequence[str]) -> str | None:
     """'english please', 'skriv på dansk', 'dansk' → the language asked for, else None."""
+    if EVIDENCE.names.keys().isdisjoint(tokens):
+        return None  # most messages name no language
     words = [t for t in tokens if t not in BOUNDARIES]
     for index, word in enumerate(words):
         target = EVIDENCE.names.get(word)

@@ -89,6 +89,8 @@ def is_word(token: str) -> bool:
 
 def danish_letter_words(text: str) -> int:
     """How many words of the raw text contain æ, ø or å: strong evidence of Danish."""
+    if text.isascii():
+        return 0  # no letter folds into æ, ø or å from ASCII
     text = text[:MAX_CHARS].casefold()
     if _DANISH_LETTERS.search(text) is None:
         return 0  # most messages: no word to look at
