@@ -34,6 +34,7 @@ _MARKS = {
     **dict.fromkeys(".!;:", SENTENCE),
     **dict.fromkeys(",()[]/\u2013\u2014-+&", CLAUSE),
 }
+_MARK = re.compile(f"[{re.escape(''.join(_MARKS))}]")  # any character of _MARKS
 
 
 def fold(text: str) -> str:
@@ -69,8 +70,11 @@ def tokenise(text: str) -> list[str]:
         folded = _APOSTROPHE.sub("", folded)
     if _STRETCHED.search(folded) is not None:  # rare: searching is cheaper than sub
         folded = _STRETCHED.sub(r"\1", folded)
+    found: list[str] = _TOKEN.findall(folded)
+    if _MARK.search(folded) is None:
+        return found  # words and emoji only (every other message): no boundary to merge
     tokens: list[str] = []
-    for token in _TOKEN.findall(folded):
+    for token in found:
         mark = _MARKS.get(token[0])
         if mark is None:  # a word or an emoji
             tokens.append(token)
