@@ -49,6 +49,8 @@ PLAIN = frozenset({"greeting", "other"})
 # Acts specific enough to overrule an intent the rules are unsure of
 SPECIFIC = frozenset({"yes", "more", "no_code", "how_long", "what_next"})
 CODE_CARRIERS = folded(_DETAILS["code_carriers"])
+# the concepts without which a message has no act
+_ACT_CUES = frozenset(ACT_CONCEPTS) | {"ELSEWHERE", "NOT_ARRIVED"}
 
 
 def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | None:
@@ -58,10 +60,12 @@ def find_act(tokens: Sequence[str], cues: Sequence[Cue], intent: str) -> str | N
     `intent` is what the rules read: courtesies ("tak", "ok", "bye") only count as the
     act of a message that asks for nothing else ("kundeservice tak" asks for a person).
     """
+    concepts = {c.concept for c in cues}
+    if concepts.isdisjoint(_ACT_CUES):
+        return None  # most messages: no cue of an act, nor of a missing code
     words = [i for i, t in enumerate(tokens) if t not in BOUNDARIES]
     if not words:
         return None
-    concepts = {c.concept for c in cues}
     found: dict[str, Cue] = {}
     for cue in sorted(cues, key=attrgetter("start")):  # each act where first said
         act = ACT_CONCEPTS.get(cue.concept)

@@ -7,22 +7,23 @@ Each cue carries the negation and scale of its place (`bot.nlu.scopes`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from bot.nlu import forms
 from bot.nlu.lexicon import (
     GAP_WORDS,
     LEXICON,
+    PHRASE_CANDIDATES,
     Hit,
     Phrase,
     TokenPattern,
     load_json,
-    phrase_candidates,
     token_hits,
 )
+from bot.nlu.memo import WordMemo
 from bot.nlu.scopes import structure
 from bot.nlu.text import BOUNDARIES, folded
 
@@ -65,6 +66,11 @@ class Cue(NamedTuple):
     described: bool = False
 
 
+# `Cue(...)` runs the named tuple's generated `__new__`, a Python function; building the
+# tuple directly with all ten fields takes half as long
+_new_cue = cast("Callable[[tuple[Any, ...]], Cue]", partial(tuple.__new__, Cue))
+
+
 def _match_parts(
     tokens: Sequence[str], parts: Sequence[TokenPattern | None], at: int, index: int = 1
 ) -> list[int] | None:
@@ -97,12 +103,7 @@ _NO_PHRASES: _Starts = ((), ())
 def _phrase_starts(tokens: Sequence[str]) -> list[_Starts]:
     """Per position, the intent and overlay phrases that may start there: looked up once
     for both layers, and only where a second word follows before any boundary."""
-    starts = [
-        _NO_PHRASES
-        if first in BOUNDARIES or second in BOUNDARIES
-        else phrase_candidates(first, second)
-        for first, second in pairwise(tokens)
-    ]
+    starts = list(map(PHRASE_CANDIDATES.__getitem__, pairwise(tokens)))
     if tokens:
         starts.append(_NO_PHRASES)  # the last word has none after it
     return starts
@@ -173,10 +174,11 @@ def _match_words(
     tokens = place.tokens
     family = LEXICON.family
     negators = place.negators
+    plain, negator = _hits_of(True, language), _hits_of(False, language)
     for at, token in enumerate(tokens):
         if token in BOUNDARIES:
             continue
-        for hit in _word_hits(token, at not in negators, language):
+        for hit in (negator if at in negators else plain)[token]:
             concept = hit.concept
             group = family.get(concept)
             if consumed[at] if group is None else at in taken.get(group, ()):
@@ -186,7 +188,20 @@ def _match_words(
             cues.append(place.word_cue(concept, at, hit.language, hit.how))
 
 
-@lru_cache(maxsize=65536)
+# a word's hits, per (typos allowed, language): `_word_hits` cached
+_HITS: dict[tuple[bool, str | None], WordMemo[str, tuple[Hit, ...]]] = {}
+
+
+def _hits_of(fuzzy_allowed: bool, language: str | None) -> WordMemo[str, tuple[Hit, ...]]:
+    """The cached hits of words read with or without typos, for `language`."""
+    memo = _HITS.get((fuzzy_allowed, language))
+    if memo is None:
+        memo = _HITS[fuzzy_allowed, language] = WordMemo(
+            lambda token: _word_hits(token, fuzzy_allowed, language)
+        )
+    return memo
+
+
 def _word_hits(token: str, fuzzy_allowed: bool, language: str | None) -> tuple[Hit, ...]:
     """The first hit of each concept a word evokes, without typos of a pattern of another
     language than `language`; the same for every place the word stands."""
@@ -218,17 +233,19 @@ class _Placer:
 
     def word_cue(self, concept: str, at: int, language: str, how: str) -> Cue:
         """The cue of one word, the common case."""
-        return Cue(
-            concept,
-            at,
-            at + 1,
-            self.tokens[at],
-            language,
-            how,
-            self.negated[at] and at not in self.negators,
-            1.0 if concept in UNSCALED else self.scale[at],
-            self.later[at],
-            concept in OBJECT_NOUNS and at in self.described,
+        return _new_cue(
+            (
+                concept,
+                at,
+                at + 1,
+                self.tokens[at],
+                language,
+                how,
+                self.negated[at] and at not in self.negators,
+                1.0 if concept in UNSCALED else self.scale[at],
+                self.later[at],
+                concept in OBJECT_NOUNS and at in self.described,
+            )
         )
 
     def cue(self, concept: str, positions: Sequence[int], language: str, how: str) -> Cue:
@@ -236,17 +253,19 @@ class _Placer:
         if end == start + 1:
             return self.word_cue(concept, start, language, how)
         negated = True in self.negated[start:end] and self.negators.isdisjoint(range(start, end))
-        return Cue(
-            concept,
-            start,
-            end,
-            " ".join([self.tokens[p] for p in positions]),
-            language,
-            how,
-            negated,
-            1.0 if concept in UNSCALED else min(self.scale[start:end]),
-            True in self.later[start:end],
-            self._described(concept, start, end),
+        return _new_cue(
+            (
+                concept,
+                start,
+                end,
+                " ".join([self.tokens[p] for p in positions]),
+                language,
+                how,
+                negated,
+                1.0 if concept in UNSCALED else min(self.scale[start:end]),
+                True in self.later[start:end],
+                self._described(concept, start, end),
+            )
         )
 
     def _described(self, concept: str, start: int, end: int) -> bool:

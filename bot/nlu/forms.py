@@ -24,6 +24,7 @@ _TAGS_BY_LAST: dict[str, tuple[tuple[str, ...], ...]] = {
     last: tuple(tag for tag in QUESTION_TAGS if tag[-1] == last)
     for last in {tag[-1] for tag in QUESTION_TAGS}
 }
+_TAG_ENDS = frozenset(_TAGS_BY_LAST)
 QUESTION_WORDS = folded(_RULES["question_words"])
 AUX_FOLLOWERS = folded(_RULES["question_aux_followers"])
 POSSESSIVES = folded(_RULES["possessives"])
@@ -61,6 +62,8 @@ def _question_aux(tokens: Sequence[str]) -> list[Form]:
     slettet").
     """
     found: list[Form] = []
+    if QUESTION_AUX.isdisjoint(tokens):
+        return found  # most messages: no auxiliary to look at
     start = True
     for at, token in enumerate(tokens):
         if token in (SENTENCE, QUESTION):
@@ -113,6 +116,8 @@ def _question_form(tokens: Sequence[str]) -> list[Form]:
 def _question_tag(tokens: Sequence[str]) -> int | None:
     """Where a sentence ends in a tag that makes it a question ("... til inkasso el hvad",
     "... or what")."""
+    if _TAG_ENDS.isdisjoint(tokens):
+        return None  # most messages: no word that ends a tag
     for end in range(1, len(tokens) + 1):
         if end < len(tokens) and tokens[end] != SENTENCE:
             continue

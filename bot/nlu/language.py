@@ -9,10 +9,10 @@ all the caller's hint decides, else English.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import NamedTuple
 
 from bot.nlu.lexicon import load_json, token_hits
+from bot.nlu.memo import WordMemo
 from bot.nlu.text import BOUNDARIES, fold
 
 LANGUAGES = ("da", "en")
@@ -72,9 +72,8 @@ class _Evidence:
 EVIDENCE = _Evidence()
 
 
-@lru_cache(maxsize=65536)
 def word_evidence(token: str) -> tuple[float, float]:
-    """(Danish, English) evidence of one folded token."""
+    """(Danish, English) evidence of one folded token; `WORD_EVIDENCE` caches it."""
     known = EVIDENCE.words.get(token)
     if known is not None:
         return known
@@ -94,6 +93,9 @@ def word_evidence(token: str) -> tuple[float, float]:
     return (EVIDENCE.spelling(token, "da"), EVIDENCE.spelling(token, "en"))
 
 
+WORD_EVIDENCE: WordMemo[str, tuple[float, float]] = WordMemo(word_evidence)
+
+
 def detect(
     tokens: Sequence[str],
     danish_letter_words: int,
@@ -108,7 +110,7 @@ def detect(
     for token in tokens:
         if token in BOUNDARIES:
             continue
-        da, en = word_evidence(token)
+        da, en = WORD_EVIDENCE[token]
         danish += da
         english += en
         danish_cues += da > en
@@ -143,6 +145,8 @@ def _describes(before: Sequence[str], window: Sequence[str]) -> bool:
 
 def requested_language(tokens: Sequence[str]) -> str | None:
     """'english please', 'skriv på dansk', 'dansk' → the language asked for, else None."""
+    if EVIDENCE.names.keys().isdisjoint(tokens):
+        return None  # most messages name no language
     words = [t for t in tokens if t not in BOUNDARIES]
     for index, word in enumerate(words):
         target = EVIDENCE.names.get(word)

@@ -20,7 +20,8 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.nlu.text import fold
+from bot.nlu.memo import WordMemo
+from bot.nlu.text import BOUNDARIES, fold
 
 GAP = "~"
 GAP_WORDS = 4
@@ -280,12 +281,20 @@ def phrases_starting(token: str, overlay: bool = False) -> tuple[Phrase, ...]:
     return LEXICON.phrases_starting(token, overlay)
 
 
-@lru_cache(maxsize=65536)
-def phrase_candidates(first: str, second: str) -> tuple[tuple[Phrase, ...], tuple[Phrase, ...]]:
+Candidates = tuple[tuple[Phrase, ...], tuple[Phrase, ...]]
+
+
+def phrase_candidates(first: str, second: str) -> Candidates:
     """Phrases of the intent concepts and of the overlay starting with `first` whose second
     part may be `second` (or is a gap): looked up per word pair, so a common first word
-    ("hvad", "what") costs little, and once for both layers."""
+    ("hvad", "what") costs little, and once for both layers. `PHRASE_CANDIDATES` caches it."""
     return _candidates(first, second, False), _candidates(first, second, True)
+
+
+# `phrase_candidates` by (first, second) word pair; none across a boundary marker
+PHRASE_CANDIDATES: WordMemo[tuple[str, str], Candidates] = WordMemo(
+    lambda pair: ((), ()) if BOUNDARIES.intersection(pair) else phrase_candidates(*pair)
+)
 
 
 def _candidates(first: str, second: str, overlay: bool) -> tuple[Phrase, ...]:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from itertools import pairwise
 from operator import add
 from typing import Any
 
 from bot.nlu.lexicon import load_json
+from bot.nlu.memo import WordMemo
 from bot.nlu.text import BOUNDARIES, is_word, tokenise
 
 GRAM = 4
@@ -99,7 +99,7 @@ class NgramModel:
         totals = list(self.priors)
         words = [t for t in tokens if t not in BOUNDARIES]
         for word in words:
-            _add(totals, _token_vector(word))
+            _add(totals, TOKEN_VECTORS[word])
         for a, b in pairwise(words):
             vector = self.vectors.get(f"b:{a}_{b}")
             if vector is not None:
@@ -119,11 +119,14 @@ def _add(totals: list[float], vector: Sequence[float]) -> None:
 MODEL = NgramModel(load_json("ngram.json"))
 
 
-@lru_cache(maxsize=65536)
 def _token_vector(token: str) -> tuple[float, ...]:
+    """The summed feature vectors of one word; `TOKEN_VECTORS` caches it."""
     summed = [0.0] * len(MODEL.intents)
     for feature in _token_features(token):
         vector = MODEL.vectors.get(feature)
         if vector is not None:
             _add(summed, vector)
     return tuple(summed)
+
+
+TOKEN_VECTORS: WordMemo[str, tuple[float, ...]] = WordMemo(_token_vector)

@@ -115,10 +115,20 @@ _RETRACTION = re.compile(
     re.IGNORECASE,
 )
 _TAIL_WORDS = 3
+# a word every match of _RETRACTION in ASCII text holds: most messages lack them all,
+# and looking for them is cheaper than the search
+_RETRACTION_WORDS = (
+    "nej", "vent", "wait", "scratch that", "glem det", "forget that", "never", "actually",
+    "on second thought",
+)  # fmt: skip
 
 
 def after_retraction(text: str) -> str | None:
     """What follows the last phrase that takes back what was said, when enough follows."""
+    if text.isascii():  # (other letters may match case-insensitively: "ſ" is an "s")
+        lowered = text.lower()
+        if not any(word in lowered for word in _RETRACTION_WORDS):
+            return None
     found = list(_RETRACTION.finditer(text))
     if not found:
         return None

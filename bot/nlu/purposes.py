@@ -42,8 +42,8 @@ def purposes(
     chosen = within(cues, spans)
     specific = [c for c in chosen if c.concept in PURPOSES and c.concept != "P_ALL"]
     for cue in chosen:
-        if cue.start in described:
-            continue
+        if cue.concept not in PURPOSES or cue.start in described:
+            continue  # a cue of no purpose adds and keeps nothing
         if cue.concept == "P_ALL" and _all_of_one_kind(cue, specific, chosen):
             continue  # "stop tracking me, fb linkedin all of it": all of that kind
         if cue.concept == "P_ALL" and any(c.start == cue.end for c in specific):

@@ -117,6 +117,8 @@ def structure(tokens: Sequence[str]) -> Structure:
     later_steps = [False] * size
     described: set[int] = set()
     negators: set[int] = set()
+    if _TRIGGERS.isdisjoint(tokens):
+        return negated, scale, negators, later_steps, described  # nothing to mark
     sentence_negated = False
     at = 0
     while at < size:

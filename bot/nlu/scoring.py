@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from bot.nlu.cues import Cue
 from bot.nlu.lexicon import LEXICON, load_json
@@ -36,6 +37,10 @@ class Scores(NamedTuple):
     negated: tuple[str, ...]
 
 
+# built as a tuple directly: the named tuple's generated `__new__` is a Python function
+_new_scores = cast("Callable[[tuple[Any, ...]], Scores]", partial(tuple.__new__, Scores))
+
+
 class Rules:
     """The scoring tables, parsed once."""
 
@@ -53,11 +58,14 @@ class Rules:
                 self.negated[concept] = {i: float(w) for i, w in rule.items()}
         self.keeps = frozenset(c for c, r in data["negated"].items() if r == KEEP)
         self.combos = tuple(_combo(raw) for raw in data["combos"])
-        index: dict[str, list[int]] = {}
+        # concept -> (combination, the concepts of a second group it needs)
+        index: dict[str, list[tuple[int, frozenset[str]]]] = {}
         for number, combo in enumerate(self.combos):
-            for concept, _only_negated in _index_group(combo):
-                index.setdefault(concept, []).append(number)
-        self.combo_index = {c: tuple(numbers) for c, numbers in index.items()}
+            first, second = _index_groups(combo)
+            needed = frozenset(concept for concept, _only_negated in second)
+            for concept, _only_negated in first:
+                index.setdefault(concept, []).append((number, needed))
+        self.combo_index = {c: tuple(entries) for c, entries in index.items()}
         self.combo_adds = tuple(dict(combo.add) for combo in self.combos)
         self.relevant = frozenset(
             {*self.weights, *self.negated}
@@ -85,12 +93,19 @@ class Rules:
 COMMON = frozenset({"QFORM", "QMARK", "MINE", "WANT", "DATA", "Q_AUX"})
 
 
-def _index_group(combo: Combo) -> tuple[tuple[str, bool], ...]:
-    """The group a combination is indexed by: every member of it is needed anyway."""
-    for group in combo.groups:
-        if not any(concept in COMMON for concept, _neg in group):
-            return group
-    return combo.groups[0]
+Group = tuple[tuple[str, bool], ...]
+
+
+def _index_groups(combo: Combo) -> tuple[Group, Group]:
+    """The group a combination is indexed by, and a second group whose concepts the
+    message must have too (the first again when there is no other): every member of a
+    group is needed anyway, so the least common groups are chosen."""
+    order = sorted(
+        range(len(combo.groups)),
+        key=lambda at: any(concept in COMMON for concept, _neg in combo.groups[at]),
+    )
+    first = combo.groups[order[0]]
+    return first, combo.groups[order[1]] if len(order) > 1 else first
 
 
 def _combo(raw: dict[str, Any]) -> Combo:
@@ -113,6 +128,8 @@ def _combo(raw: dict[str, Any]) -> Combo:
 
 RULES = Rules(load_json("rules.json"))
 INTENTS = RULES.intents
+# the scores of the privacy intents, read in one call
+_PRIVACY = itemgetter(*RULES.privacy)
 
 
 def _strongest(cues: Sequence[Cue]) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
@@ -145,20 +162,25 @@ def score(cues: Sequence[Cue]) -> Scores:
     for concept, scale in positive.items():
         if concept in weights:
             _add(totals, contributions, texts[concept], weights[concept], scale)
-    negated_weights = RULES.negated
-    for concept, scale in negative.items():
-        if concept not in positive and concept in negated_weights:
-            _add(totals, contributions, texts[concept], negated_weights[concept], scale)
-    keeps = RULES.keeps
-    present = {c: s for c, s in negative.items() if c in keeps}
-    present.update(positive)
+    if negative:  # most messages negate nothing
+        negated_weights = RULES.negated
+        for concept, scale in negative.items():
+            if concept not in positive and concept in negated_weights:
+                _add(totals, contributions, texts[concept], negated_weights[concept], scale)
+        keeps = RULES.keeps
+        present = {c: s for c, s in negative.items() if c in keeps}
+        present.update(positive)
+    else:
+        present = positive
     _add_combos(totals, contributions, present, negative, cues)
-    top_privacy = max([totals[k] for k in RULES.privacy])
-    if top_privacy >= RULES.privacy_floor:
+    if max(_PRIVACY(totals)) >= RULES.privacy_floor:
         totals["greeting"] *= RULES.greeting_damping
     # overlay details ("bruge til" of a purposes question) are no negated intent cue
-    negated = tuple(texts[c] for c in negative if c not in positive and c not in LEXICON.overlay)
-    return Scores(totals, tuple(contributions), negated)
+    overlay = LEXICON.overlay
+    negated = tuple(
+        [texts[c] for c in negative if c not in positive and c not in overlay] if negative else ()
+    )
+    return _new_scores((totals, tuple(contributions), negated))
 
 
 def _add(
@@ -183,49 +205,55 @@ def _add_combos(
 ) -> None:
     """Add the combinations whose every group is present, in the order of rules.json;
     only those indexed by a concept of the message are tried."""
-    candidates: set[int] = set()
     index = RULES.combo_index
-    for concept in (*present, *negative):
-        if concept in index:
-            candidates.update(index[concept])
+    have = present.keys() | negative.keys()
+    # a cheap first test: the message has some concept of two of the groups
+    candidates = {
+        number
+        for concept in have
+        if concept in index
+        for number, needed in index[concept]
+        if not needed.isdisjoint(have)
+    }
+    if not candidates:
+        return
+    combos = RULES.combos
     for number in sorted(candidates):
-        combo = RULES.combos[number]
-        amount = _combo_scale(combo, present, negative)
-        if amount and not _one_word(combo, present, negative, cues):
-            label = "+".join([_member(group, present, negative) for group in combo.groups])
+        combo = combos[number]
+        matched = _matched(combo, present, negative)
+        if matched is not None and not _one_word(combo, present, negative, cues):
+            amount, label = matched
             _add(totals, contributions, label, RULES.combo_adds[number], amount)
 
 
-def _member(
-    group: tuple[tuple[str, bool], ...], present: dict[str, float], negative: dict[str, float]
-) -> str:
-    """The concept of a combination group that the message has, for the explanation."""
-    for concept, only_negated in group:
-        if concept in (negative if only_negated else present):
-            return concept
-    return group[0][0]
-
-
-def _combo_scale(combo: Combo, present: dict[str, float], negative: dict[str, float]) -> float:
-    """The weakest of the groups' strongest members; 0 when a group has none (most tried
-    combinations: tested first with set operations) or a `none` concept is present."""
+def _matched(
+    combo: Combo, present: dict[str, float], negative: dict[str, float]
+) -> tuple[float, str] | None:
+    """The weakest of the groups' strongest members, and the groups' first members the
+    message has joined by "+"; None when a group has none (most tried combinations:
+    tested first with set operations) or a `none` concept is present."""
     if not combo.none.isdisjoint(present):
-        return 0.0
+        return None
     for plain, negated in combo.members:
         if plain.isdisjoint(present) and negated.isdisjoint(negative):
-            return 0.0
+            return None
     weakest = math.inf
+    names: list[str] = []
     for group in combo.groups:
         best = 0.0
+        first = ""
         for concept, only_negated in group:
             value = (negative if only_negated else present).get(concept, 0.0)
             if value > best:
                 best = value
+            if not first and value:
+                first = concept  # scales are above 0: a value is a member the message has
         if not best:
-            return 0.0
+            return None
         if best < weakest:
             weakest = best
-    return weakest
+        names.append(first)
+    return weakest, "+".join(names)
 
 
 # cues made from the form of a sentence (bot.nlu.forms), placed on one of its words

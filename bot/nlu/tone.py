@@ -32,6 +32,8 @@ SURE_MIN_CUES = int(_DETAILS["sure_min_cues"])
 SURE_MIN_WORDS = int(_DETAILS["sure_min_words"])
 SURE_RATIO = float(_DETAILS["sure_ratio"])
 _CAPITALS = re.compile(r"\b[A-ZÆØÅ]{3,}\b")
+# what every shouted word holds; searched for without word boundaries, it is found fast
+_THREE_CAPITALS = re.compile(r"[A-ZÆØÅ]{3}")
 _EXCLAIMED = re.compile(r"!\s*!")
 _INDIGNANT = re.compile(r"\?\s*!|!\s*\?")  # "hvorfor?!"
 
@@ -56,8 +58,8 @@ def _calm(text: str) -> bool:
 
 def _shouting(text: str) -> int:
     """How many words are in capitals and no acronym."""
-    if text.islower():
-        return 0  # no capital letter at all (most messages)
+    if text.islower() or _THREE_CAPITALS.search(text) is None:
+        return 0  # no capital letter at all, or no three in a row (most messages)
     return sum(1 for w in _CAPITALS.findall(text) if w not in ACRONYMS)
 
 
