@@ -176,6 +176,21 @@ async def sqlite_write(
     return written
 
 
+async def sqlite_write_value(
+    connection: Any,
+    statement: ClauseElement,
+    dialect: Dialect,
+    params: Mapping[str, Any],
+    on_loop: LoopConnection | None = None,
+) -> Any:
+    """One statement with a RETURNING clause in its own write transaction (BEGIN
+    IMMEDIATE, the statement, COMMIT), as `sqlite_write` runs one; the first column of
+    the row it returned, as the driver hands it back (for plain values: a count).
+    The caller holds the process's write lock (`Database.write_lock`)."""
+    plan = compiled(statement, dialect)
+    return await _loop_or_thread(connection, on_loop, _write_value, plan.sql, plan.args(params))
+
+
 async def _loop_or_thread(
     connection: Any, on_loop: LoopConnection | None, function: Callable[..., Any], *args: Any
 ) -> Any:
@@ -188,7 +203,7 @@ async def _loop_or_thread(
             if not sqlite_loop.busy(error):
                 raise OperationalError("lean turn statement", None, error) from None
         else:
-            if function is _write and done:  # a commit made on the loop
+            if function is _write_value or (function is _write and done):  # committed
                 on_loop.committed()
             return done
     return await _on_thread(connection, function, *args)
@@ -224,3 +239,18 @@ def _write(connection: sqlite3.Connection, work: list[tuple[str, list[Any], int 
         connection.rollback()
         raise
     return True
+
+
+def _write_value(connection: sqlite3.Connection, sql: str, args: list[Any]) -> Any:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = connection.execute(sql, args)
+        try:
+            (value,) = cursor.fetchone()
+        finally:
+            cursor.close()
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    return value

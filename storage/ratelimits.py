@@ -44,15 +44,20 @@ async def add_hit(session: AsyncSession, bucket: str, expires_at: datetime, n: i
 
 
 async def count_hits(db: Database, bucket: str, expires_at: datetime, n: int = 1) -> int:
-    """`add_hit` in its own transaction: on PostgreSQL one statement on the driver
-    (`storage.driver_sql`), as it runs for many web chat requests."""
+    """`add_hit` in its own transaction, on the driver (`storage.driver_sql`), as it runs
+    for many web chat requests: on PostgreSQL one statement; on SQLite one write
+    transaction, on the event loop's connection unless another process is writing."""
     params = {"bucket": bucket, "expires_at": expires_at, "n": n}
+    dialect = db.engine.dialect
     if db.is_postgres:
         async with db.driver() as connection:
-            dialect = db.engine.dialect
             return int(
                 await driver_sql.pg_fetch_value(connection, _upsert("postgresql"), dialect, params)
             )
+    if (on_loop := db.on_loop()) is not None:
+        async with db.write_lock(), db.driver() as connection:
+            upsert, write = _upsert("sqlite"), driver_sql.sqlite_write_value
+            return int(await write(connection, upsert, dialect, params, on_loop))
     async with db.autocommit() as session:
         return await add_hit(session, bucket, expires_at, n)
 

@@ -5,11 +5,14 @@ in a window, and a client's budget is not lost when every process keeps being as
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.web.ratelimit import SharedLimiter
+from storage import ratelimits
 from storage.db import Database
 from storage.security_models import RateLimitCounter
 
@@ -60,3 +63,34 @@ async def test_without_a_lease_every_hit_is_counted_in_the_database(db: Database
     assert waits == [0.0] * 5 and await _counted(db) == 5
     assert await limiter.hit(db, SECRET, "198.51.100.1", NOW) > 0.0
     assert await limiter.blocked(db, SECRET, "198.51.100.1", NOW) > 0.0
+
+
+async def test_sqlite_counts_on_the_event_loop_and_waits_on_a_thread_when_busy(
+    db: Database,
+) -> None:
+    """The counting upsert runs on the event loop's own SQLite connection (no thread hop
+    for most claims); while another process writes, it waits on a thread, and the count
+    is still exact."""
+    on_loop = db.on_loop()
+    if on_loop is None:
+        pytest.skip("SQLite's statements on the event loop")
+    seen: list[str] = []
+    on_loop.connection.set_trace_callback(seen.append)
+    expires = datetime(2026, 3, 2, 10, 1, 1, tzinfo=UTC)
+    try:
+        assert await ratelimits.count_hits(db, "webchat:loop", expires, 3) == 3
+    finally:
+        on_loop.connection.set_trace_callback(None)
+    assert any("INSERT INTO rate_limit_counters" in sql for sql in seen), seen
+    other = sqlite3.connect(on_loop.path, isolation_level=None)  # another process writes
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        counting = asyncio.create_task(ratelimits.count_hits(db, "webchat:loop", expires, 2))
+        for _ in range(3):
+            await asyncio.sleep(0)  # let it run up to where it waits
+        assert not counting.done(), "refused at once on the loop; waiting on a thread"
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    assert await counting == 5
+    assert await _counted(db) == 5
