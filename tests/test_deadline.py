@@ -33,8 +33,11 @@ class Handlers:
         return web.json_response({"late": True})
 
 
+Setup = tuple[TestClient[web.Request, web.Application], Handlers]
+
+
 @pytest.fixture
-async def setup() -> AsyncIterator[tuple[TestClient[web.Request, web.Application], Handlers]]:
+async def setup() -> AsyncIterator[Setup]:
     handlers = Handlers()
     app = web.Application(middlewares=[deadline.deadline_middleware])
     app[deadline.DEADLINE] = 0.2
@@ -46,7 +49,7 @@ async def setup() -> AsyncIterator[tuple[TestClient[web.Request, web.Application
 
 
 async def test_an_answer_in_time_is_passed_through(
-    setup: tuple[TestClient[web.Request, web.Application], Handlers],
+    setup: Setup,
 ) -> None:
     client, _ = setup
     async with client.get("/fast") as response:
@@ -58,7 +61,7 @@ async def test_an_answer_in_time_is_passed_through(
 
 
 async def test_past_the_deadline_the_client_gets_503_and_the_handler_unwinds(
-    setup: tuple[TestClient[web.Request, web.Application], Handlers],
+    setup: Setup,
 ) -> None:
     client, handlers = setup
     async with client.get("/stuck") as response:
