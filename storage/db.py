@@ -180,10 +180,11 @@ class Database:
             if self.backend == "sqlite" and database not in (None, "", ":memory:")
             else None
         )
-        # a quarter of the pool at most, so sessions always find connections there
+        # half the pool at most (as many as `pool_size`), so sessions always find
+        # connections there
         self._held = HeldConnections(
             self.engine,
-            size=max(1, pool_size // 2),
+            size=max(1, pool_size),
             ping_after_idle=ping_after_idle,
             ping_timeout=self.timeouts.connect,
         )
