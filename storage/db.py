@@ -180,11 +180,10 @@ class Database:
             if self.backend == "sqlite" and database not in (None, "", ":memory:")
             else None
         )
-        # half the pool at most (as many as `pool_size`), so sessions always find
-        # connections there
+        # a quarter of the pool at most, so sessions always find connections there
         self._held = HeldConnections(
             self.engine,
-            size=max(1, pool_size),
+            size=max(1, pool_size // 2),
             ping_after_idle=ping_after_idle,
             ping_timeout=self.timeouts.connect,
         )
