@@ -55,9 +55,14 @@ class HeldConnections:
         while self._held:
             pooled, used = self._held.pop()
             closed = pooled.driver_connection.is_closed()  # type: ignore[union-attr]
-            if not closed and (
-                self.clock() - used <= self.ping_after_idle or await self._alive(pooled)
-            ):
+            if not closed and self.clock() - used <= self.ping_after_idle:
+                return pooled
+            try:
+                alive = not closed and await self._alive(pooled)
+            except BaseException:  # cancelled during the ping: its state is unknown
+                await _discard(pooled)
+                raise
+            if alive:
                 return pooled
             await _discard(pooled)
         return await self.engine.raw_connection()

@@ -5,12 +5,14 @@ that is dead, broken, or more of them than the pool can spare."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import InterfaceError, SAWarning
 
 from storage import driver_sql
 from storage.db import Database
@@ -115,6 +117,29 @@ async def test_a_held_connection_is_not_pinged_in_steady_use(pg: Database) -> No
         await _pid(pg)
     await asyncio.sleep(0)  # asyncpg hands its query log over on the loop's next turn
     assert sent == ["SELECT pg_backend_pid()"] * 3
+
+
+async def test_a_ping_cancelled_midway_returns_its_connection_to_the_pool(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    _held(pg).clock = clock
+    await _pid(pg)
+    clock.now += 2.5  # idle: the next use pings first
+
+    async def cancelled(_pooled: Any) -> bool:
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(_held(pg), "_alive", cancelled)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(asyncio.CancelledError):
+            await _pid(pg)
+        gc.collect()
+    assert len(_held(pg)) == 0
+    assert pg.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    lost = [w for w in caught if issubclass(w.category, SAWarning)]
+    assert not lost, "handed back, not left to the garbage collector to terminate"
 
 
 async def test_a_connection_the_driver_knows_is_closed_is_not_used(pg: Database) -> None:
