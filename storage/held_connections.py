@@ -21,6 +21,7 @@ a turn holds one for its statements, not while it recognises the message.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
+
+log = logging.getLogger(__name__)
 
 
 class HeldConnections:
@@ -86,7 +89,8 @@ class HeldConnections:
     async def _alive(self, pooled: PoolProxiedConnection) -> bool:
         try:
             await pooled.driver_connection.execute(";", timeout=self.ping_timeout)  # type: ignore[union-attr]
-        except Exception:  # refused, reset, timed out: not usable
+        except Exception as exc:  # refused, reset, timed out: not usable
+            log.info("held connection failed its ping (%s); discarded", type(exc).__name__)
             return False
         return True
 
