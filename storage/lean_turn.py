@@ -101,11 +101,10 @@ async def save(
     if not lines:
         raise ValueError("a turn writes at least the customer's line")
     conversation, row = loaded.conversation, loaded.row
-    changes = {
-        key: getattr(conversation, key)
-        for key in row
-        if key != "version" and getattr(conversation, key) != row[key]
-    }
+    # The ORM keeps a mapped object's values in its __dict__; reading them there skips
+    # an attribute event per column (a transient holds every column: `_transient`).
+    values = conversation.__dict__
+    changes = {key: values[key] for key in row if key != "version" and values[key] != row[key]}
     now = utcnow()
     version, dialect = row["version"], db.engine.dialect
     if db.is_postgres:  # the UPDATE and the lines' INSERT in one statement
