@@ -22,7 +22,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,10 +31,10 @@ from bot import metrics
 from handlers import registry
 from handlers.state import DialogState
 from handlers.turn import Services, Turn
-from handlers.types import Incoming, Reply, Understanding
+from handlers.types import Button, Incoming, Link, Reply, Understanding
 from storage import conversations, lean_turn
 from storage.db import Database
-from storage.models import Conversation, OutboxMessage
+from storage.models import Conversation, OutboxMessage, TranscriptMessage
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,27 @@ class ConversationRouter:
         run before the handler, and again should the turn be answered a second time."""
         metrics.MESSAGES.labels(incoming.channel).inc()
         with metrics.TURN_SECONDS.time():
-            return await self._handle_with_retries(incoming, conversation_id, prepare, admit)
+            try:
+                return await self._handle_with_retries(incoming, conversation_id, prepare, admit)
+            except IntegrityError:
+                answered = await self._answered_before(incoming, conversation_id)
+                if answered is None:
+                    raise
+                return answered
+
+    async def _answered_before(
+        self, incoming: Incoming, conversation_id: str | None
+    ) -> list[Reply] | None:
+        """The replies stored for this message when it was sent before (its client id is
+        in the transcript already: the turn that just failed wrote nothing), else None."""
+        if incoming.client_id is None or conversation_id is None:
+            return None
+        async with self.db.sessions() as session:
+            stored = await conversations.answer_to(session, conversation_id, incoming.client_id)
+        if stored is None:
+            return None
+        log.info("a message sent again was answered from the transcript")
+        return [_reply(message) for message in stored]
 
     async def _handle_with_retries(
         self,
@@ -246,11 +266,8 @@ class ConversationRouter:
             if understanding is None:
                 understanding = recognised[text, hint] = self.recognise(text, hint)
         self._settle_language(conversation, dialog, incoming, understanding)
-        lines = [
-            conversations.line(
-                conversation, "customer", self._customer_line(conversation, dialog, incoming, text)
-            )
-        ]
+        shown = self._customer_line(conversation, dialog, incoming, text)
+        lines = [conversations.line(conversation, "customer", shown, client_id=incoming.client_id)]
         with locales.use(conversation.locale):
             turn = Turn(conversation, incoming, understanding, session, self.services, dialog)
             await registry.dispatch(turn)
@@ -309,6 +326,16 @@ class ConversationRouter:
             with locales.use(conversation.locale):
                 return locales._(registry.INTENT_LABELS[button])
         return button
+
+
+def _reply(message: TranscriptMessage) -> Reply:
+    """A bot message of the transcript as the reply it was."""
+    link = message.link
+    return Reply(
+        message.text,
+        tuple(Button(b["label"], b["value"]) for b in message.buttons or ()),
+        Link(link["url"], link["label"]) if link else None,
+    )
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

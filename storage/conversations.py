@@ -118,6 +118,7 @@ class Line:
     text: str
     buttons: list[dict[str, str]] | None = None
     link: dict[str, str] | None = None
+    client_id: str | None = None  # a customer's message: the id its chat page gave it
 
     def row(self, conversation_id: str, now: datetime) -> dict[str, Any]:
         return {
@@ -128,6 +129,7 @@ class Line:
             "buttons": self.buttons,
             "link": self.link,
             "created_at": now,
+            "client_id": self.client_id,
         }
 
 
@@ -137,6 +139,7 @@ def line(
     text: str,
     buttons: Sequence[dict[str, str]] | None = None,
     link: dict[str, str] | None = None,
+    client_id: str | None = None,
 ) -> Line:
     """The next message of the conversation, numbered now (so its place in the transcript
     is where the turn said it), written by `save_turn`. (The turn marks the conversation
@@ -148,6 +151,7 @@ def line(
         text,
         list(buttons) if buttons else None,
         dict(link) if link else None,
+        client_id,
     )
 
 
@@ -157,7 +161,16 @@ def touch(conversation: Conversation) -> None:
     conversation.updated_at = utcnow()
 
 
-_LINE_COLUMNS = ("conversation_id", "seq", "sender", "text", "buttons", "link", "created_at")
+_LINE_COLUMNS = (
+    "conversation_id",
+    "seq",
+    "sender",
+    "text",
+    "buttons",
+    "link",
+    "created_at",
+    "client_id",
+)
 
 
 @functools.cache
@@ -273,6 +286,36 @@ async def messages_after(
         .where(TranscriptMessage.conversation_id == conversation_id, TranscriptMessage.seq > after)
         .order_by(TranscriptMessage.seq)
         .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def answer_to(
+    session: AsyncSession, conversation_id: str, client_id: str
+) -> Sequence[TranscriptMessage] | None:
+    """The bot's messages that answered the customer's message with this `client_id` (its
+    chat page's own id for it), in order; None when no such message was stored. A turn
+    writes all its lines with one time (`turn_params`, `save_turn`), so a message the bot
+    wrote later on its own (a notification) is not taken for a part of the answer."""
+    asked = (
+        await session.execute(
+            select(TranscriptMessage.seq, TranscriptMessage.created_at).where(
+                TranscriptMessage.conversation_id == conversation_id,
+                TranscriptMessage.client_id == client_id,
+            )
+        )
+    ).first()
+    if asked is None:
+        return None
+    stmt = (
+        select(TranscriptMessage)
+        .where(
+            TranscriptMessage.conversation_id == conversation_id,
+            TranscriptMessage.sender == "bot",
+            TranscriptMessage.seq > asked.seq,
+            TranscriptMessage.created_at == asked.created_at,
+        )
+        .order_by(TranscriptMessage.seq)
     )
     return (await session.execute(stmt)).scalars().all()
 

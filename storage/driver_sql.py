@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -121,13 +121,17 @@ async def _pg(
 def _as_sqlalchemy(error: Exception) -> Exception:
     """A driver error as SQLAlchemy's asyncpg dialect raises it, where the caller treats
     it by its kind: a deadlock or serialization failure (SQLSTATE class 40) as an
-    `OperationalError`, answered again; a connection found closed or lost (asyncpg
-    raises an interface or internal client error, depending on when it noticed) as an
+    `OperationalError`, answered again; a constraint violated (class 23: a message sent
+    again) as an `IntegrityError`; a connection found closed or lost (asyncpg raises an
+    interface or internal client error, depending on when it noticed) as an
     `InterfaceError`, a database unavailable (503). Anything else as is."""
     import asyncpg  # only ever called on PostgreSQL: a SQLite deployment never imports it
 
-    if str(getattr(error, "sqlstate", "")).startswith("40"):
+    sqlstate = str(getattr(error, "sqlstate", ""))
+    if sqlstate.startswith("40"):
         return OperationalError("lean turn statement", None, error)
+    if sqlstate.startswith("23"):
+        return IntegrityError("lean turn statement", None, error)
     if isinstance(error, asyncpg.InterfaceError | asyncpg.InternalClientError | OSError):
         return InterfaceError("lean turn statement", None, error)
     return error
@@ -199,6 +203,8 @@ async def _loop_or_thread(
     if on_loop is not None:
         try:
             done = function(on_loop.connection, *args)
+        except sqlite3.IntegrityError as error:
+            raise IntegrityError("lean turn statement", None, error) from None
         except sqlite3.OperationalError as error:
             if not sqlite_loop.busy(error):
                 raise OperationalError("lean turn statement", None, error) from None
@@ -211,9 +217,12 @@ async def _loop_or_thread(
 
 async def _on_thread(connection: PooledOnThread, function: Callable[..., Any], *args: Any) -> Any:
     """Run `function(sqlite3_connection, *args)` on aiosqlite's thread; its errors as
-    SQLAlchemy's (a busy database is an `OperationalError`, as on SQLAlchemy's path)."""
+    SQLAlchemy's (a busy database is an `OperationalError`, a violated constraint an
+    `IntegrityError`, as on SQLAlchemy's path)."""
     try:
         return await connection.run(function, *args)
+    except sqlite3.IntegrityError as error:
+        raise IntegrityError("lean turn statement", None, error) from None
     except sqlite3.OperationalError as error:
         raise OperationalError("lean turn statement", None, error) from None
 

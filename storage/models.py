@@ -27,6 +27,7 @@ from sqlalchemy import (
     false,
     true,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import BigId, UTCDateTime, utcnow
@@ -241,7 +242,20 @@ class TranscriptMessage(Base):
     """One message in a conversation, from the customer or the bot."""
 
     __tablename__ = "transcript_messages"
-    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        # a customer's message sent again (the chat page retrying after a lost answer) is
+        # recognised by the id its page gave it, and never stored or answered twice; only
+        # lines with an id are in the index (not the bot's, nor other channels')
+        Index(
+            None,
+            "conversation_id",
+            "client_id",
+            unique=True,
+            postgresql_where=sql_text("client_id IS NOT NULL"),
+            sqlite_where=sql_text("client_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
@@ -252,6 +266,7 @@ class TranscriptMessage(Base):
     # {"url", "label"}: a download link shown under a bot message (an export, a receipt)
     link: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))  # the sender's own message id
 
 
 class VerificationCode(Base):

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import event, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.util import await_
 
@@ -235,7 +235,11 @@ def test_a_deadlock_on_the_driver_is_answered_again_as_on_sqlalchemys_path() -> 
     assert isinstance(raised, OperationalError) and raised.orig is deadlock
     assert conversation_module._is_retryable(raised)
     unique = asyncpg.exceptions.UniqueViolationError("duplicate key")
-    assert driver_sql._as_sqlalchemy(unique) is unique, "a refused statement stays a bug"
+    refused = driver_sql._as_sqlalchemy(unique)  # as SQLAlchemy's path raises it: a message
+    assert isinstance(refused, IntegrityError) and refused.orig is unique  # sent again
+    assert not conversation_module._is_retryable(refused), "never answered again blindly"
+    syntax = asyncpg.exceptions.PostgresSyntaxError("syntax error")
+    assert driver_sql._as_sqlalchemy(syntax) is syntax, "a refused statement stays a bug"
 
 
 async def test_a_conversation_changed_by_anyone_else_is_not_written_over(db: Database) -> None:

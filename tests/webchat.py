@@ -25,9 +25,11 @@ class WebChat:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def send(
-        self, text: str | None = None, *, button: str | None = None
+        self, text: str | None = None, *, button: str | None = None, client_id: str | None = None
     ) -> list[dict[str, Any]]:
         body = {"text": text} if button is None else {"button": button}
+        if client_id is not None:
+            body["client_id"] = client_id
         response = await self.client.post(
             f"/webchat/api/conversations/{self.id}/messages", json=body, headers=self.headers
         )

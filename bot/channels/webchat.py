@@ -8,6 +8,7 @@ constant time, so a database leak does not let anyone continue someone's chat.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from storage.models import Conversation
 CHANNEL = "webchat"
 MAX_BODY = 64 * 1024
 MAX_AFTER = 2**31 - 1  # transcript sequence numbers are 32-bit INTEGERs
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 routes = web.RouteTableDef()
 
 
@@ -115,6 +117,17 @@ def _message(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return (kit_text.valid_unicode(text) if text is not None else None), button
 
 
+def _client_id(body: dict[str, Any]) -> str | None:
+    """The page's own id of the message (sent again with a retry), or None; 400 when it
+    is not 8 to 64 letters, digits, "-" or "_" (a UUID fits)."""
+    client_id = body.get("client_id")
+    if client_id is not None and not (
+        isinstance(client_id, str) and _CLIENT_ID.fullmatch(client_id)
+    ):
+        raise web.HTTPBadRequest(reason='"client_id" must be 8 to 64 letters, digits, "-" or "_".')
+    return client_id
+
+
 class _TooLong(Exception):
     """The text is over the length limit (answered 413, in the customer's language)."""
 
@@ -145,10 +158,13 @@ async def post_message(request: web.Request) -> web.Response:
     """Answer one message. The token is checked, and the per-conversation limit counted,
     inside the turn's own transaction (one read of the conversation, not two); a body
     that is not valid is checked after the token, so the answers keep their order:
-    404, 401, 429, then 400/413."""
+    404, 401, 429, then 400/413. A message sent again with the same "client_id" (the
+    page retrying when an answer was lost) gets the stored answer: nothing is written."""
     conversation_id = request.match_info["conversation_id"]
     try:
-        text, button = _message(await _json_body(request, required=True))
+        body = await _json_body(request, required=True)
+        text, button = _message(body)
+        client_id = _client_id(body)
     except (web.HTTPException, _TooLong) as invalid:
         conversation = await _authorised(request)
         _limit(request.app[LIMITS].per_conversation, conversation_id)
@@ -171,6 +187,7 @@ async def post_message(request: web.Request) -> web.Response:
         text=text,
         button=button,
         locale_hint=request.headers.get("Accept-Language"),
+        client_id=client_id,
     )
     try:
         replies = await request.app[RUNTIME].router.handle(

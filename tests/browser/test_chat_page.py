@@ -1,17 +1,20 @@
 """The web chat page as a customer meets it: keyboard, screen reader names, contrast,
 phone width, the typing state, the language switch, and a server that goes away.
 
-These look at the page, not at the database, so they run on SQLite only; the full
-flow in test_access_request.py runs on both databases.
+These look at the page (and once at what the server stored), so they run on SQLite
+only; the full flow in test_access_request.py runs on both databases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from sqlalchemy import func, select
 
+from storage.models import TranscriptMessage
 from tests.browser.a11y import focus_ring, low_contrast, sideways_scroll, unnamed_controls
 from tests.browser.live import WAIT_MS, DemoServer
 from tests.browser.pages import CustomerChat
@@ -182,3 +185,77 @@ def test_the_error_clears_and_sending_works_again_when_the_connection_is_back(
     expect(page.locator("#error")).to_be_hidden()
     chat.say("Hej")
     expect(page.get_by_test_id("customer-message")).to_have_count(1)
+
+
+def _posted_messages(page: Page, answer: Callable[[Route, int], None]) -> list[dict[str, Any]]:
+    """Route the page's message POSTs through `answer(route, attempt)`; their bodies."""
+    bodies: list[dict[str, Any]] = []
+
+    def handle(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        bodies.append(route.request.post_data_json)
+        answer(route, len(bodies))
+
+    page.route("**/messages", handle)
+    return bodies
+
+
+def test_a_message_the_busy_server_refused_is_sent_again_without_bothering_the_customer(
+    danish_phone: BrowserContext, live: DemoServer
+) -> None:
+    page = danish_phone.new_page()
+    chat = CustomerChat(page, live.url).open()
+
+    def busy_once(route: Route, attempt: int) -> None:
+        if attempt == 1:
+            route.fulfill(status=503, headers={"Retry-After": "1"}, json={"error": "busy"})
+        else:
+            route.continue_()
+
+    posted = _posted_messages(page, busy_once)
+    assert chat.say("Hej")
+    assert len(posted) == 2 and posted[0] == posted[1]  # the same message, the same id
+    assert len(posted[0]["client_id"]) == 32
+    expect(page.locator("#error")).to_be_empty()
+    expect(page.get_by_test_id("customer-message")).to_have_count(1)
+
+
+def test_a_message_whose_answer_was_lost_is_answered_once_when_sent_again(
+    danish_phone: BrowserContext, live: DemoServer
+) -> None:
+    """The server stored and answered the message, but the answer never reached the
+    page: the customer sends the text the page put back, and gets that one answer."""
+    page = danish_phone.new_page()
+    chat = CustomerChat(page, live.url).open()
+
+    def lose_the_first_answer(route: Route, attempt: int) -> None:
+        if attempt == 1:
+            route.fetch()  # the server answers; the page never hears it
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    posted = _posted_messages(page, lose_the_first_answer)
+    chat.input.fill("Hvad gemmer I om mig?")
+    chat.input.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Vi kan ikke få forbindelse")
+    expect(chat.input).to_have_value("Hvad gemmer I om mig?")
+    chat.input.press("Enter")
+    expect(page.locator("#error")).to_be_empty(timeout=WAIT_MS)
+    chat.wait_idle()
+    assert len(posted) == 2 and posted[0]["client_id"] == posted[1]["client_id"]
+    expect(page.get_by_test_id("customer-message")).to_have_count(1)
+    assert live.run(_stored(live, "Hvad gemmer I om mig?")) == 1
+
+
+async def _stored(live: DemoServer, text: str) -> int:
+    """How many customer messages with this text the server stored."""
+    async with live.runtime.db.sessions() as session:
+        found = await session.scalar(
+            select(func.count())
+            .select_from(TranscriptMessage)
+            .where(TranscriptMessage.sender == "customer", TranscriptMessage.text == text)
+        )
+    return int(found or 0)

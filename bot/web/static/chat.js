@@ -22,6 +22,11 @@
   const PAGE_SIZE = 200; // the server returns at most this many messages per request
   const GET_TIMEOUT_MS = 20000;
   const POST_TIMEOUT_MS = 90000;
+  // Every message has an id of its own (client_id), the same in every attempt to send it,
+  // so the server stores and answers it once. A server too busy to answer (502-504) gets
+  // it again after these waits, or after its Retry-After, up to SEND_RETRY_MAX_MS.
+  const SEND_RETRY_MS = [1000, 2000, 4000];
+  const SEND_RETRY_MAX_MS = 10000;
   const STORE_CONVERSATION = "gatewayapi.privacychat.conversation";
   const STORE_LANG = "gatewayapi.privacychat.lang";
   const QUICK_STARTS = ["access", "erasure", "handover"];
@@ -45,6 +50,7 @@
     retryAfterMs: 0,
     refreshChain: Promise.resolve(),
     opening: null, // the in-flight "open conversation" promise
+    unsent: null, // {key, clientId}: the message that failed last, sent again with its id
   };
 
   const el = {};
@@ -252,6 +258,7 @@
     state.ended = false;
     state.pollFailures = 0;
     state.opening = null;
+    state.unsent = null;
     el.messages.textContent = "";
     saveConversation();
     clearError();
@@ -679,7 +686,8 @@
     let ok = false;
     try {
       const conversation = await ensureConversation();
-      await api("POST", messagesPath(conversation), payload, conversation.token);
+      await postMessage(conversation, Object.assign({ client_id: clientIdFor(payload) }, payload));
+      state.unsent = null;
       ok = true;
       clearError();
     } catch (error) {
@@ -702,6 +710,41 @@
       schedulePoll();
     }
     return ok;
+  }
+
+  /**
+   * The id of this message: a new one, or, when the customer sends again the message whose
+   * answer was lost (the text put back in the box, the same button), that message's id,
+   * so a first attempt that reached the server is answered once, not twice.
+   */
+  function clientIdFor(payload) {
+    const key = JSON.stringify(payload);
+    if (!state.unsent || state.unsent.key !== key) {
+      const bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      const id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      state.unsent = { key, clientId: id };
+    }
+    return state.unsent.clientId;
+  }
+
+  /** POST one message; sent again (same client_id) while the server is too busy. */
+  async function postMessage(conversation, body) {
+    let waited = 0;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await api("POST", messagesPath(conversation), body, conversation.token);
+      } catch (error) {
+        const busy = [502, 503, 504].includes(error.status);
+        const wait = error.retryAfter || SEND_RETRY_MS[attempt];
+        if (!busy || attempt >= SEND_RETRY_MS.length || waited + wait > SEND_RETRY_MAX_MS) {
+          throw error;
+        }
+        waited += wait;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        if (state.conversation !== conversation) throw error; // a new chat was started meanwhile
+      }
+    }
   }
 
   function submitText() {
