@@ -61,3 +61,19 @@ def test_unknown_benchmark_is_a_usage_error() -> None:
     assert done.returncode == 2
     assert "unknown benchmark" in done.stderr
     assert done.stdout == ""
+
+
+def test_recogniser_memory_benchmark_prints_its_growth_against_the_budget() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.recognise_memory", "--messages", "3000", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (figures,) = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert figures["messages"] == 3000 and figures["ok"] is True
+    assert 0 <= figures["this_tree_mb"] <= figures["budget_mb"]
+    assert "measuring this tree" in done.stderr

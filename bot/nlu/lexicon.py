@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.nlu.memo import WordMemo
+from bot.nlu.memo import WORDS, WordMemo
 from bot.nlu.text import BOUNDARIES, fold
 
 GAP = "~"
@@ -275,7 +275,7 @@ class Lexicon:
 LEXICON = Lexicon(load_json("concepts.json"), load_json("details.json"))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORDS)
 def phrases_starting(token: str, overlay: bool = False) -> tuple[Phrase, ...]:
     """Cached `Lexicon.phrases_starting`."""
     return LEXICON.phrases_starting(token, overlay)
@@ -293,7 +293,8 @@ def phrase_candidates(first: str, second: str) -> Candidates:
 
 # `phrase_candidates` by (first, second) word pair; none across a boundary marker
 PHRASE_CANDIDATES: WordMemo[tuple[str, str], Candidates] = WordMemo(
-    lambda pair: ((), ()) if BOUNDARIES.intersection(pair) else phrase_candidates(*pair)
+    lambda pair: ((), ()) if BOUNDARIES.intersection(pair) else phrase_candidates(*pair),
+    size=2 * WORDS,
 )
 
 
@@ -305,7 +306,7 @@ def _candidates(first: str, second: str, overlay: bool) -> tuple[Phrase, ...]:
     )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORDS)
 def token_hits(token: str, fuzzy_allowed: bool) -> tuple[Hit, ...]:
     """Concepts of a folded token; falls back to fuzzy matching when allowed and no
     intent concept fits (an overlay word such as "ok" does not stop a typo's match)."""
