@@ -329,4 +329,6 @@ def message_json(message: TranscriptMessage) -> dict[str, Any]:
         "link": message.link or None,
         "created_at": message.created_at.isoformat(),
     }
+    if message.client_id is not None:  # the sender's own id: its page knows it arrived
+        data["client_id"] = message.client_id
     return data

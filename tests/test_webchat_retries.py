@@ -35,6 +35,9 @@ async def test_a_message_sent_again_gets_the_same_answer_and_is_stored_once(
     transcript = await chat.transcript()
     assert [m["from"] for m in transcript] == ["customer"] + ["bot"] * len(first)
     assert [m["text"] for m in transcript[1:]] == [reply["text"] for reply in first]
+    # the page learns from the transcript that its message arrived
+    assert transcript[0]["client_id"] == "msg-0001-aaaa"
+    assert all("client_id" not in m for m in transcript[1:])
 
 
 async def test_an_old_message_sent_again_gets_its_own_answer_not_the_latest(

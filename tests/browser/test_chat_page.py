@@ -250,6 +250,34 @@ def test_a_message_whose_answer_was_lost_is_answered_once_when_sent_again(
     assert live.run(_stored(live, "Hvad gemmer I om mig?")) == 1
 
 
+def test_a_message_that_arrived_after_all_is_shown_and_the_same_words_later_are_a_new_one(
+    danish_phone: BrowserContext, live: DemoServer
+) -> None:
+    """The answer was lost, but the transcript the page keeps polling shows the message
+    arrived: the copy put back in the box goes, and the same words sent later are a new
+    message, answered anew (not mistaken for the first one sent again)."""
+    page = danish_phone.new_page()
+    chat = CustomerChat(page, live.url).open()
+
+    def lose_the_first_answer(route: Route, attempt: int) -> None:
+        if attempt == 1:
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    posted = _posted_messages(page, lose_the_first_answer)
+    chat.input.fill("Hej")
+    chat.input.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Vi kan ikke få forbindelse")
+    expect(page.get_by_test_id("customer-message")).to_have_count(1, timeout=WAIT_MS)
+    expect(chat.input).to_have_value("")
+    chat.say("Hej")
+    assert len(posted) == 2 and posted[0]["client_id"] != posted[1]["client_id"]
+    expect(page.get_by_test_id("customer-message")).to_have_count(2)
+    assert live.run(_stored(live, "Hej")) == 2
+
+
 async def _stored(live: DemoServer, text: str) -> int:
     """How many customer messages with this text the server stored."""
     async with live.runtime.db.sessions() as session:

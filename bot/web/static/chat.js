@@ -332,6 +332,7 @@
       .forEach((message) => {
         if (message.seq <= state.lastSeq) return;
         if (message.from === "customer") removePendingBubble();
+        if (state.unsent && message.client_id === state.unsent.clientId) landed(message);
         const element = renderMessage(message);
         el.messages.appendChild(element);
         state.messages.set(message.seq, { message, element });
@@ -342,6 +343,19 @@
     saveConversation();
     updateControls();
     if (stick) scrollToBottom();
+  }
+
+  /**
+   * The message whose answer was lost reached the server after all (the transcript shows
+   * it): a later message is a new one, and the copy put back in the box is not needed.
+   */
+  function landed(message) {
+    state.unsent = null;
+    if (!state.sending && el.input.value === message.text) {
+      el.input.value = "";
+      updateCounter();
+      autoGrow();
+    }
   }
 
   // ---------------------------------------------------------------- rendering
