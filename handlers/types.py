@@ -55,8 +55,9 @@ class Incoming:
     locale_hint: str | None = None
     sender_id: str | None = None
     shared_phone: str | None = None  # a phone number the platform vouches for (Telegram)
-    client_id: str | None = None  # the sender's own id of this message (web chat): sent
-    # again, it is answered from the transcript, not stored twice
+    # the sender's own id of this message (web chat): sent again, it is answered from the
+    # transcript, not stored twice
+    client_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
