@@ -17,8 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.recognise_speed import ROOT, _unpack
+from bench.recognise_speed import ROOT, in_fresh_interpreter, unpack
 
+_MODULE = "bench.recognise_memory"
 BUDGET_MB = 32.0  # the web process measured 147-151 MB; its goal is under 200 MB
 
 
@@ -51,23 +52,6 @@ def _rss_mb() -> float:
     return pages * 4096 / 2**20
 
 
-def _measured(source: Path, messages: int) -> float:
-    """`measure` in a fresh interpreter importing `bot` from `source`."""
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import bot.nlu; "
-        "assert bot.nlu.__file__.startswith(sys.argv[1]), bot.nlu.__file__; "
-        "from bench.recognise_memory import measure; print(measure(int(sys.argv[2])))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(source), str(messages)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    return float(out.stdout.strip())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.recognise_memory",
@@ -88,16 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         with tempfile.TemporaryDirectory() as folder:
             try:
-                _unpack(args.baseline, Path(folder))
+                unpack(args.baseline, Path(folder))
             except subprocess.CalledProcessError:
                 print(f"error: cannot unpack bot/ of revision {args.baseline!r}", file=sys.stderr)
                 return 1
             print(f"measuring {args.baseline} ({args.messages:,} messages)", file=sys.stderr)
             figures.update(
-                baseline=args.baseline, baseline_mb=round(_measured(Path(folder), args.messages), 1)
+                baseline=args.baseline,
+                baseline_mb=round(in_fresh_interpreter(Path(folder), _MODULE, args.messages), 1),
             )
     print(f"measuring this tree ({args.messages:,} messages)", file=sys.stderr)
-    grown = _measured(ROOT, args.messages)
+    grown = in_fresh_interpreter(ROOT, _MODULE, args.messages)
     figures.update(this_tree_mb=round(grown, 1), ok=grown <= BUDGET_MB)
     if args.json:
         print(json.dumps(figures))

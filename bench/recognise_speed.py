@@ -53,13 +53,19 @@ def measure(rounds: int) -> float:
 
 def _timed(source: Path, rounds: int) -> float:
     """`measure` in a fresh interpreter importing `bot` from `source`."""
+    return in_fresh_interpreter(source, "bench.recognise_speed", rounds)
+
+
+def in_fresh_interpreter(source: Path, module: str, argument: int) -> float:
+    """`module.measure(argument)` in a fresh interpreter importing `bot` from `source`
+    (this tree, or a revision `unpack`ed), so each version starts with empty caches."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import bot.nlu; "
         "assert bot.nlu.__file__.startswith(sys.argv[1]), bot.nlu.__file__; "
-        "from bench.recognise_speed import measure; print(measure(int(sys.argv[2])))"
+        f"from {module} import measure; print(measure(int(sys.argv[2])))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(source), str(rounds)],
+        [sys.executable, "-c", code, str(source), str(argument)],
         check=True,
         capture_output=True,
         text=True,
@@ -68,7 +74,7 @@ def _timed(source: Path, rounds: int) -> float:
     return float(out.stdout.strip())
 
 
-def _unpack(revision: str, into: Path) -> None:
+def unpack(revision: str, into: Path) -> None:
     """`bot/` of `revision`, as committed, under `into`."""
     archive = into / "bot.tar"
     with archive.open("wb") as handle:
@@ -106,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory() as folder:
         try:
-            _unpack(args.baseline, Path(folder))
+            unpack(args.baseline, Path(folder))
         except subprocess.CalledProcessError:
             print(f"error: cannot unpack bot/ of revision {args.baseline!r}", file=sys.stderr)
             return 1

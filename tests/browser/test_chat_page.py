@@ -202,6 +202,15 @@ def _posted_messages(page: Page, answer: Callable[[Route, int], None]) -> list[d
     return bodies
 
 
+def _lose_the_first_answer(route: Route, attempt: int) -> None:
+    """The server stores and answers the first message; its answer never reaches the page."""
+    if attempt == 1:
+        route.fetch()
+        route.abort("connectionreset")
+    else:
+        route.continue_()
+
+
 def test_a_message_the_busy_server_refused_is_sent_again_without_bothering_the_customer(
     danish_phone: BrowserContext, live: DemoServer
 ) -> None:
@@ -230,14 +239,7 @@ def test_a_message_whose_answer_was_lost_is_answered_once_when_sent_again(
     page = danish_phone.new_page()
     chat = CustomerChat(page, live.url).open()
 
-    def lose_the_first_answer(route: Route, attempt: int) -> None:
-        if attempt == 1:
-            route.fetch()  # the server answers; the page never hears it
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    posted = _posted_messages(page, lose_the_first_answer)
+    posted = _posted_messages(page, _lose_the_first_answer)
     chat.input.fill("Hvad gemmer I om mig?")
     chat.input.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("Vi kan ikke få forbindelse")
@@ -259,14 +261,7 @@ def test_a_message_that_arrived_after_all_is_shown_and_the_same_words_later_are_
     page = danish_phone.new_page()
     chat = CustomerChat(page, live.url).open()
 
-    def lose_the_first_answer(route: Route, attempt: int) -> None:
-        if attempt == 1:
-            route.fetch()
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    posted = _posted_messages(page, lose_the_first_answer)
+    posted = _posted_messages(page, _lose_the_first_answer)
     chat.input.fill("Hej")
     chat.input.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("Vi kan ikke få forbindelse")
