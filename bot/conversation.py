@@ -124,6 +124,7 @@ class ConversationRouter:
         if stored is None:
             return None
         log.info("a message sent again was answered from the transcript")
+        metrics.RESENT.labels(incoming.channel).inc()
         return [_reply(message) for message in stored]
 
     async def _handle_with_retries(

@@ -33,6 +33,13 @@ MESSAGES = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+RESENT = Counter(
+    "privacybot_messages_resent_total",
+    "Customer messages sent again with the same client_id (a chat page retrying after a "
+    "lost answer), answered from the transcript and not stored twice, by channel.",
+    ["channel"],
+    registry=REGISTRY,
+)
 TURN_SECONDS = Histogram(
     "privacybot_turn_seconds", "Time to answer one customer message.", registry=REGISTRY
 )

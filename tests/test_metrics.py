@@ -42,6 +42,16 @@ async def test_web_chat_messages_are_counted(client: TestClient[Any, Any]) -> No
     assert after[("privacybot_turn_seconds_count", ())] >= 2
 
 
+async def test_a_message_sent_again_is_counted_as_resent(client: TestClient[Any, Any]) -> None:
+    key = ("privacybot_messages_resent_total", (("channel", "webchat"),))
+    before = (await _samples(client)).get(key, 0.0)
+    chat = await WebChat.open(client)
+    await chat.send("hello", client_id="msg-0001-aaaa")
+    assert (await _samples(client)).get(key, 0.0) == before  # the first time is no resend
+    await chat.send("hello", client_id="msg-0001-aaaa")
+    assert (await _samples(client))[key] == before + 1
+
+
 async def test_requests_queue_overdue_actions_and_retention_are_measured(
     client: TestClient[Any, Any], runtime: Runtime, clock: FakeClock, tmp_path: Path
 ) -> None:
