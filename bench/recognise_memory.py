@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -71,10 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, object] = {"messages": args.messages, "budget_mb": BUDGET_MB}
     if args.baseline:
         with tempfile.TemporaryDirectory() as folder:
-            try:
-                unpack(args.baseline, Path(folder))
-            except subprocess.CalledProcessError:
-                print(f"error: cannot unpack bot/ of revision {args.baseline!r}", file=sys.stderr)
+            if not unpack(args.baseline, Path(folder)):
                 return 1
             print(f"measuring {args.baseline} ({args.messages:,} messages)", file=sys.stderr)
             figures.update(

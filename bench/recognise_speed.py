@@ -74,15 +74,21 @@ def in_fresh_interpreter(source: Path, module: str, argument: int) -> float:
     return float(out.stdout.strip())
 
 
-def unpack(revision: str, into: Path) -> None:
-    """`bot/` of `revision`, as committed, under `into`."""
+def unpack(revision: str, into: Path) -> bool:
+    """`bot/` of `revision`, as committed, under `into`; False, said on stderr, when the
+    revision cannot be unpacked."""
     archive = into / "bot.tar"
-    with archive.open("wb") as handle:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "archive", revision, "bot"], check=True, stdout=handle
-        )
+    try:
+        with archive.open("wb") as handle:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "archive", revision, "bot"], check=True, stdout=handle
+            )
+    except subprocess.CalledProcessError:
+        print(f"error: cannot unpack bot/ of revision {revision!r}", file=sys.stderr)
+        return False
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     with tempfile.TemporaryDirectory() as folder:
-        try:
-            unpack(args.baseline, Path(folder))
-        except subprocess.CalledProcessError:
-            print(f"error: cannot unpack bot/ of revision {args.baseline!r}", file=sys.stderr)
+        if not unpack(args.baseline, Path(folder)):
             return 1
         for repeat in range(1, args.repeats + 1):
             print(
