@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+import hashlib
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, inspect, select
 
 from storage import migrate
 from storage.db import Database
 from storage.models import Base
+from storage.privacy_models import AuditEntry, AuditHead
+from workflow import audit
+from workflow.audit_hash import GENESIS, canonical
 
 
 async def _tables(db: Database) -> set[str]:
@@ -55,3 +61,46 @@ async def test_models_match_the_migrations(database_url: str) -> None:
     finally:
         await db.dispose()
     assert diff == []
+
+
+async def test_the_chain_head_starts_where_an_existing_chain_ends(
+    empty_database_url: str,
+) -> None:
+    """0014 adds the audit chain's head: on a database with a chain, at its last entry,
+    so the next append follows it and the whole chain still verifies."""
+    db = Database(empty_database_url)
+    try:
+        await migrate.upgrade(db, "0013")
+        at = datetime(2026, 12, 1, tzinfo=UTC)
+        prev = GENESIS
+        async with db.transaction() as session:
+            for entry_id in (1, 2, 3):
+                data = {"n": entry_id}
+                text_of = canonical(entry_id, at, "test", "probe", None, data, prev)
+                digest = hashlib.sha256(text_of.encode()).hexdigest()
+                await session.execute(
+                    insert(AuditEntry).values(
+                        id=entry_id,
+                        at=at,
+                        actor="test",
+                        event="probe",
+                        request_id=None,
+                        data=data,
+                        prev_hash=prev,
+                        hash=digest,
+                    )
+                )
+                prev = digest
+        await migrate.upgrade(db)
+        async with db.sessions() as session:
+            head = (await session.execute(select(AuditHead))).scalar_one()
+            assert (head.last_id, head.last_hash) == (3, prev)
+        async with db.transaction() as session:
+            entry = await audit.append(
+                session, actor="test", event="after", request_id=None, data={}
+            )
+        assert (entry.id, entry.prev_hash) == (4, prev)
+        async with db.sessions() as session:
+            assert await audit.verify(session) == audit.VerifyResult(True, 4)
+    finally:
+        await db.dispose()

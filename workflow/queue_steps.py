@@ -10,9 +10,10 @@ its rows in one statement of data-modifying CTEs:
 - finish: the request is locked first (lock order: request, then action, then the audit
   chain), then one statement marks the action done and, only if this worker still held
   it, completes the request (details scrubbed), adds its history row and queues the
-  customer's notifications.
-Then the audit entries, under the chain's lock, as before (`workflow.audit`). SQLite
-writes the same rows one statement each in the same transaction.
+  customer's notifications, and appends its audit entries (`workflow.audit_sql`).
+The chain's lock is taken last in both: by the finish statement itself, and after the
+claim by a statement of its own that appends the start's entry; each holds it only
+until its commit. SQLite writes the same rows one statement each in the same transaction.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from storage.privacy_models import Action, Notification, PrivacyRequest, RequestEvent
-from workflow import audit, notifications
+from workflow import audit, audit_sql, notifications
 from workflow.executors import ExecutorResult
 from workflow.lifecycle import NotFound, Status, scrub_details
 
@@ -165,11 +166,8 @@ def claim_and_start_statement() -> Select[Any]:
     )
     history = _history(moved, Status.APPROVED, Status.IN_PROGRESS).cte("history")
     labelled = [column.label(f"req_{column.name}") for column in request.c]
-    # The audit chain's lock last: evaluated for the returned row, after the rows above
-    # were locked, and the request's move and history touch only the row held already.
-    locked = audit.chain_lock().label("chain_locked")
     return (
-        select(*claimed.c, *labelled, locked)
+        select(*claimed.c, *labelled)
         .select_from(claimed.outerjoin(request, true()))
         .add_cte(moved, history)
     )
@@ -240,20 +238,26 @@ async def finish(
         "req": request.id,
         "scrubbed": scrub_details(request.details or {}),
     }
-    if session.get_bind().dialect.name == "postgresql":
-        for index, notice in enumerate(notices):
-            params.update({f"n{index}_{name}": notice[name] for name in NOTICE_COLUMNS})
-        statement = _finish_statement(completes, len(notices))
-        held = (await session.execute(statement, params)).first() is not None
-    else:
-        held = await _finish_sqlite(session, params, completes, notices)
-    if not held:
-        return None
     done = {"kind": kind, "attempts": attempts, "effects": result.effects}
     entries = [audit.Entry(WORKER, "action_done", request.id, done)]
     if completes:
         moved = {"kind": request.kind, "from": Status.IN_PROGRESS, "to": Status.COMPLETED}
         entries.append(audit.Entry(WORKER, "status", request.id, moved))
+    if session.get_bind().dialect.name == "postgresql":
+        for index, notice in enumerate(notices):
+            params.update({f"n{index}_{name}": notice[name] for name in NOTICE_COLUMNS})
+        audited = len(entries) if audit.in_one_statement(session) else 0
+        if audited:
+            params.update(audit_sql.parameters(entries, now))
+        statement = _finish_statement(completes, len(notices), audited)
+        held = (await session.execute(statement, params)).first() is not None
+        if audited:
+            audit.appended_in_statement(session)
+            entries = []
+    else:
+        held = await _finish_sqlite(session, params, completes, notices)
+    if not held:
+        return None
     await audit.append_all(session, entries, now=now)
     return Finished(request, completes)
 
@@ -303,12 +307,17 @@ def _close() -> Update:
 
 
 @cache
-def _finish_statement(completes: bool, notices: int) -> Select[Any]:
+def _finish_statement(completes: bool, notices: int, audited: int) -> Select[Any]:
     """PostgreSQL, one statement: `_done`, and only when it matched, `_close` with its
-    history row (when the request completes) and `notices` outbox rows (`:n0_…`)."""
+    history row (when the request completes), `notices` outbox rows (`:n0_…`) and
+    `audited` audit entries (`audit_sql`: the chain's lock is taken last, by this
+    statement, and held only until its commit)."""
     done = _done().cte("done")
     held = exists(select(done.c.id))
     ctes: list[CTE] = []
+    if audited:
+        chain, _last = audit_sql.appending(audited, only_if=held)
+        ctes += chain
     if completes:
         closed = _close().where(held).returning(PrivacyRequest.id).cte("closed")
         ctes += [closed, _history(closed, Status.IN_PROGRESS, Status.COMPLETED).cte("history")]

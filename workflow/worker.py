@@ -132,7 +132,6 @@ async def _claim_and_start_postgres(
     if found is None:
         return None
     claimed, request = found
-    audit.took_chain_lock(session)  # the claim's statement took it last
     started: Started = _LATER
     entries: list[audit.Entry] = []
     if request is not None and claimed.attempts <= claimed.max_attempts:

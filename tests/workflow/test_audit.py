@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
+import json
 
 from sqlalchemy import text
 
@@ -91,6 +93,66 @@ async def test_a_removed_and_renumbered_entry_is_found(seeded: Database, clock: 
             )
     result = await _verify(seeded)
     assert not result.ok and result.first_bad_id == victim
+
+
+async def test_entries_cut_from_the_end_are_found(seeded: Database, clock: FakeClock) -> None:
+    """The chain alone cannot tell its last entries were removed; its head can."""
+    entries = await _some_history(seeded, clock)
+    async with seeded.transaction() as session:
+        await session.execute(text("DELETE FROM audit_log WHERE id > :id"), {"id": entries[-3].id})
+    result = await _verify(seeded)
+    assert not result.ok and result.first_bad_id == entries[-2].id
+    assert result.checked == len(entries) - 2
+    assert result.reason == f"entries {entries[-2].id}..{entries[-1].id} are missing"
+
+
+async def test_a_last_entry_replaced_with_a_valid_one_is_found(
+    seeded: Database, clock: FakeClock
+) -> None:
+    """Rewritten and re-hashed so that it fits the chain: the head still names the
+    original's hash."""
+    entries = await _some_history(seeded, clock)
+    last = entries[-1]
+    forged = {"kind": "access", "from": "in_progress", "to": "rejected"}
+    text_of = audit.canonical(
+        last.id, last.at, "agent:mallory", last.event, last.request_id, forged, last.prev_hash
+    )
+    async with seeded.transaction() as session:
+        await session.execute(
+            text("UPDATE audit_log SET actor = :actor, data = :data, hash = :hash WHERE id = :id"),
+            {
+                "actor": "agent:mallory",
+                "data": json.dumps(forged),
+                "hash": hashlib.sha256(text_of.encode()).hexdigest(),
+                "id": last.id,
+            },
+        )
+    result = await _verify(seeded)
+    assert not result.ok and result.first_bad_id == last.id
+    assert "replaced" in (result.reason or "")
+
+
+async def test_an_entry_added_past_the_head_is_found(seeded: Database, clock: FakeClock) -> None:
+    entries = await _some_history(seeded, clock)
+    last = entries[-1]
+    at, data = clock(), {"n": 1}
+    text_of = audit.canonical(last.id + 1, at, "agent:mallory", "probe", None, data, last.hash)
+    async with seeded.transaction() as session:
+        session.add(
+            AuditEntry(
+                id=last.id + 1,
+                at=at,
+                actor="agent:mallory",
+                event="probe",
+                request_id=None,
+                data=data,
+                prev_hash=last.hash,
+                hash=hashlib.sha256(text_of.encode()).hexdigest(),
+            )
+        )
+    result = await _verify(seeded)
+    assert not result.ok and result.first_bad_id == last.id + 1
+    assert "not appended" in (result.reason or "")
 
 
 async def test_reordered_entries_are_found(seeded: Database, clock: FakeClock) -> None:
