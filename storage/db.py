@@ -19,14 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Result, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.base import Executable
 
 from storage import sqlite_driver
 from storage.held_connections import HeldConnections, OnDemand
@@ -86,6 +87,16 @@ def unavailable(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
         return True
     return type(exc).__module__.startswith("asyncpg") and "Connection" in type(exc).__name__
+
+
+async def core_execute(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Result[Any]:
+    """Run `statement` on the session's connection, in its transaction, past the ORM's
+    execution (autoflush, ORM result set-up): for hot statements that return plain rows,
+    where that part cost as much as the driver's. Pending ORM changes are not flushed."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 def async_url(url: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import WRITE_LOCKED
+from storage.db import WRITE_LOCKED, core_execute
 from storage.privacy_models import AuditEntry, AuditHead
 from storage.types import utcnow
 from workflow import audit_sql
@@ -115,7 +115,7 @@ async def append_all(session: AsyncSession, entries: Sequence[Entry], *, now: da
         return
     await session.flush()
     statement = audit_sql.append_statement(len(entries))
-    await session.execute(statement, audit_sql.parameters(entries, now))
+    await core_execute(session, statement, audit_sql.parameters(entries, now))
     appended_in_statement(session)
 
 

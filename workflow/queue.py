@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.expression import ColumnElement, Exists
 
-from storage.db import Database
+from storage.db import Database, core_execute
 from storage.privacy_models import Action, PrivacyRequest
 from storage.types import UTCDateTime
 from workflow import queue_steps
@@ -192,7 +192,7 @@ async def claim_and_start(
 
     async def take(action_id: int, reclaimed: bool) -> tuple[Claimed, RequestView | None] | None:
         statement = queue_steps.claim_and_start_statement()
-        row = (await session.execute(statement, {**params, "action_id": action_id})).first()
+        row = (await core_execute(session, statement, {**params, "action_id": action_id})).first()
         if row is None:
             return None
         claimed = replace(_claimed(row), reclaimed=reclaimed)
@@ -211,7 +211,7 @@ async def _pick_postgres(
         statement = _candidate_statement(reclaimed)
         tried: list[int] = []
         while len(tried) < _CANDIDATES:
-            row = (await session.execute(statement, {"now": now, "tried": tried})).first()
+            row = (await core_execute(session, statement, {"now": now, "tried": tried})).first()
             if row is None:
                 break
             tried.append(row.id)

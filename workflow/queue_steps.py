@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
+from storage.db import core_execute
 from storage.privacy_models import Action, Notification, PrivacyRequest, RequestEvent
 from workflow import audit, audit_sql, notifications
 from workflow.executors import ExecutorResult
@@ -218,7 +219,7 @@ async def finish(
     """The action done, the request completed (or left for a person), the notification
     queued and all of it audited, in the caller's transaction; None when the lease was
     lost (nothing written)."""
-    row = (await session.execute(_locked_request(), {"req": request_id})).first()
+    row = (await core_execute(session, _locked_request(), {"req": request_id})).first()
     if row is None:
         raise NotFound(f"no request {request_id}")
     request = RequestView.of(row)
@@ -250,7 +251,7 @@ async def finish(
         if audited:
             params.update(audit_sql.parameters(entries, now))
         statement = _finish_statement(completes, len(notices), audited)
-        held = (await session.execute(statement, params)).first() is not None
+        held = (await core_execute(session, statement, params)).first() is not None
         if audited:
             audit.appended_in_statement(session)
             entries = []
