@@ -99,9 +99,10 @@ class Action(Base):
 
     __tablename__ = "actions"
     __table_args__ = (
-        Index(
+        Index(  # in claim order: the next ready actions are its first entries
             "ix_actions_ready",
             "run_after",
+            "id",
             postgresql_where=text("status = 'ready'"),
             sqlite_where=text("status = 'ready'"),
         ),
