@@ -12,14 +12,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from storage.db import Database
 from storage.models import Account
 from storage.privacy_models import Action, AuditEntry, PrivacyRequest
 from tests.clock import FakeClock
 from tests.workflow.conftest import make_deps
-from workflow import audit, deadlines, worker
+from workflow import audit, deadlines, queue, worker
 from workflow.executors import ActionContext, ExecutorResult, registry
 
 # how many actions the workers drain, per backend (the test ids say so too)
@@ -151,3 +151,30 @@ async def test_four_workers_run_each_queued_action_exactly_once(
         registry.unregister("test_noop")
         for db in databases:
             await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the planner's choice
+async def test_a_claim_reads_the_ready_actions_in_order_instead_of_sorting_them(
+    backend: str, database_url: str, clock: FakeClock
+) -> None:
+    """Many actions ready at the same moment (a burst of approvals): the candidate query
+    walks the ready index in claim order, so its cost does not grow with the backlog
+    (sorting every ready action took 4.6 ms per claim with 10,000 ready)."""
+    db = Database(database_url)
+    try:
+        await _queue(db, clock(), 2000)
+        async with db.transaction() as session:
+            await session.execute(text("ANALYZE actions"))
+        compiled = queue._candidate_statement(False).compile(dialect=db.engine.dialect)
+        expanded = compiled.construct_expanded_state({"now": clock(), "tried": [0]})
+        values = [expanded.parameters[name] for name in expanded.positiontup or ()]
+        async with db.sessions() as session:
+            connection = await (await session.connection()).get_raw_connection()
+            plan = await connection.driver_connection.fetch(
+                "EXPLAIN " + expanded.statement, *values
+            )
+        lines = [row[0] for row in plan]
+        assert any("Index Scan using ix_actions_ready" in line for line in lines), lines
+        assert not any("Sort" in line for line in lines), lines
+    finally:
+        await db.dispose()
