@@ -44,6 +44,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from storage.db import core_execute
+from storage.models import Conversation
 from storage.privacy_models import Action, Notification, PrivacyRequest, RequestEvent
 from workflow import audit, audit_sql, notifications
 from workflow.executors import ExecutorResult
@@ -265,7 +266,21 @@ async def finish(
 
 @cache
 def _locked_request() -> Select[Any]:
-    return select(*REQUEST_COLUMNS).where(PrivacyRequest.id == bindparam("req")).with_for_update()
+    """The request, locked, and its conversation key-share locked, as the foreign key
+    check of the notification will lock it: taken here, before the finish statement
+    locks the audit chain's head, since that check runs at the end of the statement. A
+    turn that holds the conversation and then appends to the audit chain is waited for
+    now; later it would wait for the head while we waited for it (a deadlock)."""
+    conversation = exists(
+        select(Conversation.id)
+        .where(Conversation.id == PrivacyRequest.conversation_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    return (
+        select(*REQUEST_COLUMNS, conversation.label("conversation_held"))
+        .where(PrivacyRequest.id == bindparam("req"))
+        .with_for_update(of=PrivacyRequest)
+    )
 
 
 @cache
