@@ -2,12 +2,13 @@
 entry is detected by `verify`.
 
 Each entry's hash is sha256 over a canonical JSON of its fields (id included) and the
-previous entry's hash. Appends are serialised so the chain never forks: every append
-locks the chain's head (`audit_head`, one row: the last entry's id and hash) and moves
-it on in the same transaction; on PostgreSQL a row lock, held until commit, whose
-waiter then reads the head the previous writer left; on SQLite the database's single
-writer. Ids are assigned here, consecutively, so a gap is itself evidence of removal,
-and the head tells where the chain must end.
+previous entry's hash. Appends are serialised so the chain never forks: a transaction's
+entries are written when it commits, in one statement (PostgreSQL) that locks the chain's
+head (`audit_head`, one row: the last entry's id and hash), inserts them after it and moves
+it on; the row lock is held until commit, and a waiter then reads the head the previous
+writer left. On SQLite the database's single writer serialises them. Ids are assigned
+here, consecutively, so a gap is itself evidence of removal, and the head tells where the
+chain must end.
 
 `data` holds counts, categories, kinds, field names and hashed identifiers: never an
 email, a phone number, a name, a code or message text.
@@ -20,10 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from storage.db import WRITE_LOCKED, core_execute
+from storage.db import WRITE_LOCKED
 from storage.privacy_models import AuditEntry, AuditHead
 from storage.types import utcnow
 from workflow import audit_sql
@@ -35,7 +37,6 @@ __all__ = [
     "VerifyResult",
     "append",
     "append_all",
-    "appended_in_statement",
     "canonical",
     "entry_hash",
     "in_one_statement",
@@ -43,7 +44,8 @@ __all__ = [
 ]
 
 _VERIFY_BATCH = 1000
-_HEAD = "audit_chain_head"  # Session.info: (transaction, its locked AuditHead or None)
+_QUEUED = "audit_queued"  # Session.info: (transaction, [(Entry, at)]) written at its commit
+_CHUNK = 8  # entries per statement: a statement is built once per count (`audit_sql`)
 
 
 async def append(
@@ -54,85 +56,80 @@ async def append(
     request_id: int | None,
     data: dict[str, Any],
     now: datetime | None = None,
-) -> AuditEntry:
-    """Add the next entry to the chain in the caller's transaction (inserted at its next
-    flush, with the head moved on: a transaction's entries go in together)."""
-    head = await _head(session)
-    entry = AuditEntry(
-        id=head.last_id + 1,
-        at=(now or utcnow()).astimezone(UTC),
-        actor=actor,
-        event=event,
-        request_id=request_id,
-        data=as_stored(data),
-        prev_hash=head.last_hash,
-        hash="",
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    head.last_id, head.last_hash = entry.id, entry.hash
-    return entry
-
-
-async def _head(session: AsyncSession) -> AuditHead:
-    """The chain's head, locked by this transaction: at its first append the lock is
-    taken and the head read; it is held until commit, so later appends use it as is."""
-    transaction = session.sync_session.get_transaction()
-    held = session.info.get(_HEAD)
-    if held is not None and held[0] is transaction and held[1] is not None:
-        head: AuditHead = held[1]
-        return head
-    # Flush first: this transaction's own row writes go out before the chain's lock is
-    # taken, so it is held as briefly as possible.
-    await session.flush()
-    query = select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    elif not session.info.get(WRITE_LOCKED):
-        # A plain read takes no lock on SQLite: a write (matching no row) takes the
-        # database's write lock first, so another writer waits for our commit.
-        await session.execute(text("UPDATE audit_head SET id = id WHERE id = -1"))
-    head = (await session.execute(query)).scalar_one()
-    session.info[_HEAD] = (transaction, head)
-    return head
+) -> None:
+    """Add an entry to the chain in the caller's transaction: it is written when that
+    transaction commits, with the transaction's other entries, in order
+    (`_write_queued`)."""
+    entry = Entry(actor, event, request_id, data)
+    _queued(session.sync_session).append((entry, now or utcnow()))
 
 
 async def append_all(session: AsyncSession, entries: Sequence[Entry], *, now: datetime) -> None:
-    """Append `entries`, in order, at `now`: in one statement where `in_one_statement`
-    says so (`audit_sql`), else `append` each."""
-    if not entries:
-        return
-    if not in_one_statement(session):
-        for entry in entries:
-            await append(
-                session,
-                actor=entry.actor,
-                event=entry.event,
-                request_id=entry.request_id,
-                data=entry.data,
-                now=now,
-            )
-        return
-    await session.flush()
-    statement = audit_sql.append_statement(len(entries))
-    await core_execute(session, statement, audit_sql.parameters(entries, now))
-    appended_in_statement(session)
+    """`append` each of `entries`, at `now`."""
+    _queued(session.sync_session).extend((entry, now) for entry in entries)
+
+
+def _queued(session: Session) -> list[tuple[Entry, datetime]]:
+    """The entries this transaction appended so far."""
+    transaction = session.get_transaction()
+    held = session.info.get(_QUEUED)
+    if held is None or held[0] is not transaction:
+        held = (transaction, [])
+        session.info[_QUEUED] = held
+    queued: list[tuple[Entry, datetime]] = held[1]
+    return queued
 
 
 def in_one_statement(session: AsyncSession) -> bool:
-    """Whether a statement may append with `audit_sql` now: on PostgreSQL, when this
-    transaction holds no head loaded by `append` (a statement would move the head on
-    behind its back)."""
-    held = session.info.get(_HEAD)
+    """Whether a statement may append with `audit_sql` itself now: on PostgreSQL, when
+    this transaction has appended nothing yet (its entries would come after)."""
+    held = session.info.get(_QUEUED)
     return session.get_bind().dialect.name == "postgresql" and (
-        held is None or held[0] is not session.sync_session.get_transaction() or held[1] is None
+        held is None or held[0] is not session.sync_session.get_transaction() or not held[1]
     )
 
 
-def appended_in_statement(session: AsyncSession) -> None:
-    """A statement of this transaction ran `audit_sql.appending`: a later `append` reads
-    the head again (ours by then, or still free when the statement wrote nothing)."""
-    session.info[_HEAD] = (session.sync_session.get_transaction(), None)
+@event.listens_for(Session, "before_commit")
+def _write_queued(session: Session) -> None:
+    """Write the transaction's entries, the last thing before it commits.
+
+    The chain's head is then the last lock a transaction takes, and it is held only for
+    this statement and the commit: no transaction waits for a row while it holds the
+    head (another holding that row could be waiting for the head: a deadlock), and
+    writers of the chain wait for each other as briefly as can be. A savepoint's release
+    writes nothing: its transaction may still roll back to it."""
+    if session.in_nested_transaction():
+        return
+    held = session.info.pop(_QUEUED, None)
+    if held is None or held[0] is not session.get_transaction() or not held[1]:
+        return
+    queued: list[tuple[Entry, datetime]] = held[1]
+    if session.get_bind().dialect.name == "postgresql":
+        for start in range(0, len(queued), _CHUNK):  # pending rows are flushed first
+            chunk = queued[start : start + _CHUNK]
+            session.execute(audit_sql.append_statement(len(chunk)), audit_sql.parameters(chunk))
+        return
+    if not session.info.get(WRITE_LOCKED):
+        # A plain read takes no lock on SQLite: a write (matching no row) takes the
+        # database's write lock first, so another writer waits for our commit.
+        session.execute(text("UPDATE audit_head SET id = id WHERE id = -1"))
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).scalar_one()
+    for entry, at in queued:
+        row = AuditEntry(
+            id=head.last_id + 1,
+            at=at.astimezone(UTC),
+            actor=entry.actor,
+            event=entry.event,
+            request_id=entry.request_id,
+            data=as_stored(entry.data),
+            prev_hash=head.last_hash,
+            hash="",
+        )
+        row.hash = entry_hash(row)
+        session.add(row)  # flushed by the commit, with the head moved on
+        head.last_id, head.last_hash = row.id, row.hash
 
 
 @dataclass(frozen=True, slots=True)

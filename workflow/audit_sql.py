@@ -30,16 +30,18 @@ PREFIX = "audit_"  # the parameters' names: no column of any table is called so
 _COLUMNS = ["id", "at", "actor", "event", "request_id", "data", "prev_hash", "hash"]
 
 
-def parameters(entries: Sequence[Entry], now: datetime) -> dict[str, Any]:
-    """The values `appending(len(entries))` binds: each entry's canonical text around
-    its id and previous hash, prepared here, before the chain is locked."""
-    at = now.astimezone(UTC)
-    values: dict[str, Any] = {f"{PREFIX}at": at}
-    for index, entry in enumerate(entries):
+def parameters(entries: Sequence[tuple[Entry, datetime]]) -> dict[str, Any]:
+    """The values `appending(len(entries))` binds, for entries with their times: each
+    entry's canonical text around its id and previous hash, prepared here, before the
+    chain is locked."""
+    values: dict[str, Any] = {}
+    for index, (entry, now) in enumerate(entries):
+        at = now.astimezone(UTC)
         stored = as_stored(entry.data)
         before, after = canonical_around(at, entry.actor, entry.event, entry.request_id, stored)
         values.update(
             {
+                f"{PREFIX}at{index}": at,
                 f"{PREFIX}actor{index}": entry.actor,
                 f"{PREFIX}event{index}": entry.event,
                 f"{PREFIX}request{index}": entry.request_id,
@@ -95,7 +97,7 @@ def _insert_after(previous: Any, index: int) -> Insert:
     table = AuditEntry.__table__
     row = select(
         new_id,
-        bindparam(f"{PREFIX}at", type_=UTCDateTime()),
+        bindparam(f"{PREFIX}at{index}", type_=UTCDateTime()),
         bindparam(f"{PREFIX}actor{index}", type_=table.c.actor.type),
         bindparam(f"{PREFIX}event{index}", type_=table.c.event.type),
         bindparam(f"{PREFIX}request{index}", type_=table.c.request_id.type),

@@ -250,12 +250,10 @@ async def finish(
             params.update({f"n{index}_{name}": notice[name] for name in NOTICE_COLUMNS})
         audited = len(entries) if audit.in_one_statement(session) else 0
         if audited:
-            params.update(audit_sql.parameters(entries, now))
+            params.update(audit_sql.parameters([(entry, now) for entry in entries]))
+            entries = []
         statement = _finish_statement(completes, len(notices), audited)
         held = (await core_execute(session, statement, params)).first() is not None
-        if audited:
-            audit.appended_in_statement(session)
-            entries = []
     else:
         held = await _finish_sqlite(session, params, completes, notices)
     if not held:

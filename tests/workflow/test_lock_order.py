@@ -1,9 +1,11 @@
-"""The worker's finish and a customer's turn meet on one conversation without deadlock.
+"""Transactions that append to the audit chain meet a customer's turn on one
+conversation without deadlock (PostgreSQL's row locks).
 
 A turn on the transaction path holds its conversation row and may then append to the
-audit chain. The finish statement appends to the chain too, and its notification's
-foreign key check locks that conversation at the end of the statement: the finish must
-take that lock first, before it locks the chain's head (PostgreSQL's row locks).
+audit chain. Any other transaction that writes a row referring to that conversation (a
+notification: its foreign key check locks the conversation) must not hold the chain's
+head meanwhile: the head is the last lock a transaction takes (`workflow.audit`), and the
+worker's finish, whose one statement appends and notifies, locks the conversation first.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from storage import conversations
 from storage.db import Database
+from storage.privacy_models import AuditEntry, Notification
 from tests.clock import FakeClock
 from tests.workflow.conftest import account_id, audit_events, new_conversation, open_request
 from workflow import audit, worker, worker_outcomes
@@ -34,6 +37,16 @@ async def _until_a_session_waits_for_a_lock(db: Database) -> None:
             await asyncio.sleep(0.01)
 
 
+async def _turn(db: Database, conversation_id: str, holds: asyncio.Event) -> None:
+    """A turn holding its conversation; once another session waits (for that row), it
+    appends to the audit chain and commits."""
+    async with db.transaction() as session:
+        await conversations.get(session, conversation_id, for_update=True)
+        holds.set()
+        await _until_a_session_waits_for_a_lock(db)
+        await audit.append(session, actor="test", event="turn", request_id=None, data={})
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])  # row locks
 async def test_a_finish_waits_for_a_turn_holding_the_conversation_instead_of_deadlocking(
     backend: str, deps: WorkerDeps, clock: FakeClock
@@ -48,21 +61,47 @@ async def test_a_finish_waits_for_a_turn_holding_the_conversation_instead_of_dea
     claimed, _started = found
     turn_holds = asyncio.Event()
 
-    async def turn() -> None:
-        async with db.transaction() as session:
-            await conversations.get(session, conversation_id, for_update=True)
-            turn_holds.set()
-            await _until_a_session_waits_for_a_lock(db)  # the finish, on our conversation
-            await audit.append(session, actor="test", event="turn", request_id=None, data={})
-
     async def finish() -> str:
         await turn_holds.wait()
         async with db.transaction() as session:  # no retry: a deadlock would surface here
             return await worker_outcomes.finish(session, deps, claimed, ExecutorResult())
 
     async with asyncio.timeout(30):
-        _, outcome = await asyncio.gather(turn(), finish())
+        _, outcome = await asyncio.gather(_turn(db, conversation_id, turn_holds), finish())
     assert outcome == "done"
     assert (await audit_events(db, request.id))[-2:] == ["action_done", "status"]
     async with db.sessions() as session:
+        assert (await audit.verify(session)).ok
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # row locks
+async def test_a_transaction_that_appends_and_then_notifies_waits_for_the_turn(
+    backend: str, seeded: Database, clock: FakeClock
+) -> None:
+    """An agent's decision, say: it appends its audit entry, then queues a notification
+    to the conversation a turn holds."""
+    conversation_id = await new_conversation(seeded)
+    turn_holds = asyncio.Event()
+
+    async def decision() -> None:
+        await turn_holds.wait()
+        async with seeded.transaction() as session:  # no retry: a deadlock would surface
+            await audit.append(
+                session, actor="agent:alice", event="probe", request_id=None, data={}
+            )
+            session.add(
+                Notification(
+                    conversation_id=conversation_id,
+                    channel="webchat",
+                    language="en",
+                    event="probe",
+                    created_at=clock(),
+                )
+            )
+
+    async with asyncio.timeout(30):
+        await asyncio.gather(_turn(seeded, conversation_id, turn_holds), decision())
+    async with seeded.sessions() as session:
+        events = (await session.scalars(select(AuditEntry.event))).all()
+        assert {"turn", "probe"} <= set(events)
         assert (await audit.verify(session)).ok
