@@ -59,14 +59,16 @@ async def append(
 ) -> None:
     """Add an entry to the chain in the caller's transaction: it is written when that
     transaction commits, with the transaction's other entries, in order
-    (`_write_queued`)."""
-    entry = Entry(actor, event, request_id, data)
+    (`_write_queued`). `data` is copied now, as the database will hand it back."""
+    entry = Entry(actor, event, request_id, as_stored(data))
     _queued(session.sync_session).append((entry, now or utcnow()))
 
 
 async def append_all(session: AsyncSession, entries: Sequence[Entry], *, now: datetime) -> None:
     """`append` each of `entries`, at `now`."""
-    _queued(session.sync_session).extend((entry, now) for entry in entries)
+    _queued(session.sync_session).extend(
+        (Entry(e.actor, e.event, e.request_id, as_stored(e.data)), now) for e in entries
+    )
 
 
 def _queued(session: Session) -> list[tuple[Entry, datetime]]:

@@ -7,7 +7,8 @@ import hashlib
 import itertools
 import json
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import select, text
 
 from storage.db import Database
 from storage.privacy_models import AuditEntry
@@ -245,3 +246,21 @@ async def test_entries_hashed_in_sql_extend_the_chain(db: Database, clock: FakeC
     assert entries[1].data == {"effects": {"rækker": 3}, "note": 'a "b"'}
     assert len(entries) == 5 + 12
     assert await _verify(db) == audit.VerifyResult(True, 17)
+
+
+async def test_an_entry_is_written_at_commit_as_it_was_appended(db: Database) -> None:
+    """Entries go in when their transaction commits (last, so the chain's head is the
+    last lock taken), with the data as it was when appended, and not at all when the
+    transaction rolls back."""
+    data = {"counts": {"sms": 1}}
+    async with db.transaction() as session:
+        await audit.append(session, actor="test", event="kept", request_id=None, data=data)
+        data["counts"]["sms"] = 99  # the caller's dict changes after the append
+        assert list(await session.scalars(select(AuditEntry.id))) == []  # not yet
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await audit.append(session, actor="test", event="dropped", request_id=None, data={})
+            raise RuntimeError("the transaction fails")
+    entries = list(await rows(db, AuditEntry))
+    assert [(e.event, e.data) for e in entries] == [("kept", {"counts": {"sms": 1}})]
+    assert await _verify(db) == audit.VerifyResult(True, 1)
