@@ -29,7 +29,7 @@ from storage.db import WRITE_LOCKED
 from storage.privacy_models import AuditEntry, AuditHead
 from storage.types import utcnow
 from workflow import audit_sql
-from workflow.audit_hash import GENESIS, Entry, as_stored, canonical, entry_hash
+from workflow.audit_hash import GENESIS, Entry, canonical, entry_hash
 
 __all__ = [
     "GENESIS",
@@ -59,16 +59,14 @@ async def append(
 ) -> None:
     """Add an entry to the chain in the caller's transaction: it is written when that
     transaction commits, with the transaction's other entries, in order
-    (`_write_queued`). `data` is copied now, as the database will hand it back."""
-    entry = Entry(actor, event, request_id, as_stored(data))
+    (`_write_queued`). `data` is copied now, as the database will hand it back (`Entry`)."""
+    entry = Entry(actor, event, request_id, data)
     _queued(session.sync_session).append((entry, now or utcnow()))
 
 
 async def append_all(session: AsyncSession, entries: Sequence[Entry], *, now: datetime) -> None:
     """`append` each of `entries`, at `now`."""
-    _queued(session.sync_session).extend(
-        (Entry(e.actor, e.event, e.request_id, as_stored(e.data)), now) for e in entries
-    )
+    _queued(session.sync_session).extend((entry, now) for entry in entries)
 
 
 def _queued(session: Session) -> list[tuple[Entry, datetime]]:
@@ -85,10 +83,7 @@ def _queued(session: Session) -> list[tuple[Entry, datetime]]:
 def in_one_statement(session: AsyncSession) -> bool:
     """Whether a statement may append with `audit_sql` itself now: on PostgreSQL, when
     this transaction has appended nothing yet (its entries would come after)."""
-    held = session.info.get(_QUEUED)
-    return session.get_bind().dialect.name == "postgresql" and (
-        held is None or held[0] is not session.sync_session.get_transaction() or not held[1]
-    )
+    return session.get_bind().dialect.name == "postgresql" and not _queued(session.sync_session)
 
 
 @event.listens_for(Session, "before_commit")
@@ -102,10 +97,10 @@ def _write_queued(session: Session) -> None:
     writes nothing: its transaction may still roll back to it."""
     if session.in_nested_transaction():
         return
-    held = session.info.pop(_QUEUED, None)
-    if held is None or held[0] is not session.get_transaction() or not held[1]:
+    queued = _queued(session)
+    if not queued:
         return
-    queued: list[tuple[Entry, datetime]] = held[1]
+    del session.info[_QUEUED]
     if session.get_bind().dialect.name == "postgresql":
         for start in range(0, len(queued), _CHUNK):  # pending rows are flushed first
             chunk = queued[start : start + _CHUNK]
@@ -125,7 +120,7 @@ def _write_queued(session: Session) -> None:
             actor=entry.actor,
             event=entry.event,
             request_id=entry.request_id,
-            data=as_stored(entry.data),
+            data=entry.data,
             prev_hash=head.last_hash,
             hash="",
         )

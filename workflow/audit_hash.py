@@ -16,12 +16,17 @@ GENESIS = "0" * 64  # the previous hash of the chain's first entry
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """An entry to append: what its author says (the chain adds id, time and hashes)."""
+    """An entry to append: what its author says (the chain adds id, time and hashes).
+    `data` is kept as the database will hand it back (`as_stored`), copied when the entry
+    is made: the hash covers exactly that, and the caller's dict may change later."""
 
     actor: str
     event: str
     request_id: int | None
     data: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", as_stored(self.data))
 
 
 def canonical(

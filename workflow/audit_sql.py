@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.privacy_models import AuditEntry, AuditHead
 from storage.types import UTCDateTime
-from workflow.audit_hash import Entry, as_stored, canonical_around
+from workflow.audit_hash import Entry, canonical_around
 
 PREFIX = "audit_"  # the parameters' names: no column of any table is called so
 _COLUMNS = ["id", "at", "actor", "event", "request_id", "data", "prev_hash", "hash"]
@@ -37,15 +37,14 @@ def parameters(entries: Sequence[tuple[Entry, datetime]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for index, (entry, now) in enumerate(entries):
         at = now.astimezone(UTC)
-        stored = as_stored(entry.data)
-        before, after = canonical_around(at, entry.actor, entry.event, entry.request_id, stored)
+        before, after = canonical_around(at, entry.actor, entry.event, entry.request_id, entry.data)
         values.update(
             {
                 f"{PREFIX}at{index}": at,
                 f"{PREFIX}actor{index}": entry.actor,
                 f"{PREFIX}event{index}": entry.event,
                 f"{PREFIX}request{index}": entry.request_id,
-                f"{PREFIX}data{index}": stored,
+                f"{PREFIX}data{index}": entry.data,
                 f"{PREFIX}before{index}": before,
                 f"{PREFIX}after{index}": after,
             }
