@@ -32,8 +32,10 @@ _WAITING = (
 
 async def _until_a_session_waits_for_a_lock(db: Database) -> None:
     async with asyncio.timeout(10), db.sessions() as session:
-        # the server's view of who waits has no event to await: it is polled
-        while not await session.scalar(text(_WAITING)):  # noqa: ASYNC110
+        # the server's view of who waits has no event to await: it is polled, each time
+        # in a new transaction (a transaction keeps its first view of pg_stat_activity)
+        while not await session.scalar(text(_WAITING)):
+            await session.rollback()
             await asyncio.sleep(0.01)
 
 
