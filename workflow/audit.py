@@ -70,20 +70,26 @@ async def append_all(session: AsyncSession, entries: Sequence[Entry], *, now: da
 
 
 def _queued(session: Session) -> list[tuple[Entry, datetime]]:
-    """The entries this transaction appended so far."""
-    transaction = session.get_transaction()
-    held = session.info.get(_QUEUED)
-    if held is None or held[0] is not transaction:
-        held = (transaction, [])
-        session.info[_QUEUED] = held
-    queued: list[tuple[Entry, datetime]] = held[1]
+    """The list of entries this transaction appends (made at its first append)."""
+    if not (queued := _pending(session)):
+        queued = []
+        session.info[_QUEUED] = (session.get_transaction(), queued)
     return queued
+
+
+def _pending(session: Session) -> list[tuple[Entry, datetime]]:
+    """The entries this transaction appended so far; read only (every commit asks)."""
+    held = session.info.get(_QUEUED)
+    if held is None or held[0] is not session.get_transaction():
+        return []
+    pending: list[tuple[Entry, datetime]] = held[1]
+    return pending
 
 
 def in_one_statement(session: AsyncSession) -> bool:
     """Whether a statement may append with `audit_sql` itself now: on PostgreSQL, when
     this transaction has appended nothing yet (its entries would come after)."""
-    return session.get_bind().dialect.name == "postgresql" and not _queued(session.sync_session)
+    return session.get_bind().dialect.name == "postgresql" and not _pending(session.sync_session)
 
 
 @event.listens_for(Session, "before_commit")
@@ -97,7 +103,7 @@ def _write_queued(session: Session) -> None:
     writes nothing: its transaction may still roll back to it."""
     if session.in_nested_transaction():
         return
-    queued = _queued(session)
+    queued = _pending(session)
     if not queued:
         return
     del session.info[_QUEUED]
