@@ -115,13 +115,22 @@ def _connect_args(backend: str, timeouts: Timeouts) -> dict[str, Any]:
     return {"connect_timeout": max(1, round(timeouts.connect))}  # asyncmy
 
 
+WAL_CHECKPOINT_PAGES = 10_000  # ~40 MB of log between checkpoints (SQLite's default: 1,000)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on, WAL so readers don't block the writer, and wait rather than fail."""
+    """Foreign keys on, WAL so readers don't block the writer, and wait rather than fail.
+    The log is copied into the database less often than SQLite's default: each copy
+    syncs the file, and a page changed by many short transactions (an index page, in a
+    retention sweep's batches) is copied once per checkpoint, not once per ~1,000 pages
+    written (`bench` retention on SQLite: 0.46x one raw UPDATE with the default, 0.49-0.64x
+    so)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     cursor.close()
 
 
