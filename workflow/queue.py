@@ -34,7 +34,7 @@ from sqlalchemy.sql.expression import ColumnElement, Exists
 from storage.db import Database, core_execute
 from storage.privacy_models import Action, PrivacyRequest
 from storage.types import UTCDateTime
-from workflow import queue_steps
+from workflow import audit, queue_steps
 from workflow.executors import ExecutorResult
 from workflow.queue_steps import RequestView
 
@@ -173,40 +173,58 @@ async def _claim_postgres(
     """Two statements per claim: the next candidate whose account this transaction could
     lock (one query), then the claim itself under that lock."""
 
-    async def take(action_id: int, reclaimed: bool) -> Claimed | None:
+    async def take(candidate: Row[Any], reclaimed: bool) -> Claimed | None:
         claimed = await _take(
-            session, owner, now, lease, Action.id == action_id, ~_account_busy(now)
+            session, owner, now, lease, Action.id == candidate.id, ~_account_busy(now)
         )
         return None if claimed is None else replace(claimed, reclaimed=reclaimed)
 
     return await _pick_postgres(session, now, take)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedAndStarted:
+    """What `claim_and_start` did: the claim; the request as read before the move (None
+    when another transaction held it); whether the move's audit entry was written."""
+
+    claimed: Claimed
+    request: RequestView | None
+    start_audited: bool
+
+
 async def claim_and_start(
     session: AsyncSession, owner: str, *, now: datetime, lease: timedelta = LEASE
-) -> tuple[Claimed, RequestView | None] | None:
-    """PostgreSQL: `claim`, and in the claim's own statement lock the request (None when
-    another transaction holds it) and move it approved -> in_progress
-    (`queue_steps.CLAIM_AND_START`; the caller audits the move)."""
+) -> ClaimedAndStarted | None:
+    """PostgreSQL: `claim`, and in the claim's own statement lock the request and move it
+    approved -> in_progress, audited (`queue_steps.claim_and_start_statement`). The entry
+    is written there when the transaction has appended nothing yet and the request is of
+    the kind its candidate row said; else the caller appends it (`start_audited`)."""
     params = {"owner": owner, "now": now, "expires": now + lease}
 
-    async def take(action_id: int, reclaimed: bool) -> tuple[Claimed, RequestView | None] | None:
-        statement = queue_steps.claim_and_start_statement()
-        row = (await core_execute(session, statement, {**params, "action_id": action_id})).first()
+    async def take(candidate: Row[Any], reclaimed: bool) -> ClaimedAndStarted | None:
+        values = {**params, "action_id": candidate.id}
+        audited = candidate.req_kind is not None and audit.in_one_statement(session)
+        if audited:
+            values.update(
+                queue_steps.start_parameters(candidate.request_id, candidate.req_kind, now)
+            )
+        statement = queue_steps.claim_and_start_statement(audited)
+        row = (await core_execute(session, statement, values)).first()
         if row is None:
             return None
         claimed = replace(_claimed(row), reclaimed=reclaimed)
-        locked = row.req_id is not None
-        return claimed, RequestView.of(row, "req_") if locked else None
+        request = RequestView.of(row, "req_") if row.req_id is not None else None
+        return ClaimedAndStarted(claimed, request, row.audit_id is not None)
 
     return await _pick_postgres(session, now, take)
 
 
 async def _pick_postgres(
-    session: AsyncSession, now: datetime, take: Callable[[int, bool], Awaitable[T | None]]
+    session: AsyncSession, now: datetime, take: Callable[[Row[Any], bool], Awaitable[T | None]]
 ) -> T | None:
     """Ready actions first, then expired leases: each candidate (row-locked, its account
-    advisory-locked) is handed to `take`, which claims it with a new statement."""
+    advisory-locked; with its request's id and kind) is handed to `take`, which claims it
+    with a new statement."""
     for reclaimed in (False, True):
         statement = _candidate_statement(reclaimed)
         tried: list[int] = []
@@ -217,7 +235,7 @@ async def _pick_postgres(
             tried.append(row.id)
             # A new statement under the account lock: its snapshot shows a claim committed
             # since the candidate was read, and then the account is busy and nothing changes.
-            found = await take(row.id, reclaimed)
+            found = await take(row, reclaimed)
             if found is not None:
                 return found
         if tried:  # ready actions exist, held by other workers' accounts: none this time
@@ -226,7 +244,7 @@ async def _pick_postgres(
 
 
 @cache
-def _candidate_statement(expired: bool) -> Select[tuple[int, int]]:
+def _candidate_statement(expired: bool) -> Select[Any]:
     """The first of the next candidates (row-locked, SKIP LOCKED, none of `:tried`) whose
     account's advisory lock this transaction gets: the lock is tried row by row, in
     order, and only until one succeeds, so no other account is held. Built once (with
@@ -239,7 +257,7 @@ def _candidate_statement(expired: bool) -> Select[tuple[int, int]]:
         due = [Action.status == "ready", Action.run_after <= now, ~_account_busy(now)]
         order = (Action.run_after, Action.id)
     candidates = (
-        select(Action.id, Action.account_id)
+        select(Action.id, Action.account_id, Action.request_id)
         .where(*due, Action.id.not_in(bindparam("tried", expanding=True)))
         .order_by(*order)
         .limit(_CANDIDATES)
@@ -247,8 +265,14 @@ def _candidate_statement(expired: bool) -> Select[tuple[int, int]]:
         .subquery("candidate")
     )
     account = sa_cast(candidates.c.account_id % 2_147_483_647, Integer)
+    kind = select(PrivacyRequest.kind).where(PrivacyRequest.id == candidates.c.request_id)
     return (
-        select(candidates.c.id, candidates.c.account_id)
+        select(
+            candidates.c.id,
+            candidates.c.account_id,
+            candidates.c.request_id,
+            kind.scalar_subquery().label("req_kind"),
+        )
         .where(func.pg_try_advisory_xact_lock(_ACCOUNT_LOCK_CLASS, account))
         .limit(1)
     )

@@ -5,15 +5,14 @@ SQLAlchemy Core (no ORM unit of work on the hot path), and on PostgreSQL each wr
 its rows in one statement of data-modifying CTEs:
 - claim and start: the claim (`UPDATE actions … RETURNING`), the request locked with
   SKIP LOCKED (the action row is held, so waiting for the request would invert the lock
-  order), moved approved -> in_progress and its history row, only when the request was
-  approved; the statement hands back the action and the request's values.
+  order), moved approved -> in_progress with its history row and audit entry, only when
+  the request was approved; the statement hands back the action and the request's values.
 - finish: the request is locked first (lock order: request, then action, then the audit
   chain), then one statement marks the action done and, only if this worker still held
   it, completes the request (details scrubbed), adds its history row and queues the
   customer's notifications, and appends its audit entries (`workflow.audit_sql`).
-The chain's lock is taken last in both: by the finish statement itself, and after the
-claim by a statement of its own that appends the start's entry; each holds it only
-until its commit. SQLite writes the same rows one statement each in the same transaction.
+The chain's lock is taken last in both, by the statement itself, and held only until its
+commit. SQLite writes the same rows one statement each in the same transaction.
 """
 
 from __future__ import annotations
@@ -122,13 +121,15 @@ def _param(name: str, column: Any) -> BindParameter[Any]:
 
 
 @cache
-def claim_and_start_statement() -> Select[Any]:
+def claim_and_start_statement(audited: bool) -> Select[Any]:
     """One statement: claim action `:action_id` for `:owner` until `:expires` unless its
     account got busy, lock its request unless another transaction holds it, and move an
     approved request to in_progress (with its history row) unless the action has used up
-    its attempts. Returns the action's columns and the request's as `req_…` (NULL when
-    it was held), the request's status as read before the move. Built once: building
-    the statement costs more than running it."""
+    its attempts; with `audited`, also append the move's audit entry (`start_parameters`),
+    written only when the request moved and is of kind `:start_kind`, as the entry says.
+    Returns the action's columns, the request's as `req_…` (NULL when it was held; its
+    status as read before the move) and `audit_id`, the entry's id (NULL when none was
+    written). Built once: building the statement costs more than running it."""
     now = _param("now", PrivacyRequest.updated_at)
     busy = exists().where(
         _OTHER.account_id == Action.account_id,
@@ -163,22 +164,36 @@ def claim_and_start_statement() -> Select[Any]:
             claimed.c.attempts <= claimed.c.max_attempts,
         )
         .values(status=Status.IN_PROGRESS, updated_at=now, version=PrivacyRequest.version + 1)
-        .returning(PrivacyRequest.id)
+        .returning(PrivacyRequest.id, PrivacyRequest.kind)
         .cte("moved")
     )
     history = _history(moved, Status.APPROVED, Status.IN_PROGRESS).cte("history")
+    ctes: list[CTE] = [moved, history]
+    audit_id: Any = null()
+    if audited:
+        as_said = exists(select(moved.c.id).where(moved.c.kind == bindparam("start_kind")))
+        chain, last = audit_sql.appending(1, only_if=as_said)
+        ctes += chain
+        audit_id = select(last.c.id).scalar_subquery()
     labelled = [column.label(f"req_{column.name}") for column in request.c]
     return (
-        select(*claimed.c, *labelled)
+        select(*claimed.c, *labelled, audit_id.label("audit_id"))
         .select_from(claimed.outerjoin(request, true()))
-        .add_cte(moved, history)
+        .add_cte(*ctes)
     )
 
 
-def start_entry(request: RequestView) -> audit.Entry:
-    """The audit entry of approved -> in_progress (the rows are written already)."""
-    data = {"kind": request.kind, "from": Status.APPROVED, "to": Status.IN_PROGRESS}
-    return audit.Entry(WORKER, "status", request.id, data)
+def start_entry(request_id: int, kind: str) -> audit.Entry:
+    """The audit entry of approved -> in_progress of a request of `kind`."""
+    data = {"kind": kind, "from": Status.APPROVED, "to": Status.IN_PROGRESS}
+    return audit.Entry(WORKER, "status", request_id, data)
+
+
+def start_parameters(request_id: int, kind: str, now: datetime) -> dict[str, Any]:
+    """What `claim_and_start_statement(audited=True)` binds beyond the claim's values,
+    for a request (as its candidate action was read) of `kind`."""
+    entry = start_entry(request_id, kind)
+    return {"start_kind": kind, **audit_sql.parameters([(entry, now)])}
 
 
 def _history(source: CTE, before: str, after: str) -> Insert:

@@ -124,19 +124,20 @@ async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, 
 async def _claim_and_start_postgres(
     session: AsyncSession, deps: WorkerDeps, owner: str
 ) -> tuple[queue.Claimed, Started] | None:
-    """The claim, the request's lock and its move to in_progress in one statement
-    (`queue.claim_and_start`); here only the audit entries, and the rare request that is
-    neither approved nor in progress (`_start` drops its action)."""
+    """The claim, the request's lock and its audited move to in_progress in one statement
+    (`queue.claim_and_start`); here only the rare entries it did not write, and the rare
+    request that is neither approved nor in progress (`_start` drops its action)."""
     now = deps.clock()
     found = await queue.claim_and_start(session, owner, now=now, lease=deps.config.lease)
     if found is None:
         return None
-    claimed, request = found
+    claimed, request = found.claimed, found.request
     started: Started = _LATER
     entries: list[audit.Entry] = []
     if request is not None and claimed.attempts <= claimed.max_attempts:
-        if request.status == Status.APPROVED:  # moved by the claim's statement
-            entries.append(queue_steps.start_entry(request))
+        moved = request.status == Status.APPROVED  # by the claim's statement
+        if moved and not found.start_audited:
+            entries.append(queue_steps.start_entry(request.id, request.kind))
         if request.status in (Status.APPROVED, Status.IN_PROGRESS):
             started = _context(deps, claimed, request)
         else:
