@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import unavailable
 from storage.privacy_models import PrivacyRequest
-from workflow import alerts, audit, backoff, lifecycle, notifications, queue, queue_steps
+from workflow import alerts, audit, backoff, lifecycle, notifications, queue, queue_finish
 from workflow.executors import Deferred, ExecutorResult
 from workflow.executors import registry as executors
 from workflow.lifecycle import ActionStatus, Status
@@ -55,10 +55,10 @@ async def finish(
     session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult
 ) -> str:
     """The action done, the request completed (or left for a person), the notification
-    queued, all audited, in one transaction (`queue_steps.finish`: the rows in one
+    queued, all audited, in one transaction (`queue_finish.finish`: the rows in one
     statement on PostgreSQL, then the audit entries: the action, then the request's
     status)."""
-    finished = await queue_steps.finish(
+    finished = await queue_finish.finish(
         session,
         action_id=claimed.id,
         owner=claimed.lease_owner,
