@@ -61,6 +61,7 @@ class Claimed:
     max_attempts: int
     lease_owner: str
     reclaimed: bool = False  # taken over from a worker whose lease expired
+    request: RequestView | None = None  # as the claim left it, when it started it
 
 
 def enqueue(
@@ -87,7 +88,8 @@ def enqueue(
     return action
 
 
-def _is_retryable(exc: Exception) -> bool:
+def conflicted(exc: Exception) -> bool:
+    """Whether `exc` is a conflict that the same work, tried again, gets past."""
     if isinstance(exc, StaleDataError):
         return True
     message = str(exc).lower()
@@ -105,7 +107,7 @@ async def in_transaction(
             async with db.transaction() as session:
                 return await work(session)
         except (OperationalError, StaleDataError) as exc:
-            if attempt == tries or not _is_retryable(exc):
+            if attempt == tries or not conflicted(exc):
                 raise
             log.info("queue transaction conflicted; retrying (attempt %d)", attempt)
     raise AssertionError("unreachable")

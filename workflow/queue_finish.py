@@ -1,12 +1,15 @@
 """The worker's finish in the fewest statements: the action done, the request completed
 (or left for a person), the customer's notifications queued, all audited.
 
-The request is locked first (lock order: request, then action, then the audit chain),
-then on PostgreSQL one statement of data-modifying CTEs marks the action done and, only
-if this worker still held it, completes the request (details scrubbed), adds its history
-row, queues the notifications and appends the audit entries (`workflow.audit_sql`: the
-chain's lock is taken last, by the statement, and held only until its commit). SQLite
-writes the same rows one statement each in the same transaction.
+Lock order: the request (and its conversation, which the notification's foreign key
+check locks), then the action, then the audit chain. On PostgreSQL one statement of
+data-modifying CTEs marks the action done and, only if this worker still held it,
+completes the request (details scrubbed), adds its history row, queues the notifications
+and appends the audit entries (`workflow.audit_sql`: the chain's lock is taken last, by
+the statement, and held only until its commit). When the claim started the request, the
+statement also locks the request itself, as the claim left it, so the finish is that one
+statement; else a statement before it reads and locks the request. SQLite writes the
+same rows one statement each in one transaction.
 """
 
 from __future__ import annotations
@@ -66,14 +69,25 @@ async def finish(
     result: ExecutorResult,
     keeps_open: bool,
     now: datetime,
+    seen: RequestView | None = None,
 ) -> Finished | None:
     """The action done, the request completed (or left for a person), the notification
     queued and all of it audited, in the caller's transaction; None when the lease was
-    lost (nothing written)."""
-    row = (await core_execute(session, _locked_request(), {"req": request_id})).first()
-    if row is None:
-        raise NotFound(f"no request {request_id}")
-    request = RequestView.of(row)
+    lost (nothing written).
+
+    `seen`: the request as this worker's claim left it (in progress, at its version).
+    On PostgreSQL the finish statement then locks the request itself and writes only if
+    it is still at that version, so the finish is one statement, one round trip in a
+    session that commits each statement (`Database.autocommit`). None also when the
+    request changed since: the caller finishes again, without `seen`."""
+    guarded = seen is not None and audit.in_one_statement(session)
+    if seen is not None and guarded:
+        request = seen
+    else:
+        row = (await core_execute(session, _locked_request(), {"req": request_id})).first()
+        if row is None:
+            raise NotFound(f"no request {request_id}")
+        request = RequestView.of(row)
     completes = request.status == Status.IN_PROGRESS and not (keeps_open or result.needs_person)
     notices: list[dict[str, Any]] = []
     if request.status == Status.IN_PROGRESS:
@@ -102,7 +116,9 @@ async def finish(
         if audited:
             params.update(audit_sql.parameters([(entry, now) for entry in entries]))
             entries = []
-        statement = _finish_statement(completes, len(notices), audited)
+        if guarded:
+            params["seen_version"] = request.version
+        statement = _finish_statement(completes, len(notices), audited, guarded)
         held = (await core_execute(session, statement, params)).first() is not None
     else:
         held = await _finish_sqlite(session, params, completes, notices)
@@ -171,12 +187,26 @@ def _close() -> Update:
 
 
 @cache
-def _finish_statement(completes: bool, notices: int, audited: int) -> Select[Any]:
+def _finish_statement(completes: bool, notices: int, audited: int, guarded: bool) -> Select[Any]:
     """PostgreSQL, one statement: `_done`, and only when it matched, `_close` with its
     history row (when the request completes), `notices` outbox rows (`:n0_…`) and
     `audited` audit entries (`audit_sql`: the chain's lock is taken last, by this
-    statement, and held only until its commit)."""
-    done = _done().cte("done")
+    statement, and held only until its commit). With `guarded`, `_done` matches only
+    once `_locked_request` locked the request still in progress at `:seen_version`: the
+    locks are taken in the usual order (request and conversation, action, chain), since
+    each step's condition needs the one before it."""
+    done_update = _done()
+    if guarded:
+        locked = (
+            _locked_request()
+            .where(
+                PrivacyRequest.status == Status.IN_PROGRESS,
+                PrivacyRequest.version == bindparam("seen_version"),
+            )
+            .cte("request_locked")
+        )
+        done_update = done_update.where(exists(select(locked.c.id)))
+    done = done_update.cte("done")
     held = exists(select(done.c.id))
     ctes: list[CTE] = []
     if audited:

@@ -52,6 +52,7 @@ REQUEST_COLUMNS = (
     PrivacyRequest.verified_via,
     PrivacyRequest.due_at,
     PrivacyRequest.details,
+    PrivacyRequest.version,
 )
 ACTION_COLUMNS = (
     Action.id,
@@ -81,6 +82,7 @@ class RequestView:
     verified_via: str | None
     due_at: datetime
     details: dict[str, Any]
+    version: int
 
     @classmethod
     def of(cls, row: Row[Any], prefix: str = "") -> RequestView:

@@ -10,8 +10,9 @@ One action goes through short transactions, never one long one:
    never inverted into a deadlock;
 3. finish — the action is `done` and, in the same transaction, the request is
    completed, the executor's effects are audited and the customer's notification is
-   queued. A crash before 3 re-runs the idempotent executor; a crash after it can't
-   notify twice. A worker whose lease was lost finishes nothing.
+   queued (on PostgreSQL in one statement that commits on its own, `queue_finish`). A
+   crash before 3 re-runs the idempotent executor; a crash after it can't notify twice.
+   A worker whose lease was lost finishes nothing.
 Failures are retried with exponential back-off; after `max_attempts` the action and the
 request are failed, with an audit entry, a customer notification and an agent alert.
 Every attempt is audited: a failed one as `action_retry` (also one whose worker died:
@@ -33,6 +34,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -140,6 +142,9 @@ async def _claim_and_start_postgres(
             entries.append(queue_steps.start_entry(request.id, request.kind))
         if request.status in (Status.APPROVED, Status.IN_PROGRESS):
             started = _context(deps, claimed, request)
+            version = request.version + 1 if moved else request.version
+            started_as = replace(request, status=Status.IN_PROGRESS, version=version)
+            claimed = replace(claimed, request=started_as)
         else:
             held = await lifecycle.load_unless_locked(session, claimed.request_id)
             if held is not None:  # ours: the claim's statement locked it
@@ -184,11 +189,7 @@ async def process(deps: WorkerDeps, claimed: queue.Claimed, started: Started = _
         return await outcomes.settle(
             deps, claimed, lambda: outcomes.fail(deps, claimed, reason, permanent=False)
         )
-    return await outcomes.settle(
-        deps,
-        claimed,
-        lambda: queue.in_transaction(deps.db, lambda s: outcomes.finish(s, deps, claimed, result)),
-    )
+    return await outcomes.settle(deps, claimed, lambda: outcomes.finish(deps, claimed, result))
 
 
 async def _start(

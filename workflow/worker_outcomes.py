@@ -13,11 +13,22 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import unavailable
 from storage.privacy_models import PrivacyRequest
-from workflow import alerts, audit, backoff, lifecycle, notifications, queue, queue_finish
+from workflow import (
+    alerts,
+    audit,
+    backoff,
+    lifecycle,
+    notifications,
+    queue,
+    queue_finish,
+    queue_steps,
+)
 from workflow.executors import Deferred, ExecutorResult
 from workflow.executors import registry as executors
 from workflow.lifecycle import ActionStatus, Status
@@ -51,14 +62,47 @@ async def settle(
             await asyncio.sleep(wait)
 
 
-async def finish(
-    session: AsyncSession, deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult
-) -> str:
+async def finish(deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult) -> str:
     """The action done, the request completed (or left for a person), the notification
-    queued, all audited, in one transaction (`queue_finish.finish`: the rows in one
-    statement on PostgreSQL, then the audit entries: the action, then the request's
-    status)."""
-    finished = await queue_finish.finish(
+    queued, all audited, at once (`queue_finish.finish`). On PostgreSQL, when the claim
+    started the request, first as one statement that commits on its own; in a
+    transaction when that wrote nothing (lease lost, the request changed meanwhile) or
+    met a conflict, and on SQLite."""
+    finished = None
+    if claimed.request is not None and deps.db.is_postgres:
+        try:
+            async with deps.db.autocommit() as session:
+                finished = await finish_in(session, deps, claimed, result, seen=claimed.request)
+        except (OperationalError, StaleDataError) as exc:
+            if not queue.conflicted(exc):
+                raise
+            log.warning(
+                "action %d: finish conflicted (%s); again in a transaction",
+                claimed.id,
+                error_name(exc),
+            )
+    if finished is None:
+        finished = await queue.in_transaction(
+            deps.db, lambda session: finish_in(session, deps, claimed, result, seen=None)
+        )
+    if finished is None:
+        deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
+        return "lost"
+    reference = finished.request.reference
+    deps.say(f"action {claimed.id} ({claimed.kind}) for {reference}: done")
+    return "done"
+
+
+async def finish_in(
+    session: AsyncSession,
+    deps: WorkerDeps,
+    claimed: queue.Claimed,
+    result: ExecutorResult,
+    *,
+    seen: queue_steps.RequestView | None,
+) -> queue_finish.Finished | None:
+    """`queue_finish.finish` of this attempt in `session` (`seen`: see there)."""
+    return await queue_finish.finish(
         session,
         action_id=claimed.id,
         owner=claimed.lease_owner,
@@ -68,13 +112,8 @@ async def finish(
         result=result,
         keeps_open=executors.keeps_request_open(claimed.kind),
         now=deps.clock(),
+        seen=seen,
     )
-    if finished is None:
-        deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
-        return "lost"
-    reference = finished.request.reference
-    deps.say(f"action {claimed.id} ({claimed.kind}) for {reference}: done")
-    return "done"
 
 
 async def defer(deps: WorkerDeps, claimed: queue.Claimed, deferred: Deferred) -> str:

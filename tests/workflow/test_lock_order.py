@@ -50,9 +50,12 @@ async def _turn(db: Database, conversation_id: str, holds: asyncio.Event) -> Non
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])  # row locks
+@pytest.mark.parametrize("one_statement", [True, False], ids=["one statement", "transaction"])
 async def test_a_finish_waits_for_a_turn_holding_the_conversation_instead_of_deadlocking(
-    backend: str, deps: WorkerDeps, clock: FakeClock
+    backend: str, one_statement: bool, deps: WorkerDeps, clock: FakeClock
 ) -> None:
+    """Both ways a worker finishes: in one statement that commits on its own (the claim
+    started the request) and in a transaction that reads and locks the request first."""
     db = deps.db
     conversation_id = await new_conversation(db)
     request = await open_request(
@@ -63,14 +66,21 @@ async def test_a_finish_waits_for_a_turn_holding_the_conversation_instead_of_dea
     claimed, _started = found
     turn_holds = asyncio.Event()
 
-    async def finish() -> str:
+    assert claimed.request is not None
+
+    async def finish() -> bool:
         await turn_holds.wait()
-        async with db.transaction() as session:  # no retry: a deadlock would surface here
-            return await worker_outcomes.finish(session, deps, claimed, ExecutorResult())
+        seen = claimed.request if one_statement else None
+        opened = db.autocommit() if one_statement else db.transaction()
+        async with opened as session:  # no retry: a deadlock would surface here
+            done = await worker_outcomes.finish_in(
+                session, deps, claimed, ExecutorResult(), seen=seen
+            )
+            return done is not None
 
     async with asyncio.timeout(30):
-        _, outcome = await asyncio.gather(_turn(db, conversation_id, turn_holds), finish())
-    assert outcome == "done"
+        _, finished = await asyncio.gather(_turn(db, conversation_id, turn_holds), finish())
+    assert finished
     assert (await audit_events(db, request.id))[-2:] == ["action_done", "status"]
     async with db.sessions() as session:
         assert (await audit.verify(session)).ok
