@@ -23,6 +23,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     exists,
+    func,
     insert,
     literal,
     null,
@@ -107,7 +108,16 @@ def claim_and_start_statement(audited: bool) -> Select[Any]:
     written only when the request moved and is of kind `:start_kind`, as the entry says.
     Returns the action's columns, the request's as `req_…` (NULL when it was held; its
     status as read before the move) and `audit_id`, the entry's id (NULL when none was
-    written). Built once: building the statement costs more than running it."""
+    written). Built once: building the statement costs more than running it.
+
+    A claim sets its transaction's commit not to wait for the log's flush to disk
+    (`synchronous_commit` off, for this transaction only): a claim lost to a crash of
+    the database is a claim never made (the action is ready again, the request
+    approved, the entry gone with them; the log is replayed in order, so nothing that
+    came after it survives either), and the executor it ran is run again, as after a
+    worker's crash. The chain's head is then held by a claim only until its commit is
+    written, not until it is flushed; the finish, which queues the customer's notice,
+    still waits for the flush, and with it for every claim before it."""
     now = param("now", PrivacyRequest.updated_at)
     busy = exists().where(
         _OTHER.account_id == Action.account_id,
@@ -155,7 +165,12 @@ def claim_and_start_statement(audited: bool) -> Select[Any]:
         audit_id = select(last.c.id).scalar_subquery()
     labelled = [column.label(f"req_{column.name}") for column in request.c]
     return (
-        select(*claimed.c, *labelled, audit_id.label("audit_id"))
+        select(
+            *claimed.c,
+            *labelled,
+            audit_id.label("audit_id"),
+            func.set_config("synchronous_commit", "off", true()).label("unflushed_commit"),
+        )
         .select_from(claimed.outerjoin(request, true()))
         .add_cte(*ctes)
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 
 from storage.privacy_models import AuditEntry, PrivacyRequest
 from tests.clock import FakeClock
@@ -64,6 +64,21 @@ async def test_a_start_the_statement_did_not_audit_is_audited_at_commit(
     assert await worker.process(deps, claimed, started) == "done"
     async with deps.db.sessions() as session:
         assert (await audit.verify(session)).ok
+
+
+_SYNCHRONOUS = text("SELECT current_setting('synchronous_commit')")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_only_a_claims_commit_does_not_wait_for_the_flush(
+    backend: str, deps: WorkerDeps, clock: FakeClock
+) -> None:
+    await open_request(deps.db, "objection", now=clock(), account=await account_id(deps.db))
+    async with deps.db.transaction() as session:
+        assert await queue.claim_and_start(session, "worker-1", now=clock()) is not None
+        assert await session.scalar(_SYNCHRONOUS) == "off"
+    async with deps.db.transaction() as session:  # the next transaction, as configured
+        assert await session.scalar(_SYNCHRONOUS) == "on"
 
 
 def _statements(deps: WorkerDeps) -> list[str]:
