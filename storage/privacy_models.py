@@ -113,6 +113,12 @@ class Action(Base):
             postgresql_where=text("status = 'running'"),
             sqlite_where=text("status = 'running'"),
         ),
+        Index(  # an account's other open actions, which a claim locks (`queue_steps`)
+            "ix_actions_open_by_account",
+            "account_id",
+            postgresql_where=text("status IN ('ready', 'running')"),
+            sqlite_where=text("status IN ('ready', 'running')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

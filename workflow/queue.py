@@ -2,9 +2,12 @@
 
 Claiming is safe across processes and machines:
 - PostgreSQL: candidates are locked with `FOR UPDATE SKIP LOCKED`, so workers never
-  wait for each other; a transaction-scoped advisory lock on the account, taken after
-  the "no running action for this account" check is re-read, keeps two actions of one
-  account from running at once even when two workers pick them in the same instant.
+  wait for each other, and their account with a transaction-scoped advisory lock. Two
+  actions of one account never run at once, even when two workers pick them in the same
+  instant: a claim in a transaction re-reads "no running action for this account" in a
+  statement after that lock (`claim`, `claim_and_start`); a claim in one statement
+  (`claim_and_start_at_once`) locks the account's other open actions too, which shows
+  each as last committed (`queue_steps.claim_at_once_statement`).
 - SQLite: `UPDATE … WHERE id = (SELECT …) RETURNING` statements (ready actions, then
   expired leases); SQLite's single writer makes each atomic, and the first one takes the
   write lock if the transaction does not hold it yet (call it before any read).
@@ -20,20 +23,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, func, select, update
-from sqlalchemy import cast as sa_cast
+from sqlalchemy import Row, and_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.expression import ColumnElement, Exists
+from sqlalchemy.sql.expression import ColumnElement
 
 from storage.db import Database, core_execute
 from storage.privacy_models import Action, PrivacyRequest
-from storage.types import UTCDateTime
 from workflow import audit, queue_steps
 from workflow.executors import ExecutorResult
 from workflow.queue_steps import RequestView
@@ -45,8 +44,6 @@ T = TypeVar("T")
 LEASE = timedelta(seconds=60)
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
-_ACCOUNT_LOCK_CLASS = 0x5051  # "PQ": the advisory-lock namespace for accounts
-_CANDIDATES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,19 +110,6 @@ async def in_transaction(
     raise AssertionError("unreachable")
 
 
-_other = aliased(Action, name="other")  # built once: aliasing is costly per call
-
-
-def _account_busy(now: datetime | ColumnElement[datetime]) -> Exists:
-    other = _other
-    return exists().where(
-        other.account_id == Action.account_id,
-        other.id != Action.id,
-        other.status == "running",
-        other.lease_expires_at >= now,
-    )
-
-
 async def claim(
     session: AsyncSession, owner: str, *, now: datetime, lease: timedelta = LEASE
 ) -> Claimed | None:
@@ -158,7 +142,7 @@ async def _claim_sqlite(
     ):
         candidate = (
             select(Action.id)
-            .where(due, ~_account_busy(now))
+            .where(due, ~queue_steps.account_busy(now))
             .order_by(order, Action.id)
             .limit(1)
             .scalar_subquery()
@@ -177,7 +161,7 @@ async def _claim_postgres(
 
     async def take(candidate: Row[Any], reclaimed: bool) -> Claimed | None:
         claimed = await _take(
-            session, owner, now, lease, Action.id == candidate.id, ~_account_busy(now)
+            session, owner, now, lease, Action.id == candidate.id, ~queue_steps.account_busy(now)
         )
         return None if claimed is None else replace(claimed, reclaimed=reclaimed)
 
@@ -186,51 +170,89 @@ async def _claim_postgres(
 
 @dataclass(frozen=True, slots=True)
 class ClaimedAndStarted:
-    """What `claim_and_start` did: the claim; the request as read before the move (None
-    when another transaction held it); whether the move's audit entry was written."""
+    """What a claim statement did: the claim; the request as read before the move (None
+    when another transaction held it); whether it moved to in_progress, and whether
+    that move's audit entry was written with it."""
 
     claimed: Claimed
     request: RequestView | None
+    moved: bool
     start_audited: bool
+
+    @classmethod
+    def of(cls, row: Row[Any], reclaimed: bool = False) -> ClaimedAndStarted:
+        claimed = replace(_claimed(row), reclaimed=reclaimed)
+        request = RequestView.of(row, "req_") if row.req_id is not None else None
+        return cls(claimed, request, row.moved_id is not None, row.audit_id is not None)
+
+
+BUSY = "busy"  # ready actions exist, but their accounts are busy: none to claim now
+
+
+async def claim_and_start_at_once(
+    db: Database, owner: str, *, now: datetime, lease: timedelta = LEASE
+) -> ClaimedAndStarted | str | None:
+    """PostgreSQL: claim the next ready action and start it, audited, each try in one
+    statement that commits on its own (`queue_steps.claim_at_once_statement`). BUSY
+    when the candidates' accounts were busy; None when no action is ready (one whose
+    lease expired may still be due: `claim_and_start`)."""
+    params = {"owner": owner, "now": now, "expires": now + lease}
+    params.update(queue_steps.start_parameters(now))
+    statement = queue_steps.claim_at_once_statement()
+    tried: list[int] = []
+    async with db.autocommit() as session:
+        while len(tried) < queue_steps.CANDIDATES:
+            row = (await core_execute(session, statement, {**params, "tried": tried})).first()
+            if row is None:
+                return BUSY if tried else None
+            if row.id is not None:
+                return ClaimedAndStarted.of(row)
+            tried.append(row.candidate_id)
+    return BUSY
 
 
 async def claim_and_start(
-    session: AsyncSession, owner: str, *, now: datetime, lease: timedelta = LEASE
+    session: AsyncSession,
+    owner: str,
+    *,
+    now: datetime,
+    lease: timedelta = LEASE,
+    expired_only: bool = False,
 ) -> ClaimedAndStarted | None:
-    """PostgreSQL: `claim`, and in the claim's own statement lock the request and move it
-    approved -> in_progress, audited (`queue_steps.claim_and_start_statement`). The entry
-    is written there when the transaction has appended nothing yet and the request is of
-    the kind its candidate row said; else the caller appends it (`start_audited`)."""
+    """PostgreSQL: `claim` (with `expired_only`, only an action whose lease expired),
+    and in the claim's own statement lock the request and move it approved ->
+    in_progress, audited (`queue_steps.claim_and_start_statement`), when the
+    transaction has appended nothing yet; else the caller appends the entry
+    (`start_audited`)."""
     params = {"owner": owner, "now": now, "expires": now + lease}
+    audited = audit.in_one_statement(session)
+    if audited:
+        params.update(queue_steps.start_parameters(now))
+    statement = queue_steps.claim_and_start_statement(audited)
 
     async def take(candidate: Row[Any], reclaimed: bool) -> ClaimedAndStarted | None:
-        values = {**params, "action_id": candidate.id}
-        audited = candidate.req_kind is not None and audit.in_one_statement(session)
-        if audited:
-            values.update(
-                queue_steps.start_parameters(candidate.request_id, candidate.req_kind, now)
-            )
-        statement = queue_steps.claim_and_start_statement(audited)
-        row = (await core_execute(session, statement, values)).first()
-        if row is None:
-            return None
-        claimed = replace(_claimed(row), reclaimed=reclaimed)
-        request = RequestView.of(row, "req_") if row.req_id is not None else None
-        return ClaimedAndStarted(claimed, request, row.audit_id is not None)
+        row = (
+            await core_execute(session, statement, {**params, "action_id": candidate.id})
+        ).first()
+        return None if row is None else ClaimedAndStarted.of(row, reclaimed)
 
-    return await _pick_postgres(session, now, take)
+    passes = (True,) if expired_only else (False, True)
+    return await _pick_postgres(session, now, take, passes)
 
 
 async def _pick_postgres(
-    session: AsyncSession, now: datetime, take: Callable[[Row[Any], bool], Awaitable[T | None]]
+    session: AsyncSession,
+    now: datetime,
+    take: Callable[[Row[Any], bool], Awaitable[T | None]],
+    passes: tuple[bool, ...] = (False, True),
 ) -> T | None:
-    """Ready actions first, then expired leases: each candidate (row-locked, its account
-    advisory-locked; with its request's id and kind) is handed to `take`, which claims it
-    with a new statement."""
-    for reclaimed in (False, True):
-        statement = _candidate_statement(reclaimed)
+    """Ready actions first, then expired leases (`passes`): each candidate (row-locked,
+    its account advisory-locked) is handed to `take`, which claims it with a new
+    statement."""
+    for reclaimed in passes:
+        statement = queue_steps.candidate_statement(reclaimed)
         tried: list[int] = []
-        while len(tried) < _CANDIDATES:
+        while len(tried) < queue_steps.CANDIDATES:
             row = (await core_execute(session, statement, {"now": now, "tried": tried})).first()
             if row is None:
                 break
@@ -243,41 +265,6 @@ async def _pick_postgres(
         if tried:  # ready actions exist, held by other workers' accounts: none this time
             return None
     return None
-
-
-@cache
-def _candidate_statement(expired: bool) -> Select[Any]:
-    """The first of the next candidates (row-locked, SKIP LOCKED, none of `:tried`) whose
-    account's advisory lock this transaction gets: the lock is tried row by row, in
-    order, and only until one succeeds, so no other account is held. Built once (with
-    bound parameters `now` and `tried`): building a statement costs more than running it."""
-    now = bindparam("now", type_=UTCDateTime())
-    if expired:
-        due = [Action.status == "running", Action.lease_expires_at < now]
-        order = (Action.lease_expires_at, Action.id)
-    else:
-        due = [Action.status == "ready", Action.run_after <= now, ~_account_busy(now)]
-        order = (Action.run_after, Action.id)
-    candidates = (
-        select(Action.id, Action.account_id, Action.request_id)
-        .where(*due, Action.id.not_in(bindparam("tried", expanding=True)))
-        .order_by(*order)
-        .limit(_CANDIDATES)
-        .with_for_update(skip_locked=True)
-        .subquery("candidate")
-    )
-    account = sa_cast(candidates.c.account_id % 2_147_483_647, Integer)
-    kind = select(PrivacyRequest.kind).where(PrivacyRequest.id == candidates.c.request_id)
-    return (
-        select(
-            candidates.c.id,
-            candidates.c.account_id,
-            candidates.c.request_id,
-            kind.scalar_subquery().label("req_kind"),
-        )
-        .where(func.pg_try_advisory_xact_lock(_ACCOUNT_LOCK_CLASS, account))
-        .limit(1)
-    )
 
 
 async def _take(

@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     Insert,
+    Integer,
     Select,
+    and_,
     bindparam,
     exists,
     func,
@@ -31,11 +33,14 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.expression import Exists
 
 from storage.privacy_models import Action, PrivacyRequest, RequestEvent
+from storage.types import UTCDateTime
 from workflow import audit, audit_sql
 from workflow.lifecycle import Status
 
@@ -99,16 +104,129 @@ def param(name: str, column: Any) -> BindParameter[Any]:
     return bindparam(name, type_=column.type)
 
 
+ACCOUNT_LOCK_CLASS = 0x5051  # "PQ": the advisory-lock namespace for accounts
+CANDIDATES = 8  # ready actions a claim looks at before it gives up for now
+
+
+def account_busy(now: Any) -> Exists:
+    """Another action of the action's account runs under a live lease (as this
+    statement's snapshot shows it)."""
+    return exists().where(
+        _OTHER.account_id == Action.account_id,
+        _OTHER.id != Action.id,
+        _OTHER.status == "running",
+        _OTHER.lease_expires_at >= now,
+    )
+
+
+@cache
+def candidate_statement(expired: bool) -> Select[Any]:
+    """The first of the next candidates (row-locked, SKIP LOCKED, none of `:tried`) whose
+    account's advisory lock this transaction gets: the lock is tried row by row, in
+    order, and only until one succeeds, so no other account is held. Built once (with
+    bound parameters `now` and `tried`): building a statement costs more than running it."""
+    now = bindparam("now", type_=UTCDateTime())
+    if expired:
+        due = [Action.status == "running", Action.lease_expires_at < now]
+        order = (Action.lease_expires_at, Action.id)
+    else:
+        due = [Action.status == "ready", Action.run_after <= now, ~account_busy(now)]
+        order = (Action.run_after, Action.id)
+    candidates = (
+        select(Action.id, Action.account_id)
+        .where(*due, Action.id.not_in(bindparam("tried", expanding=True)))
+        .order_by(*order)
+        .limit(CANDIDATES)
+        .with_for_update(skip_locked=True)
+        .subquery("candidate")
+    )
+    account = sa_cast(candidates.c.account_id % 2_147_483_647, Integer)
+    return (
+        select(candidates.c.id, candidates.c.account_id)
+        .where(func.pg_try_advisory_xact_lock(ACCOUNT_LOCK_CLASS, account))
+        .limit(1)
+    )
+
+
 @cache
 def claim_and_start_statement(audited: bool) -> Select[Any]:
     """One statement: claim action `:action_id` for `:owner` until `:expires` unless its
-    account got busy, lock its request unless another transaction holds it, and move an
-    approved request to in_progress (with its history row) unless the action has used up
-    its attempts; with `audited`, also append the move's audit entry (`start_parameters`),
-    written only when the request moved and is of kind `:start_kind`, as the entry says.
-    Returns the action's columns, the request's as `req_…` (NULL when it was held; its
-    status as read before the move) and `audit_id`, the entry's id (NULL when none was
-    written). Built once: building the statement costs more than running it.
+    account got busy, and start it (`_started`). For a transaction that locked the
+    candidate's account first (`candidate_statement`): the statement's snapshot, taken
+    after that lock, shows every claim committed before it."""
+    now = param("now", PrivacyRequest.updated_at)
+    claimed = _claim(and_(Action.id == bindparam("action_id"), ~account_busy(now)))
+    return _started(claimed, None, audited)
+
+
+@cache
+def claim_at_once_statement() -> Select[Any]:
+    """One statement that can commit on its own: the next ready candidate (as
+    `candidate_statement`), claimed for `:owner` until `:expires` only if no other
+    action of its account runs, and started (`_started`, audited). Its snapshot was
+    taken before the account's lock, so it cannot trust what it shows of the account's
+    other actions: it locks them too (FOR SHARE, SKIP LOCKED), which hands back each as
+    last committed, and claims only when it got every one and none of them runs under
+    a live lease. A claim or finish of one of them in flight holds it: then the account
+    counts as busy, and the caller tries the next candidate. Returns `candidate_id`,
+    with the other columns NULL when the candidate was not claimed; no row when there
+    was no candidate."""
+    now = param("now", PrivacyRequest.updated_at)
+    candidate = candidate_statement(False).cte("candidate")
+    siblings = (
+        select(_OTHER.id)
+        .where(
+            _OTHER.account_id == candidate.c.account_id,
+            _OTHER.id != candidate.c.id,
+            _OTHER.status.in_(("ready", "running")),
+        )
+        .cte("siblings")
+    )
+    held = (
+        select(_OTHER.id, _OTHER.status, _OTHER.lease_expires_at)
+        .where(_OTHER.id.in_(select(siblings.c.id)))
+        .with_for_update(read=True, skip_locked=True)
+        .cte("held_siblings")
+    )
+    every_one = select(func.count()).select_from(siblings).scalar_subquery() == (
+        select(func.count()).select_from(held).scalar_subquery()
+    )
+    running = exists(
+        select(held.c.id).where(held.c.status == "running", held.c.lease_expires_at >= now)
+    )
+    target = and_(
+        Action.id == select(candidate.c.id).scalar_subquery(),
+        Action.status == "ready",
+        every_one,
+        ~running,
+    )
+    return _started(_claim(target), candidate, True)
+
+
+def _claim(target: ColumnElement[bool]) -> CTE:
+    return (
+        update(Action)
+        .where(target)
+        .values(
+            status="running",
+            lease_owner=bindparam("owner"),
+            lease_expires_at=param("expires", Action.lease_expires_at),
+            attempts=Action.attempts + 1,
+        )
+        .returning(*ACTION_COLUMNS)
+        .cte("claimed")
+    )
+
+
+def _started(claimed: CTE, candidate: CTE | None, audited: bool) -> Select[Any]:
+    """After the claim: lock its request unless another transaction holds it, and move
+    an approved request to in_progress (with its history row) unless the action has
+    used up its attempts or the request's kind is not one the audit entry can be
+    filled in with; with `audited`, also append the move's audit entry
+    (`start_parameters`), filled in from the moved row. Returns the action's columns,
+    the request's as `req_…` (NULL when it was held; as read before the move),
+    `moved_id` (NULL unless it moved) and `audit_id`, the entry's id (NULL when none
+    was written).
 
     A claim sets its transaction's commit not to wait for the log's flush to disk
     (`synchronous_commit` off, for this transaction only): a claim lost to a crash of
@@ -119,24 +237,6 @@ def claim_and_start_statement(audited: bool) -> Select[Any]:
     written, not until it is flushed; the finish, which queues the customer's notice,
     still waits for the flush, and with it for every claim before it."""
     now = param("now", PrivacyRequest.updated_at)
-    busy = exists().where(
-        _OTHER.account_id == Action.account_id,
-        _OTHER.id != Action.id,
-        _OTHER.status == "running",
-        _OTHER.lease_expires_at >= now,
-    )
-    claimed = (
-        update(Action)
-        .where(Action.id == bindparam("action_id"), ~busy)
-        .values(
-            status="running",
-            lease_owner=bindparam("owner"),
-            lease_expires_at=param("expires", Action.lease_expires_at),
-            attempts=Action.attempts + 1,
-        )
-        .returning(*ACTION_COLUMNS)
-        .cte("claimed")
-    )
     request = (
         select(*REQUEST_COLUMNS)
         .where(PrivacyRequest.id == claimed.c.request_id)
@@ -150,6 +250,7 @@ def claim_and_start_statement(audited: bool) -> Select[Any]:
             request.c.id == claimed.c.request_id,
             request.c.status == Status.APPROVED,
             claimed.c.attempts <= claimed.c.max_attempts,
+            audit_sql.fillable(request.c.kind),
         )
         .values(status=Status.IN_PROGRESS, updated_at=now, version=PrivacyRequest.version + 1)
         .returning(PrivacyRequest.id, PrivacyRequest.kind)
@@ -159,21 +260,24 @@ def claim_and_start_statement(audited: bool) -> Select[Any]:
     ctes: list[CTE] = [moved, history]
     audit_id: Any = null()
     if audited:
-        as_said = exists(select(moved.c.id).where(moved.c.kind == bindparam("start_kind")))
-        chain, last = audit_sql.appending(1, only_if=as_said)
+        filled = audit_sql.Filled(moved, moved.c.id, "kind", moved.c.kind)
+        chain, last = audit_sql.appending(1, only_if=exists(select(moved.c.id)), filled=filled)
         ctes += chain
         audit_id = select(last.c.id).scalar_subquery()
     labelled = [column.label(f"req_{column.name}") for column in request.c]
-    return (
-        select(
-            *claimed.c,
-            *labelled,
-            audit_id.label("audit_id"),
-            func.set_config("synchronous_commit", "off", true()).label("unflushed_commit"),
-        )
-        .select_from(claimed.outerjoin(request, true()))
-        .add_cte(*ctes)
-    )
+    columns = [
+        *claimed.c,
+        *labelled,
+        select(moved.c.id).scalar_subquery().label("moved_id"),
+        audit_id.label("audit_id"),
+        func.set_config("synchronous_commit", "off", true()).label("unflushed_commit"),
+    ]
+    if candidate is None:
+        source = claimed.outerjoin(request, true())
+    else:
+        columns.insert(0, candidate.c.id.label("candidate_id"))
+        source = candidate.outerjoin(claimed, true()).outerjoin(request, true())
+    return select(*columns).select_from(source).add_cte(*ctes)
 
 
 def start_entry(request_id: int, kind: str) -> audit.Entry:
@@ -182,11 +286,10 @@ def start_entry(request_id: int, kind: str) -> audit.Entry:
     return audit.Entry(WORKER, "status", request_id, data)
 
 
-def start_parameters(request_id: int, kind: str, now: datetime) -> dict[str, Any]:
-    """What `claim_and_start_statement(audited=True)` binds beyond the claim's values,
-    for a request (as its candidate action was read) of `kind`."""
-    entry = start_entry(request_id, kind)
-    return {"start_kind": kind, **audit_sql.parameters([(entry, now)])}
+def start_parameters(now: datetime) -> dict[str, Any]:
+    """What a claim statement that audits the start binds for its entry, which the
+    statement fills in with the moved request's id and kind."""
+    return audit_sql.filled_parameters(start_entry(0, "kind"), "kind", now)
 
 
 def history_rows(source: CTE, before: str, after: str) -> Insert:

@@ -4,10 +4,10 @@ One action goes through short transactions, never one long one:
 1. claim (queue.claim) — the action is `running` under this worker's lease;
 2. start — the request moves approved → in_progress (or the action is dropped when
    the request was cancelled meanwhile). The claim loop does 1 and 2 in one transaction
-   (one commit less per action; on PostgreSQL in one statement, `queue_steps`); when
-   another transaction holds the request row, the claim commits alone and the start
-   follows in its own transaction, so the usual lock order (request, then actions) is
-   never inverted into a deadlock;
+   (one commit less per action; on PostgreSQL in one statement, `queue_steps`, which
+   commits on its own for a ready action); when another transaction holds the request
+   row, the claim commits alone and the start follows in its own transaction, so the
+   usual lock order (request, then actions) is never inverted into a deadlock;
 3. finish — the action is `done` and, in the same transaction, the request is
    completed, the executor's effects are audited and the customer's notification is
    queued (on PostgreSQL in one statement that commits on its own, `queue_finish`). A
@@ -97,11 +97,13 @@ Started = ActionContext | None | _StartLater
 
 
 async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, Started] | None:
-    """Claim the next action and start it in the same transaction; None when none is due."""
+    """Claim the next action and start it in the same transaction; None when none is due.
+    On PostgreSQL a ready action is claimed and started by one statement that commits on
+    its own (`queue.claim_and_start_at_once`); one whose lease expired in a transaction."""
 
     async def work(session: AsyncSession) -> tuple[queue.Claimed, Started] | None:
         if deps.db.is_postgres:
-            return await _claim_and_start_postgres(session, deps, owner)
+            return await _reclaim_and_start_postgres(session, deps, owner)
         claimed = await queue.claim(session, owner, now=deps.clock(), lease=deps.config.lease)
         if claimed is None:
             return None
@@ -114,6 +116,13 @@ async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, 
         return claimed, started
 
     try:
+        if deps.db.is_postgres:
+            now, lease = deps.clock(), deps.config.lease
+            found = await queue.claim_and_start_at_once(deps.db, owner, now=now, lease=lease)
+            if found == queue.BUSY:
+                return None
+            if isinstance(found, queue.ClaimedAndStarted):
+                return _begun(deps, found)
         return await queue.in_transaction(deps.db, work)
     except Exception as exc:
         # Claim alone: the failing start then runs (and fails) after the claim committed,
@@ -123,36 +132,40 @@ async def claim_and_start(deps: WorkerDeps, owner: str) -> tuple[queue.Claimed, 
         return None if claimed is None else (claimed, _LATER)
 
 
-async def _claim_and_start_postgres(
+def _begun(deps: WorkerDeps, found: queue.ClaimedAndStarted) -> tuple[queue.Claimed, Started]:
+    """What a claim statement started: a request it moved to in_progress, or found there,
+    is ready for the executor (and the finish knows it as the claim left it); any other
+    is started later, in a transaction of its own (`process`)."""
+    claimed, request = found.claimed, found.request
+    if request is None or claimed.attempts > claimed.max_attempts:
+        return claimed, _LATER
+    if not (found.moved or request.status == Status.IN_PROGRESS):
+        return claimed, _LATER
+    version = request.version + 1 if found.moved else request.version
+    started_as = replace(request, status=Status.IN_PROGRESS, version=version)
+    return replace(claimed, request=started_as), _context(deps, claimed, request)
+
+
+async def _reclaim_and_start_postgres(
     session: AsyncSession, deps: WorkerDeps, owner: str
 ) -> tuple[queue.Claimed, Started] | None:
-    """The claim, the request's lock and its audited move to in_progress in one statement
-    (`queue.claim_and_start`); here only the rare entries it did not write, and the rare
-    request that is neither approved nor in progress (`_start` drops its action)."""
+    """An action whose lease expired, claimed and started in one statement
+    (`queue.claim_and_start`), in a transaction that also audits the takeover, and
+    appends the start's entry if the statement could not."""
     now = deps.clock()
-    found = await queue.claim_and_start(session, owner, now=now, lease=deps.config.lease)
+    found = await queue.claim_and_start(
+        session, owner, now=now, lease=deps.config.lease, expired_only=True
+    )
     if found is None:
         return None
-    claimed, request = found.claimed, found.request
-    started: Started = _LATER
     entries: list[audit.Entry] = []
-    if request is not None and claimed.attempts <= claimed.max_attempts:
-        moved = request.status == Status.APPROVED  # by the claim's statement
-        if moved and not found.start_audited:
-            entries.append(queue_steps.start_entry(request.id, request.kind))
-        if request.status in (Status.APPROVED, Status.IN_PROGRESS):
-            started = _context(deps, claimed, request)
-            version = request.version + 1 if moved else request.version
-            started_as = replace(request, status=Status.IN_PROGRESS, version=version)
-            claimed = replace(claimed, request=started_as)
-        else:
-            held = await lifecycle.load_unless_locked(session, claimed.request_id)
-            if held is not None:  # ours: the claim's statement locked it
-                started = await _start(session, deps, claimed, request=held)
-    if claimed.reclaimed:
-        entries.append(_takeover_entry(claimed))
+    request = found.request
+    if found.moved and not found.start_audited and request is not None:
+        entries.append(queue_steps.start_entry(request.id, request.kind))
+    if found.claimed.reclaimed:
+        entries.append(_takeover_entry(found.claimed))
     await audit.append_all(session, entries, now=now)
-    return claimed, started
+    return _begun(deps, found)
 
 
 async def process(deps: WorkerDeps, claimed: queue.Claimed, started: Started = _LATER) -> str:

@@ -7,19 +7,22 @@ the same time.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Select, func, insert, select, text
 
 from storage.db import Database
 from storage.models import Account
 from storage.privacy_models import Action, AuditEntry, PrivacyRequest
 from tests.clock import FakeClock
 from tests.workflow.conftest import make_deps
-from workflow import audit, deadlines, queue, worker
+from workflow import audit, deadlines, queue_steps, worker
 from workflow.executors import ActionContext, ExecutorResult, registry
 
 # how many actions the workers drain, per backend (the test ids say so too)
@@ -154,8 +157,13 @@ async def test_four_workers_run_each_queued_action_exactly_once(
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])  # the planner's choice
+@pytest.mark.parametrize(
+    "statement",
+    [lambda: queue_steps.candidate_statement(False), queue_steps.claim_at_once_statement],
+    ids=["candidate", "claim at once"],
+)
 async def test_a_claim_reads_the_ready_actions_in_order_instead_of_sorting_them(
-    backend: str, database_url: str, clock: FakeClock
+    backend: str, statement: Callable[[], Select[Any]], database_url: str, clock: FakeClock
 ) -> None:
     """Many actions ready at the same moment (a burst of approvals): the candidate query
     walks the ready index in claim order, so its cost does not grow with the backlog
@@ -165,9 +173,13 @@ async def test_a_claim_reads_the_ready_actions_in_order_instead_of_sorting_them(
         await _queue(db, clock(), 2000)
         async with db.transaction() as session:
             await session.execute(text("ANALYZE actions"))
-        compiled = queue._candidate_statement(False).compile(dialect=db.engine.dialect)
-        expanded = compiled.construct_expanded_state({"now": clock(), "tried": [0]})
+        now = clock()
+        params = {"now": now, "tried": [0], "owner": "w", "expires": now}
+        params.update(queue_steps.start_parameters(now))
+        compiled = statement().compile(dialect=db.engine.dialect)
+        expanded = compiled.construct_expanded_state(params)
         values = [expanded.parameters[name] for name in expanded.positiontup or ()]
+        values = [json.dumps(v) if isinstance(v, dict) else v for v in values]  # JSON, as sent
         async with db.sessions() as session:
             connection = await (await session.connection()).get_raw_connection()
             plan = await connection.driver_connection.fetch(
