@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Row, and_, select, update
 from sqlalchemy.exc import OperationalError
@@ -186,12 +186,13 @@ class ClaimedAndStarted:
         return cls(claimed, request, row.moved_id is not None, row.audit_id is not None)
 
 
-BUSY = "busy"  # ready actions exist, but their accounts are busy: none to claim now
+Busy = Literal["busy"]
+BUSY: Busy = "busy"  # ready actions exist, but their accounts are busy: none to claim now
 
 
 async def claim_and_start_at_once(
     db: Database, owner: str, *, now: datetime, lease: timedelta = LEASE
-) -> ClaimedAndStarted | str | None:
+) -> ClaimedAndStarted | Busy | None:
     """PostgreSQL: claim the next ready action and start it, audited, each try in one
     statement that commits on its own (`queue_steps.claim_at_once_statement`). BUSY
     when the candidates' accounts were busy; None when no action is ready (one whose
