@@ -163,9 +163,5 @@ def _insert_after(previous: Any, index: int, filled: Filled | None = None) -> In
         digest,
     )
     if filled is not None:
-        row = (
-            row.select_from(previous)
-            .join(filled.source, true())
-            .where(filled.value.regexp_match("^[a-z_]+$"))
-        )
+        row = row.select_from(previous).join(filled.source, true()).where(fillable(filled.value))
     return insert(AuditEntry).from_select(_COLUMNS, row).returning(AuditEntry.id, AuditEntry.hash)
