@@ -80,8 +80,9 @@ async def finish(
     it is still at that version, so the finish is one statement, one round trip in a
     session that commits each statement (`Database.autocommit`). None also when the
     request changed since: the caller finishes again, without `seen`."""
-    guarded = seen is not None and audit.in_one_statement(session)
-    if seen is not None and guarded:
+    one_statement = audit.in_one_statement(session)  # PostgreSQL, nothing appended yet
+    guarded = seen is not None and one_statement
+    if seen is not None and one_statement:
         request = seen
     else:
         row = (await core_execute(session, _locked_request(), {"req": request_id})).first()
@@ -112,7 +113,7 @@ async def finish(
     if session.get_bind().dialect.name == "postgresql":
         for index, notice in enumerate(notices):
             params.update({f"n{index}_{name}": notice[name] for name in NOTICE_COLUMNS})
-        audited = len(entries) if audit.in_one_statement(session) else 0
+        audited = len(entries) if one_statement else 0
         if audited:
             params.update(audit_sql.parameters([(entry, now) for entry in entries]))
             entries = []
