@@ -14,9 +14,11 @@ no hop. Server-side cursors (streamed exports) keep SQLAlchemy's own adapter.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
 from collections.abc import Sequence
+from threading import Thread
 from typing import Any
 
 import aiosqlite
@@ -126,8 +128,21 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
-        adapted = super().connect(*arg, **kw)
-        return OneHopConnection(self, adapted._connection)
+        """A connection that failed to open ends its thread before the error is raised.
+
+        aiosqlite stops the thread of a failed connection without waiting for it; the
+        thread then hands its last result to the event loop, and raises if a short-lived
+        command's loop has closed by then. Joining it here keeps it inside the loop."""
+        connection = self.aiosqlite.connect(*arg, **kw)
+        # Before aiosqlite 0.22 the connection was itself the thread.
+        thread = connection if isinstance(connection, Thread) else connection._thread
+        thread.daemon = True
+        try:
+            raw = await_(connection)
+        except BaseException:
+            await_(asyncio.to_thread(thread.join))
+            raise
+        return OneHopConnection(self, raw)
 
 
 class OneHopSQLiteDialect(SQLiteDialect_aiosqlite):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import sqlite_driver
 from storage.db import Database
@@ -89,3 +90,22 @@ async def test_a_statement_is_one_call_on_aiosqlites_thread(
         rows = (await session.execute(text("SELECT id FROM t"))).all()
         assert rows == []
         assert calls == 1, "execute, fetch and close in one hop (SQLAlchemy's adapter: four)"
+
+
+async def test_a_connection_that_fails_to_open_leaves_no_thread_behind(tmp_path: Path) -> None:
+    """A short-lived command's loop may close right after the error: aiosqlite's thread
+    must be gone by then, or it raises "Event loop is closed" on its way out."""
+    database = Database(f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'x.db'}")
+
+    def aiosqlite_threads() -> set[str]:
+        # Python names a thread after its target: aiosqlite's is _connection_worker_thread.
+        return {t.name for t in threading.enumerate() if "connection_worker" in t.name}
+
+    before = aiosqlite_threads()
+    try:
+        with pytest.raises(OperationalError):
+            async with database.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        assert aiosqlite_threads() - before == set()
+    finally:
+        await database.dispose()
