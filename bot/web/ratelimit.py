@@ -88,12 +88,21 @@ class SharedLimiter:
     lease: int = 1
     _purged_at: float = field(default=0.0, repr=False)
     _leases: dict[str, _Lease] = field(default_factory=dict, repr=False)
+    # each key's bucket in the window it was last seen in: the keyed hash and the
+    # window's end are computed once per key and window, not once per hit
+    _buckets: dict[str, tuple[int, str, datetime]] = field(default_factory=dict, repr=False)
 
     def _bucket(self, secret: bytes, key: str, now: datetime) -> tuple[str, datetime]:
         index = int(now.timestamp() // self.window)
+        known = self._buckets.get(key)
+        if known is not None and known[0] == index:
+            return known[1], known[2]
         mac = keys.mac_hex(secret, keys.rate_limit(self.name), key)
         ends = datetime.fromtimestamp((index + 1) * self.window, UTC)
-        return f"{self.name}:{mac[:40]}:{index}", ends
+        if len(self._buckets) >= 10_000:  # many clients at once: start again
+            self._buckets.clear()
+        self._buckets[key] = (index, f"{self.name}:{mac[:40]}:{index}", ends)
+        return self._buckets[key][1], ends
 
     def _wait(self, ends: datetime, now: datetime) -> float:
         return max((ends - now).total_seconds(), 0.001)
