@@ -25,9 +25,15 @@ class WriteLock:
     def locked(self) -> bool:
         return self._held
 
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free and nobody waits for it; never waits."""
+        if self._held or self._urgent or self._waiting:
+            return False
+        self._held = True
+        return True
+
     async def acquire(self, *, urgent: bool = False) -> None:
-        if not self._held and not self._urgent and not self._waiting:
-            self._held = True
+        if self.try_acquire():
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue = self._urgent if urgent else self._waiting

@@ -87,3 +87,16 @@ async def test_a_waiter_cancelled_as_the_lock_reached_it_passes_it_on() -> None:
 async def test_releasing_a_free_lock_is_a_bug() -> None:
     with pytest.raises(RuntimeError):
         WriteLock().release()
+
+
+async def test_try_acquire_takes_only_a_free_lock_nobody_waits_for() -> None:
+    lock = WriteLock()
+    assert lock.try_acquire() and lock.locked()
+    assert not lock.try_acquire(), "held: not taken twice"
+    waiter = asyncio.create_task(lock.acquire())
+    await _settle()
+    lock.release()  # handed to the waiter, which now holds it
+    await waiter
+    assert not lock.try_acquire()
+    lock.release()
+    assert lock.try_acquire()
