@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.web.ratelimit import SharedLimiter
-from storage import ratelimits
+from storage import keys, ratelimits
 from storage.db import Database
 from storage.security_models import RateLimitCounter
 
@@ -94,3 +94,23 @@ async def test_sqlite_counts_on_the_event_loop_and_waits_on_a_thread_when_busy(
         other.close()
     assert await counting == 5
     assert await _counted(db) == 5
+
+
+async def test_a_clients_bucket_is_hashed_once_per_window_and_a_new_window_starts_afresh(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+    real = keys.mac_hex
+
+    def counting(secret: bytes, purpose: str, value: str | bytes) -> str:
+        hashed.append(str(value))
+        return real(secret, purpose, value)
+
+    monkeypatch.setattr(keys, "mac_hex", counting)
+    limiter = SharedLimiter("webchat", 3, 60.0)
+    waits = [await limiter.hit(db, SECRET, "198.51.100.1", NOW) for _ in range(5)]
+    assert waits[:3] == [0.0] * 3 and all(wait > 0 for wait in waits[3:])
+    assert len(hashed) == 1, "one keyed hash for the client's window"
+    later = NOW + timedelta(seconds=60)
+    assert await limiter.hit(db, SECRET, "198.51.100.1", later) == 0.0, "a new window"
+    assert len(hashed) == 2
