@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.sql.base import Executable
 
-from storage import sqlite_driver
+from storage import sqlite_driver, sqlite_pragmas
 from storage.held_connections import HeldConnections, OnDemand
 from storage.sqlite_loop import LoopConnection, PooledOnThread
 from storage.write_lock import WriteLock
@@ -115,25 +115,6 @@ def _connect_args(backend: str, timeouts: Timeouts) -> dict[str, Any]:
     return {"connect_timeout": max(1, round(timeouts.connect))}  # asyncmy
 
 
-WAL_CHECKPOINT_PAGES = 10_000  # ~40 MB of log between checkpoints (SQLite's default: 1,000)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on, WAL so readers don't block the writer, and wait rather than fail.
-    The log is copied into the database less often than SQLite's default: each copy
-    syncs the file, and a page changed by many short transactions (an index page, in a
-    retention sweep's batches) is copied once per checkpoint, not once per ~1,000 pages
-    written (`bench` retention on SQLite: 0.46x one raw UPDATE with the default, 0.49-0.64x
-    so)."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-    cursor.close()
-
-
 class _IdlePing:
     """Ping a connection on its way out of the pool only after it idled there a while."""
 
@@ -151,6 +132,12 @@ class _IdlePing:
             self.dialect.do_ping(dbapi_connection)
         except Exception as exc:  # the pool replaces the connection and tries again
             raise DisconnectionError(type(exc).__name__) from None
+
+
+async def begin_immediate(session: AsyncSession) -> None:
+    """SQLite: take the database's write lock now, not at the first write."""
+    await session.execute(text("BEGIN IMMEDIATE"))
+    session.info[WRITE_LOCKED] = True
 
 
 class Database:
@@ -183,7 +170,7 @@ class Database:
             kwargs.update(kept)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.backend == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", sqlite_pragmas.on_connect)
         else:
             ping = _IdlePing(self.engine.dialect, ping_after_idle)
             event.listen(self.engine.sync_engine, "connect", ping.returned)
@@ -225,8 +212,7 @@ class Database:
             session.begin(),
         ):
             if immediate:
-                await session.execute(text("BEGIN IMMEDIATE"))
-                session.info[WRITE_LOCKED] = True
+                await begin_immediate(session)
             yield session
 
     @asynccontextmanager

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select, update
 
 from storage import account_store, datamap
+from storage.bulk import bulk_writer
 from storage.datamap import ANONYMISED
 from storage.datamap.tables import all_tables
 from storage.db import Database
@@ -134,7 +135,6 @@ async def sweep(
             policy.max_batch,
             policy.cap_seconds,
         )
-        run = RuleRun(compiled, target, size)
         if compiled.incremental:
             report.cutoffs[rule.name] = compiled.cutoff.isoformat()
 
@@ -145,9 +145,11 @@ async def sweep(
             if progress is not None:
                 progress(category, report.counts[category])
 
-        finished = await run_rule(
-            run, dry_run=dry_run, add=add, progress=said, should_stop=should_stop
-        )
+        async with bulk_writer(target) as writer:
+            run = RuleRun(compiled, target, size, writer)
+            finished = await run_rule(
+                run, dry_run=dry_run, add=add, progress=said, should_stop=should_stop
+            )
         if run.skipped:  # held rows are still due: the next sweep must look at all again
             report.cutoffs.pop(rule.name, None)
         report.interrupted = not finished

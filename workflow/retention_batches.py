@@ -27,6 +27,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk import BulkWriter
 from storage.db import Database
 from workflow.retention_rules import CompiledRule
 
@@ -83,6 +84,7 @@ class RuleRun:
     rule: CompiledRule
     db: Database
     size: BatchSize
+    writer: BulkWriter  # the batches' transactions (`storage.bulk`)
     after: Any = None  # the last key of the previous batch
     skipped: bool = False  # rows held by someone else (an erasure) were left for later
 
@@ -184,7 +186,7 @@ class RuleRun:
         started = time.perf_counter()
         end = None
         try:
-            async with self.db.transaction() as session:
+            async with self.writer.transaction() as session:
                 if len(self.rule.keys) == 1:
                     done, full, end = await self._single_key_batch(session, started, skip_locked)
                 else:
