@@ -33,6 +33,7 @@ from workflow.queue_steps import (
     REQUEST_COLUMNS,
     WORKER,
     RequestView,
+    fixed,
     history_rows,
     param,
 )
@@ -157,7 +158,7 @@ def _done() -> Update:
         .where(
             Action.id == bindparam("action_id"),
             Action.lease_owner == bindparam("owner"),
-            Action.status == "running",
+            Action.status == fixed("running"),
         )
         .values(
             status="done",
@@ -201,7 +202,7 @@ def _finish_statement(completes: bool, notices: int, audited: int, guarded: bool
         locked = (
             _locked_request()
             .where(
-                PrivacyRequest.status == Status.IN_PROGRESS,
+                PrivacyRequest.status == fixed(Status.IN_PROGRESS),
                 PrivacyRequest.version == bindparam("seen_version"),
             )
             .cte("request_locked")

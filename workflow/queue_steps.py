@@ -22,12 +22,14 @@ from sqlalchemy import (
     Insert,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     exists,
     func,
     insert,
     literal,
+    literal_column,
     null,
     select,
     true,
@@ -104,6 +106,17 @@ def param(name: str, column: Any) -> BindParameter[Any]:
     return bindparam(name, type_=column.type)
 
 
+def fixed(value: str) -> ColumnElement[str]:
+    """A status written into the statement's text, not bound. PostgreSQL plans a
+    prepared statement once for all its calls only if that plan is not worse than
+    planning each call; with the status bound, the plan for all calls could not use the
+    partial indexes (`WHERE status = 'ready'`) and scanned the actions table, so every
+    call was planned again (0.6 ms of the database's CPU per claim; the run 0.3 ms)."""
+    if not value.replace("_", "").isalpha():
+        raise ValueError(f"not a status: {value!r}")
+    return literal_column(f"'{value}'", String())
+
+
 ACCOUNT_LOCK_CLASS = 0x5051  # "PQ": the advisory-lock namespace for accounts
 CANDIDATES = 8  # ready actions a claim looks at before it gives up for now
 
@@ -114,7 +127,7 @@ def account_busy(now: Any) -> Exists:
     return exists().where(
         _OTHER.account_id == Action.account_id,
         _OTHER.id != Action.id,
-        _OTHER.status == "running",
+        _OTHER.status == fixed("running"),
         _OTHER.lease_expires_at >= now,
     )
 
@@ -127,10 +140,10 @@ def candidate_statement(expired: bool) -> Select[Any]:
     bound parameters `now` and `tried`): building a statement costs more than running it."""
     now = bindparam("now", type_=UTCDateTime())
     if expired:
-        due = [Action.status == "running", Action.lease_expires_at < now]
+        due = [Action.status == fixed("running"), Action.lease_expires_at < now]
         order = (Action.lease_expires_at, Action.id)
     else:
-        due = [Action.status == "ready", Action.run_after <= now, ~account_busy(now)]
+        due = [Action.status == fixed("ready"), Action.run_after <= now, ~account_busy(now)]
         order = (Action.run_after, Action.id)
     candidates = (
         select(Action.id, Action.account_id)
@@ -178,7 +191,7 @@ def claim_at_once_statement() -> Select[Any]:
         .where(
             _OTHER.account_id == candidate.c.account_id,
             _OTHER.id != candidate.c.id,
-            _OTHER.status.in_(("ready", "running")),
+            _OTHER.status.in_((fixed("ready"), fixed("running"))),
         )
         .cte("siblings")
     )
@@ -192,11 +205,11 @@ def claim_at_once_statement() -> Select[Any]:
         select(func.count()).select_from(held).scalar_subquery()
     )
     running = exists(
-        select(held.c.id).where(held.c.status == "running", held.c.lease_expires_at >= now)
+        select(held.c.id).where(held.c.status == fixed("running"), held.c.lease_expires_at >= now)
     )
     target = and_(
         Action.id == select(candidate.c.id).scalar_subquery(),
-        Action.status == "ready",
+        Action.status == fixed("ready"),
         every_one,
         ~running,
     )
@@ -248,7 +261,7 @@ def _started(claimed: CTE, candidate: CTE | None, audited: bool) -> Select[Any]:
         .where(
             PrivacyRequest.id == request.c.id,
             request.c.id == claimed.c.request_id,
-            request.c.status == Status.APPROVED,
+            request.c.status == fixed(Status.APPROVED),
             claimed.c.attempts <= claimed.c.max_attempts,
             audit_sql.fillable(request.c.kind),
         )

@@ -170,23 +170,67 @@ async def test_a_claim_reads_the_ready_actions_in_order_instead_of_sorting_them(
     (sorting every ready action took 4.6 ms per claim with 10,000 ready)."""
     db = Database(database_url)
     try:
-        await _queue(db, clock(), 2000)
-        async with db.transaction() as session:
-            await session.execute(text("ANALYZE actions"))
-        now = clock()
-        params = {"now": now, "tried": [0], "owner": "w", "expires": now}
-        params.update(queue_steps.start_parameters(now))
-        compiled = statement().compile(dialect=db.engine.dialect)
-        expanded = compiled.construct_expanded_state(params)
-        values = [expanded.parameters[name] for name in expanded.positiontup or ()]
-        values = [json.dumps(v) if isinstance(v, dict) else v for v in values]  # JSON, as sent
+        sql, values = await _queued_claim(db, clock, statement())
         async with db.sessions() as session:
             connection = await (await session.connection()).get_raw_connection()
-            plan = await connection.driver_connection.fetch(
-                "EXPLAIN " + expanded.statement, *values
-            )
+            plan = await connection.driver_connection.fetch("EXPLAIN " + sql, *values)
         lines = [row[0] for row in plan]
         assert any("Index Scan using ix_actions_ready" in line for line in lines), lines
         assert not any("Sort" in line for line in lines), lines
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the planner's choice
+@pytest.mark.parametrize(
+    "statement",
+    [lambda: queue_steps.candidate_statement(False), queue_steps.claim_at_once_statement],
+    ids=["candidate", "claim at once"],
+)
+async def test_postgresql_plans_a_claim_once_for_all_its_calls(
+    backend: str, statement: Callable[[], Select[Any]], database_url: str, clock: FakeClock
+) -> None:
+    """The statuses a claim looks for are in its text (`queue_steps.fixed`), so the plan
+    PostgreSQL keeps for every call of the prepared statement can use the partial
+    indexes, and it stops planning each call (with them bound, it never did: planning
+    took twice the claim's own run)."""
+    db = Database(database_url)
+    try:
+        sql, values = await _queued_claim(db, clock, statement())
+        async with db.sessions() as session:
+            connection = await (await session.connection()).get_raw_connection()
+            driver = connection.driver_connection
+            async with driver.transaction():  # each call claims; none of it is kept
+                prepared = await driver.prepare(sql)
+                for _ in range(10):
+                    await prepared.fetch(*values)
+                generic = await driver.fetchval(
+                    "SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1", sql
+                )
+                raise _RollBack
+    except _RollBack:
+        pass
+    finally:
+        await db.dispose()
+    assert generic is not None and generic >= 4, generic
+
+
+class _RollBack(Exception):
+    """Leaves a transaction without keeping what it did."""
+
+
+async def _queued_claim(
+    db: Database, clock: FakeClock, statement: Select[Any]
+) -> tuple[str, list[Any]]:
+    """2,000 ready actions, analysed; `statement`'s SQL and its values as the driver
+    takes them."""
+    await _queue(db, clock(), 2000)
+    async with db.transaction() as session:
+        await session.execute(text("ANALYZE actions"))
+    now = clock()
+    params = {"now": now, "tried": [0], "owner": "w", "expires": now}
+    params.update(queue_steps.start_parameters(now))
+    compiled = statement.compile(dialect=db.engine.dialect)
+    expanded = compiled.construct_expanded_state(params)
+    values = [expanded.parameters[name] for name in expanded.positiontup or ()]
+    return expanded.statement, [json.dumps(v) if isinstance(v, dict) else v for v in values]
