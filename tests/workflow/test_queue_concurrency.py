@@ -222,9 +222,9 @@ class _RollBack(Exception):
 async def _queued_claim(
     db: Database, clock: FakeClock, statement: Select[Any]
 ) -> tuple[str, list[Any]]:
-    """2,000 ready actions, analysed; `statement`'s SQL and its values as the driver
+    """10,000 ready actions, analysed; `statement`'s SQL and its values as the driver
     takes them."""
-    await _queue(db, clock(), 2000)
+    await _queue(db, clock(), 10_000)
     async with db.transaction() as session:
         await session.execute(text("ANALYZE actions"))
     now = clock()
