@@ -3,7 +3,8 @@
 SQLAlchemy's execution of a small statement (execution context, parameter processing,
 events, result objects) cost the web process more CPU than the database spent running
 it: in the web chat's profile under load, 45 % of the process's time on PostgreSQL went
-to the two statements of a lean turn. The lean turn's statements (`storage.lean_turn`)
+to the two statements of a lean turn. The lean turn's statements (`storage.lean_turn`),
+and on PostgreSQL the worker's claim and finish (`workflow.queue`, `workflow.queue_finish`),
 are therefore compiled once per dialect by SQLAlchemy, so the SQL and the type handling
 (UTC timestamps, JSON) stay SQLAlchemy's own, and are run on the driver's connection
 (`Database.driver`): on PostgreSQL an asyncpg connection kept between uses
@@ -129,11 +130,11 @@ def _as_sqlalchemy(error: Exception) -> Exception:
 
     sqlstate = str(getattr(error, "sqlstate", ""))
     if sqlstate.startswith("40"):
-        return OperationalError("lean turn statement", None, error)
+        return OperationalError("driver statement", None, error)
     if sqlstate.startswith("23"):
-        return IntegrityError("lean turn statement", None, error)
+        return IntegrityError("driver statement", None, error)
     if isinstance(error, asyncpg.InterfaceError | asyncpg.InternalClientError | OSError):
-        return InterfaceError("lean turn statement", None, error)
+        return InterfaceError("driver statement", None, error)
     return error
 
 
@@ -204,10 +205,10 @@ async def _loop_or_thread(
         try:
             done = function(on_loop.connection, *args)
         except sqlite3.IntegrityError as error:
-            raise IntegrityError("lean turn statement", None, error) from None
+            raise IntegrityError("driver statement", None, error) from None
         except sqlite3.OperationalError as error:
             if not sqlite_loop.busy(error):
-                raise OperationalError("lean turn statement", None, error) from None
+                raise OperationalError("driver statement", None, error) from None
         else:
             if function is _write_value or (function is _write and done):  # committed
                 on_loop.committed()
@@ -222,9 +223,9 @@ async def _on_thread(connection: PooledOnThread, function: Callable[..., Any], *
     try:
         return await connection.run(function, *args)
     except sqlite3.IntegrityError as error:
-        raise IntegrityError("lean turn statement", None, error) from None
+        raise IntegrityError("driver statement", None, error) from None
     except sqlite3.OperationalError as error:
-        raise OperationalError("lean turn statement", None, error) from None
+        raise OperationalError("driver statement", None, error) from None
 
 
 def _fetch_one(connection: sqlite3.Connection, sql: str, args: list[Any]) -> Any:

@@ -7,17 +7,14 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.util import await_
 
 from bot import conversation as conversation_module
 from bot.conversation import ConversationRouter
@@ -26,61 +23,8 @@ from storage import driver_sql, lean_turn, sqlite_loop
 from storage.conversations import Line
 from storage.db import Database
 from storage.models import Conversation, TranscriptMessage
+from tests.sql_trace import statements
 from tests.test_router import Scripted, router_for
-
-
-@asynccontextmanager
-async def statements(db: Database) -> AsyncIterator[list[str]]:
-    """The SQL the database is sent while the block runs, as its driver sends it (the
-    lean turn's statements bypass SQLAlchemy's execution and its events): on SQLite
-    every statement SQLite runs, BEGIN and COMMIT included, on the event loop's
-    connection (`storage.sqlite_loop`) and the pooled ones; on PostgreSQL asyncpg's
-    statements by text (`storage.driver_sql`) and SQLAlchemy's by its events."""
-    sent: list[str] = []
-
-    def record(sql: str) -> None:
-        statement = " ".join(sql.split()).upper()
-        if not sent or sent[-1] != statement:  # SQLite reports a trigger's run as its statement
-            sent.append(statement)
-
-    def logged(query: Any) -> None:
-        record(query.query)
-
-    def tracing(on: bool) -> Callable[..., None]:
-        """Start (checkout) or stop (checkin) tracing a pooled connection."""
-
-        def listener(dbapi_connection: Any, *_args: Any) -> None:
-            driver = dbapi_connection.driver_connection
-            if db.is_postgres:
-                (driver.add_query_logger if on else driver.remove_query_logger)(logged)
-            else:
-                await_(driver._execute(driver._conn.set_trace_callback, record if on else None))
-
-        return listener
-
-    def executed(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        record(sql)
-
-    engine = db.engine.sync_engine
-    listeners = [("checkout", tracing(True)), ("checkin", tracing(False))]
-    if db.is_postgres:
-        listeners.append(("before_cursor_execute", executed))
-    on_loop = db.on_loop()  # SQLite's statements made on the event loop
-    reader = on_loop.connection if on_loop is not None else None
-    await db.release_driver_connections()  # so every connection used is checked out anew
-    for name, listener in listeners:
-        event.listen(engine, name, listener)
-    if reader is not None:
-        reader.set_trace_callback(record)
-    try:
-        yield sent
-        await asyncio.sleep(0)  # asyncpg hands its query log to the loop's next turn
-        await db.release_driver_connections()  # checked in: the tracing stops
-    finally:
-        for name, listener in listeners:
-            event.remove(engine, name, listener)
-        if reader is not None:
-            reader.set_trace_callback(None)
 
 
 async def _transcript(db: Database, external_id: str) -> list[tuple[int, str, str]]:

@@ -20,10 +20,10 @@ a worker that lost its lease can never complete or fail the action a second time
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import Row, and_, select, update
 from sqlalchemy.exc import OperationalError
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.expression import ColumnElement
 
+from storage import driver_sql
 from storage.db import Database, core_execute
 from storage.privacy_models import Action, PrivacyRequest
 from workflow import audit, queue_steps
@@ -180,10 +181,12 @@ class ClaimedAndStarted:
     start_audited: bool
 
     @classmethod
-    def of(cls, row: Row[Any], reclaimed: bool = False) -> ClaimedAndStarted:
-        claimed = replace(_claimed(row), reclaimed=reclaimed)
-        request = RequestView.of(row, "req_") if row.req_id is not None else None
-        return cls(claimed, request, row.moved_id is not None, row.audit_id is not None)
+    def of(cls, row: Row[Any] | Mapping[str, Any], reclaimed: bool = False) -> ClaimedAndStarted:
+        values = cast(Mapping[str, Any], row._mapping) if isinstance(row, Row) else row
+        claimed = replace(_claimed_from(values), reclaimed=reclaimed)
+        request = RequestView.of(values, "req_") if values["req_id"] is not None else None
+        moved, audited = values["moved_id"] is not None, values["audit_id"] is not None
+        return cls(claimed, request, moved, audited)
 
 
 Busy = Literal["busy"]
@@ -199,16 +202,17 @@ async def claim_and_start_at_once(
     lease expired may still be due: `claim_and_start`)."""
     params = {"owner": owner, "now": now, "expires": now + lease}
     params.update(queue_steps.start_parameters(now))
-    statement = queue_steps.claim_at_once_statement()
+    statement, dialect = queue_steps.claim_at_once_statement(), db.engine.dialect
     tried: list[int] = []
-    async with db.autocommit() as session:
+    async with db.driver() as connection:
         while len(tried) < queue_steps.CANDIDATES:
-            row = (await core_execute(session, statement, {**params, "tried": tried})).first()
+            params["tried"] = tried
+            row = await driver_sql.pg_fetch_one(connection, statement, dialect, params)
             if row is None:
                 return BUSY if tried else None
-            if row.id is not None:
+            if row["id"] is not None:
                 return ClaimedAndStarted.of(row)
-            tried.append(row.candidate_id)
+            tried = [*tried, row["candidate_id"]]
     return BUSY
 
 
@@ -287,16 +291,22 @@ async def _take(
     return None if action is None else _claimed(action)
 
 
-def _claimed(action: Action | Row[Any]) -> Claimed:
-    """The claim as the worker sees it, from the action or a row with its columns."""
+def _claimed(action: Action) -> Claimed:
+    """The claim as the worker sees it, from the action."""
+    return _claimed_from(
+        {name: getattr(action, name) for name in ("id", *_CLAIMED_COLUMNS, "lease_owner")}
+    )
+
+
+_CLAIMED_COLUMNS = ("request_id", "account_id", "kind", "attempts", "max_attempts")
+
+
+def _claimed_from(values: Mapping[str, Any]) -> Claimed:
+    """The claim as the worker sees it, from a row with the action's columns."""
     return Claimed(
-        id=action.id,
-        request_id=action.request_id,
-        account_id=action.account_id,
-        kind=action.kind,
-        attempts=action.attempts,
-        max_attempts=action.max_attempts,
-        lease_owner=action.lease_owner or "",
+        id=values["id"],
+        **{name: values[name] for name in _CLAIMED_COLUMNS},
+        lease_owner=values["lease_owner"] or "",
     )
 
 

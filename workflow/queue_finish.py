@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import CTE, Select, Update, bindparam, exists, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import core_execute
+from storage import driver_sql
+from storage.db import Database, core_execute
 from storage.models import Conversation
 from storage.privacy_models import Action, Notification, PrivacyRequest, RequestEvent
 from workflow import audit, audit_sql, notifications
@@ -59,38 +60,77 @@ class Finished:
     completed: bool  # the request moved in_progress -> completed
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The attempt a finish writes: the action, who held it, and what its executor did."""
+
+    action_id: int
+    owner: str
+    request_id: int
+    kind: str
+    attempts: int
+    result: ExecutorResult
+    keeps_open: bool  # the action's kind leaves its request for a person
+
+
 async def finish(
-    session: AsyncSession,
-    *,
-    action_id: int,
-    owner: str,
-    request_id: int,
-    kind: str,
-    attempts: int,
-    result: ExecutorResult,
-    keeps_open: bool,
-    now: datetime,
-    seen: RequestView | None = None,
+    session: AsyncSession, attempt: Attempt, *, now: datetime, seen: RequestView | None = None
 ) -> Finished | None:
     """The action done, the request completed (or left for a person), the notification
     queued and all of it audited, in the caller's transaction; None when the lease was
     lost (nothing written).
 
     `seen`: the request as this worker's claim left it (in progress, at its version).
-    On PostgreSQL the finish statement then locks the request itself and writes only if
-    it is still at that version, so the finish is one statement, one round trip in a
-    session that commits each statement (`Database.autocommit`). None also when the
-    request changed since: the caller finishes again, without `seen`."""
+    On PostgreSQL, in a session that has appended nothing yet, the finish statement
+    then locks the request itself and writes only if it is still at that version; None
+    also when the request changed since: the caller finishes again, without `seen`.
+    (`finish_at_once` is that statement on its own.)"""
     one_statement = audit.in_one_statement(session)  # PostgreSQL, nothing appended yet
-    guarded = seen is not None and one_statement
     if seen is not None and one_statement:
-        request = seen
+        request, guarded = seen, True
     else:
-        row = (await core_execute(session, _locked_request(), {"req": request_id})).first()
+        row = (await core_execute(session, _locked_request(), {"req": attempt.request_id})).first()
         if row is None:
-            raise NotFound(f"no request {request_id}")
-        request = RequestView.of(row)
-    completes = request.status == Status.IN_PROGRESS and not (keeps_open or result.needs_person)
+            raise NotFound(f"no request {attempt.request_id}")
+        request, guarded = RequestView.of(row), False
+    completes, notices, params, entries = _parts(attempt, request, now)
+    if session.get_bind().dialect.name == "postgresql":
+        audited = one_statement
+        statement = _postgres(params, completes, notices, entries, now, audited, guarded, request)
+        if audited:
+            entries = []
+        held = (await core_execute(session, statement, params)).first() is not None
+    else:
+        held = await _finish_sqlite(session, params, completes, notices)
+    if not held:
+        return None
+    await audit.append_all(session, entries, now=now)
+    return Finished(request, completes)
+
+
+async def finish_at_once(
+    db: Database, attempt: Attempt, *, now: datetime, seen: RequestView
+) -> Finished | None:
+    """PostgreSQL: the finish of an attempt whose claim started its request (`seen`, as
+    the claim left it) as one statement, run on the driver (`storage.driver_sql`), that
+    commits on its own. None when it wrote nothing: the lease was lost, or the request
+    changed since the claim (the caller then finishes in a transaction)."""
+    completes, notices, params, entries = _parts(attempt, seen, now)
+    statement = _postgres(params, completes, notices, entries, now, True, True, seen)
+    async with db.driver() as connection:
+        row = await driver_sql.pg_fetch_one(connection, statement, db.engine.dialect, params)
+    return None if row is None else Finished(seen, completes)
+
+
+def _parts(
+    attempt: Attempt, request: RequestView, now: datetime
+) -> tuple[bool, list[dict[str, Any]], dict[str, Any], list[audit.Entry]]:
+    """Whether the request completes, its notices' rows, the statements' parameters,
+    and the audit entries of the finish."""
+    result = attempt.result
+    completes = request.status == Status.IN_PROGRESS and not (
+        attempt.keeps_open or result.needs_person
+    )
     notices: list[dict[str, Any]] = []
     if request.status == Status.IN_PROGRESS:
         event = "completed" if completes else "in_review"
@@ -99,35 +139,41 @@ async def finish(
             request, event, now=now, params=result.notice, contacts=contacts
         )
     params = {
-        "action_id": action_id,
-        "owner": owner,
+        "action_id": attempt.action_id,
+        "owner": attempt.owner,
         "now": now,
         "outcome": {"effects": result.effects},
         "req": request.id,
         "scrubbed": scrub_details(request.details or {}),
     }
-    done = {"kind": kind, "attempts": attempts, "effects": result.effects}
+    done = {"kind": attempt.kind, "attempts": attempt.attempts, "effects": result.effects}
     entries = [audit.Entry(WORKER, "action_done", request.id, done)]
     if completes:
         moved = {"kind": request.kind, "from": Status.IN_PROGRESS, "to": Status.COMPLETED}
         entries.append(audit.Entry(WORKER, "status", request.id, moved))
-    if session.get_bind().dialect.name == "postgresql":
-        for index, notice in enumerate(notices):
-            params.update({f"n{index}_{name}": notice[name] for name in NOTICE_COLUMNS})
-        audited = len(entries) if one_statement else 0
-        if audited:
-            params.update(audit_sql.parameters([(entry, now) for entry in entries]))
-            entries = []
-        if guarded:
-            params["seen_version"] = request.version
-        statement = _finish_statement(completes, len(notices), audited, guarded)
-        held = (await core_execute(session, statement, params)).first() is not None
-    else:
-        held = await _finish_sqlite(session, params, completes, notices)
-    if not held:
-        return None
-    await audit.append_all(session, entries, now=now)
-    return Finished(request, completes)
+    return completes, notices, params, entries
+
+
+def _postgres(
+    params: dict[str, Any],
+    completes: bool,
+    notices: list[dict[str, Any]],
+    entries: list[audit.Entry],
+    now: datetime,
+    audited: bool,
+    guarded: bool,
+    request: RequestView,
+) -> Select[Any]:
+    """The finish statement, its notices' (and with `audited` its entries') parameters
+    added to `params`; `guarded`: only while the request is still at `request`'s
+    version."""
+    for index, notice in enumerate(notices):
+        params.update({f"n{index}_{name}": notice[name] for name in NOTICE_COLUMNS})
+    if audited:
+        params.update(audit_sql.parameters([(entry, now) for entry in entries]))
+    if guarded:
+        params["seen_version"] = request.version
+    return _finish_statement(completes, len(notices), len(entries) if audited else 0, guarded)
 
 
 @cache

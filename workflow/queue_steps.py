@@ -12,10 +12,11 @@ held only until its commit. The statement hands back the action and the request'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     CTE,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    all_,
     and_,
     bindparam,
     exists,
@@ -36,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sa_cast
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
@@ -93,8 +96,8 @@ class RequestView:
     version: int
 
     @classmethod
-    def of(cls, row: Row[Any], prefix: str = "") -> RequestView:
-        values = row._mapping
+    def of(cls, row: Row[Any] | Mapping[str, Any], prefix: str = "") -> RequestView:
+        values = cast(Mapping[str, Any], row._mapping) if isinstance(row, Row) else row
         return cls(**{name: values[prefix + name] for name in cls.__slots__})
 
 
@@ -154,7 +157,7 @@ def candidate_statement(expired: bool) -> Select[Any]:
         order = (Action.run_after, Action.id)
     candidates = (
         select(Action.id, Action.account_id)
-        .where(*due, Action.id.not_in(bindparam("tried", expanding=True)))
+        .where(*due, Action.id != all_(bindparam("tried", type_=ARRAY(Integer()))))
         .order_by(*order)
         .limit(fixed_count(CANDIDATES))
         .with_for_update(skip_locked=True)

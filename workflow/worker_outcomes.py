@@ -27,7 +27,6 @@ from workflow import (
     notifications,
     queue,
     queue_finish,
-    queue_steps,
 )
 from workflow.executors import Deferred, ExecutorResult
 from workflow.executors import registry as executors
@@ -64,15 +63,17 @@ async def settle(
 
 async def finish(deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResult) -> str:
     """The action done, the request completed (or left for a person), the notification
-    queued, all audited, at once (`queue_finish.finish`). On PostgreSQL, when the claim
-    started the request, first as one statement that commits on its own; in a
-    transaction when that wrote nothing (lease lost, the request changed meanwhile) or
-    met a conflict, and on SQLite."""
+    queued, all audited, at once (`queue_finish`). On PostgreSQL, when the claim started
+    the request, first as one statement that commits on its own; in a transaction when
+    that wrote nothing (lease lost, the request changed meanwhile) or met a conflict,
+    and on SQLite."""
     finished = None
+    tried = attempt(claimed, result)
     if claimed.request is not None and deps.db.is_postgres:
         try:
-            async with deps.db.autocommit() as session:
-                finished = await finish_in(session, deps, claimed, result, seen=claimed.request)
+            finished = await queue_finish.finish_at_once(
+                deps.db, tried, now=deps.clock(), seen=claimed.request
+            )
         except (OperationalError, StaleDataError) as exc:
             if not queue.conflicted(exc):
                 raise
@@ -83,7 +84,7 @@ async def finish(deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResul
             )
     if finished is None:
         finished = await queue.in_transaction(
-            deps.db, lambda session: finish_in(session, deps, claimed, result, seen=None)
+            deps.db, lambda session: queue_finish.finish(session, tried, now=deps.clock())
         )
     if finished is None:
         deps.say(f"action {claimed.id} ({claimed.kind}): lease lost, result discarded")
@@ -93,17 +94,9 @@ async def finish(deps: WorkerDeps, claimed: queue.Claimed, result: ExecutorResul
     return "done"
 
 
-async def finish_in(
-    session: AsyncSession,
-    deps: WorkerDeps,
-    claimed: queue.Claimed,
-    result: ExecutorResult,
-    *,
-    seen: queue_steps.RequestView | None,
-) -> queue_finish.Finished | None:
-    """`queue_finish.finish` of this attempt in `session` (`seen`: see there)."""
-    return await queue_finish.finish(
-        session,
+def attempt(claimed: queue.Claimed, result: ExecutorResult) -> queue_finish.Attempt:
+    """What the finish of this claim writes."""
+    return queue_finish.Attempt(
         action_id=claimed.id,
         owner=claimed.lease_owner,
         request_id=claimed.request_id,
@@ -111,8 +104,6 @@ async def finish_in(
         attempts=claimed.attempts,
         result=result,
         keeps_open=executors.keeps_request_open(claimed.kind),
-        now=deps.clock(),
-        seen=seen,
     )
 
 

@@ -20,7 +20,7 @@ from storage.db import Database
 from storage.privacy_models import AuditEntry, Notification
 from tests.clock import FakeClock
 from tests.workflow.conftest import account_id, audit_events, new_conversation, open_request
-from workflow import audit, worker, worker_outcomes
+from workflow import audit, queue_finish, worker, worker_outcomes
 from workflow.executors import ExecutorResult
 from workflow.worker import WorkerDeps
 
@@ -70,13 +70,15 @@ async def test_a_finish_waits_for_a_turn_holding_the_conversation_instead_of_dea
 
     async def finish() -> bool:
         await turn_holds.wait()
-        seen = claimed.request if one_statement else None
-        opened = db.autocommit() if one_statement else db.transaction()
-        async with opened as session:  # no retry: a deadlock would surface here
-            done = await worker_outcomes.finish_in(
-                session, deps, claimed, ExecutorResult(), seen=seen
-            )
-            return done is not None
+        attempt = worker_outcomes.attempt(claimed, ExecutorResult())
+        assert claimed.request is not None
+        if one_statement:  # no retry: a deadlock would surface here
+            at_once = queue_finish.finish_at_once
+            done = await at_once(db, attempt, now=clock(), seen=claimed.request)
+        else:
+            async with db.transaction() as session:
+                done = await queue_finish.finish(session, attempt, now=clock())
+        return done is not None
 
     async with asyncio.timeout(30):
         _, finished = await asyncio.gather(_turn(db, conversation_id, turn_holds), finish())

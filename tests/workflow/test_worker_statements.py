@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
 
 from storage.privacy_models import Action, AuditEntry, PrivacyRequest
 from tests.clock import FakeClock
+from tests.sql_trace import statements
 from tests.workflow.conftest import account_id, open_request, rows
 from workflow import audit, queue, worker, worker_outcomes
 from workflow.executors import ExecutorResult
@@ -33,9 +34,9 @@ async def test_a_ready_action_is_claimed_and_started_in_one_statement(
     request = await open_request(
         deps.db, "objection", now=clock(), account=await account_id(deps.db)
     )
-    statements = _statements(deps)
-    found = await worker.claim_and_start(deps, "worker-1")
-    assert len(statements) == 1
+    async with statements(deps.db) as sent:
+        found = await worker.claim_and_start(deps, "worker-1")
+    assert len(sent) == 1, sent
     assert found is not None
     claimed, started = found
     assert started is not None and claimed.request is not None
@@ -116,17 +117,6 @@ async def test_only_a_claims_commit_does_not_wait_for_the_flush(
         assert await session.scalar(_SYNCHRONOUS) == "on"
 
 
-def _statements(deps: WorkerDeps) -> list[str]:
-    """The statements the worker's database runs from now on."""
-    seen: list[str] = []
-    event.listen(
-        deps.db.engine.sync_engine,
-        "before_cursor_execute",
-        lambda _conn, _cursor, statement, *_args: seen.append(statement),
-    )
-    return seen
-
-
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_a_finish_is_one_statement(backend: str, deps: WorkerDeps, clock: FakeClock) -> None:
     request = await open_request(
@@ -136,9 +126,9 @@ async def test_a_finish_is_one_statement(backend: str, deps: WorkerDeps, clock: 
     assert found is not None
     claimed, _started = found
     assert claimed.request is not None and claimed.request.status == "in_progress"
-    statements = _statements(deps)
-    assert await worker_outcomes.finish(deps, claimed, ExecutorResult()) == "done"
-    assert len(statements) == 1
+    async with statements(deps.db) as sent:
+        assert await worker_outcomes.finish(deps, claimed, ExecutorResult()) == "done"
+    assert len(sent) == 1, sent
     [row] = await rows(deps.db, PrivacyRequest, PrivacyRequest.id == request.id)
     assert row.status == "completed" and row.version == claimed.request.version + 1
     async with deps.db.sessions() as session:
@@ -167,9 +157,9 @@ async def test_a_request_changed_since_the_claim_is_finished_as_it_now_is(
             .where(PrivacyRequest.id == request.id)
             .values(details={"purposes": ["profiling"]}, version=PrivacyRequest.version + 1)
         )
-    statements = _statements(deps)
-    assert await worker_outcomes.finish(deps, claimed, ExecutorResult()) == "done"
-    assert len(statements) > 1, "finished again in a transaction"
+    async with statements(deps.db) as sent:
+        assert await worker_outcomes.finish(deps, claimed, ExecutorResult()) == "done"
+    assert len(sent) > 1, "finished again in a transaction"
     [row] = await rows(deps.db, PrivacyRequest, PrivacyRequest.id == request.id)
     assert row.status == "completed" and row.details == {"purposes": ["profiling"]}
     assert (await _statuses(deps, request.id)).count("completed") == 1
