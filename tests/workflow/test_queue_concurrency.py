@@ -156,12 +156,18 @@ async def test_four_workers_run_each_queued_action_exactly_once(
             await db.dispose()
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])  # the planner's choice
-@pytest.mark.parametrize(
-    "statement",
-    [lambda: queue_steps.candidate_statement(False), queue_steps.claim_at_once_statement],
+# the planner's choice, so PostgreSQL only
+_CLAIM_STATEMENTS = pytest.mark.parametrize(
+    ("backend", "statement"),
+    [
+        ("postgresql", lambda: queue_steps.candidate_statement(False)),
+        ("postgresql", queue_steps.claim_at_once_statement),
+    ],
     ids=["candidate", "claim at once"],
 )
+
+
+@_CLAIM_STATEMENTS
 async def test_a_claim_reads_the_ready_actions_in_order_instead_of_sorting_them(
     backend: str, statement: Callable[[], Select[Any]], database_url: str, clock: FakeClock
 ) -> None:
@@ -181,12 +187,7 @@ async def test_a_claim_reads_the_ready_actions_in_order_instead_of_sorting_them(
         await db.dispose()
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])  # the planner's choice
-@pytest.mark.parametrize(
-    "statement",
-    [lambda: queue_steps.candidate_statement(False), queue_steps.claim_at_once_statement],
-    ids=["candidate", "claim at once"],
-)
+@_CLAIM_STATEMENTS
 async def test_postgresql_plans_a_claim_once_for_all_its_calls(
     backend: str, statement: Callable[[], Select[Any]], database_url: str, clock: FakeClock
 ) -> None:
