@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage import sqlite_pragmas
-from storage.bulk import bulk_writer
+from storage import bulk, sqlite_pragmas
+from storage.bulk import BulkWriter, bulk_writer
 from storage.db import WRITE_LOCKED, Database
 
 
@@ -96,5 +96,29 @@ async def test_a_connection_that_cannot_be_set_back_is_closed_not_pooled(
                 await session.execute(text("INSERT INTO t VALUES ('x')"))
         assert await _settings(db) == dict(sqlite_pragmas.DEFAULT), "a fresh connection"
         assert await _names(db) == ["x"]
+    finally:
+        await db.dispose()
+
+
+async def test_the_log_is_copied_every_few_batches_outside_the_write_lock(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = sqlite_db
+    copies: list[tuple[int, bool]] = []
+    real = BulkWriter._checkpoint
+
+    async def spied(writer: BulkWriter) -> None:
+        copies.append((writer._batches, db._write_lock.locked()))
+        await real(writer)
+
+    monkeypatch.setattr(bulk, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(BulkWriter, "_checkpoint", spied)
+    try:
+        async with bulk_writer(db) as writer:
+            for name in "abcde":
+                async with writer.transaction() as session:
+                    await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": name})
+        assert copies == [(2, False), (4, False)], "after every 2nd batch, no lock held"
+        assert await _names(db) == list("abcde")
     finally:
         await db.dispose()
