@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 WAL_CHECKPOINT_PAGES = 10_000  # ~40 MB of log between checkpoints (SQLite's default: 1,000)
-# the log's file is cut back to this once copied (a bulk job lets it grow to ~400 MB)
+# the log's file is cut back to this once copied (a bulk writer lets it grow by 8 batches)
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 # What a bulk writer (`storage.bulk`) changes, and what it sets back before its
