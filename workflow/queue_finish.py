@@ -73,30 +73,19 @@ class Attempt:
     keeps_open: bool  # the action's kind leaves its request for a person
 
 
-async def finish(
-    session: AsyncSession, attempt: Attempt, *, now: datetime, seen: RequestView | None = None
-) -> Finished | None:
+async def finish(session: AsyncSession, attempt: Attempt, *, now: datetime) -> Finished | None:
     """The action done, the request completed (or left for a person), the notification
-    queued and all of it audited, in the caller's transaction; None when the lease was
-    lost (nothing written).
-
-    `seen`: the request as this worker's claim left it (in progress, at its version).
-    On PostgreSQL, in a session that has appended nothing yet, the finish statement
-    then locks the request itself and writes only if it is still at that version; None
-    also when the request changed since: the caller finishes again, without `seen`.
-    (`finish_at_once` is that statement on its own.)"""
-    one_statement = audit.in_one_statement(session)  # PostgreSQL, nothing appended yet
-    if seen is not None and one_statement:
-        request, guarded = seen, True
-    else:
-        row = (await core_execute(session, _locked_request(), {"req": attempt.request_id})).first()
-        if row is None:
-            raise NotFound(f"no request {attempt.request_id}")
-        request, guarded = RequestView.of(row), False
+    queued and all of it audited, in the caller's transaction, after reading and locking
+    the request; None when the lease was lost (nothing written). (`finish_at_once`: the
+    same in one statement, for a request as its claim left it.)"""
+    row = (await core_execute(session, _locked_request(), {"req": attempt.request_id})).first()
+    if row is None:
+        raise NotFound(f"no request {attempt.request_id}")
+    request = RequestView.of(row)
     completes, notices, params, entries = _parts(attempt, request, now)
     if session.get_bind().dialect.name == "postgresql":
-        audited = one_statement
-        statement = _postgres(params, completes, notices, entries, now, audited, guarded, request)
+        audited = audit.in_one_statement(session)  # nothing appended yet
+        statement = _postgres(params, completes, notices, entries, now, audited, False, request)
         if audited:
             entries = []
         held = (await core_execute(session, statement, params)).first() is not None
