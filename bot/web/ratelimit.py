@@ -101,8 +101,9 @@ class SharedLimiter:
         ends = datetime.fromtimestamp((index + 1) * self.window, UTC)
         if len(self._buckets) >= 10_000:  # many clients at once: start again
             self._buckets.clear()
-        self._buckets[key] = (index, f"{self.name}:{mac[:40]}:{index}", ends)
-        return self._buckets[key][1], ends
+        bucket = f"{self.name}:{mac[:40]}:{index}"
+        self._buckets[key] = (index, bucket, ends)
+        return bucket, ends
 
     def _wait(self, ends: datetime, now: datetime) -> float:
         return max((ends - now).total_seconds(), 0.001)
